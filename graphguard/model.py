@@ -1,0 +1,608 @@
+"""The domain vocabulary of graphguard: the input format, version 1, as pydantic models.
+
+Every rule of ``DATA-FORMAT.md`` lives here once, as a small *cell parser* (a function
+from the text of one cell to a normalised value, raising :class:`ValueError` with a
+plain reason) or as a cross-field check.  The pydantic models use the same parsers as
+``BeforeValidator`` s, so ``Person.model_validate({...})`` and the streaming ingester
+in :mod:`graphguard.ingest` enforce exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Role",
+    "EntityKind",
+    "LocationKind",
+    "PlacementArea",
+    "Agency",
+    "SourceGrade",
+    "IntelGrade",
+    "Handling",
+    "LinkType",
+    "SYMMETRIC_TYPES",
+    "LINK_ENDS",
+    "PROTECTED_CHARACTERISTICS",
+    "Person",
+    "Location",
+    "Vehicle",
+    "Link",
+    "Entity",
+    "ID_PATTERN",
+    "parse_id",
+    "parse_bool",
+    "parse_date",
+    "parse_int",
+    "parse_decimal",
+    "parse_text",
+    "parse_registration",
+    "parse_enum",
+    "check_link_ends",
+    "endpoint_kind",
+]
+
+
+class _CaseInsensitiveEnum(StrEnum):
+    """A string enum whose values are matched case-insensitively, spaces trimmed."""
+
+    @classmethod
+    def parse(cls, value: object) -> _CaseInsensitiveEnum:
+        if isinstance(value, cls):
+            return value
+        text = str(value).strip()
+        member = cls._lookup().get(text.lower())
+        if member is None:
+            allowed = ", ".join(m.value for m in cls)
+            raise ValueError(f"{text!r} is not one of {allowed}")
+        return member
+
+    @classmethod
+    def _lookup(cls) -> dict[str, Any]:
+        table: dict[str, Any] | None = cls.__dict__.get("_table_")
+        if table is None:
+            table = {m.value.lower(): m for m in cls}
+            type.__setattr__(cls, "_table_", table)
+        return table
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Role(_CaseInsensitiveEnum):
+    """A person's role: under 18 (or a care leaver up to 25) is a young person."""
+
+    YOUNG_PERSON = "young_person"
+    ADULT = "adult"
+
+
+class EntityKind(_CaseInsensitiveEnum):
+    """The three entity files, one namespace of ids."""
+
+    PERSON = "person"
+    LOCATION = "location"
+    VEHICLE = "vehicle"
+
+
+class LocationKind(_CaseInsensitiveEnum):
+    HOME = "home"
+    SCHOOL = "school"
+    CARE_HOME = "care_home"
+    HOTEL = "hotel"
+    TAKEAWAY = "takeaway"
+    SHOP = "shop"
+    PARK = "park"
+    STREET = "street"
+    TRANSPORT_HUB = "transport_hub"
+    CAR_PARK = "car_park"
+    LICENSED_PREMISES = "licensed_premises"
+    DOCK = "dock"
+    RESIDENTIAL = "residential"
+    ONLINE = "online"
+    OTHER = "other"
+
+
+class PlacementArea(_CaseInsensitiveEnum):
+    IN_AREA = "in_area"
+    OUT_OF_AREA = "out_of_area"
+
+
+class Agency(_CaseInsensitiveEnum):
+    POLICE = "police"
+    SOCIAL_CARE = "social_care"
+    EDUCATION = "education"
+    YOUTH_SERVICE = "youth_service"
+    HEALTH = "health"
+    VOLUNTARY = "voluntary"
+    HOUSING = "housing"
+    OTHER = "other"
+
+
+class SourceGrade(_CaseInsensitiveEnum):
+    """3x5x2 source evaluation: 1 reliable, 2 untested, 3 not reliable."""
+
+    RELIABLE = "1"
+    UNTESTED = "2"
+    NOT_RELIABLE = "3"
+
+
+class IntelGrade(_CaseInsensitiveEnum):
+    """3x5x2 intelligence assessment, A (known directly) to E (suspected to be false)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+class Handling(_CaseInsensitiveEnum):
+    """3x5x2 handling code: P lawful sharing permitted, C sharing only with conditions."""
+
+    P = "P"
+    C = "C"
+
+
+class LinkType(_CaseInsensitiveEnum):
+    ASSOCIATES_WITH = "ASSOCIATES_WITH"
+    FAMILY_OF = "FAMILY_OF"
+    PARTNER_OF = "PARTNER_OF"
+    CONTACTED = "CONTACTED"
+    ALLEGED_HARM = "ALLEGED_HARM"
+    SUPPORTS = "SUPPORTS"
+    LIVES_AT = "LIVES_AT"
+    ATTENDS = "ATTENDS"
+    PLACED_AT = "PLACED_AT"
+    WORKS_AT = "WORKS_AT"
+    SEEN_AT = "SEEN_AT"
+    FOUND_AT = "FOUND_AT"
+    DRIVES = "DRIVES"
+    KEEPER_OF = "KEEPER_OF"
+    PASSENGER_IN = "PASSENGER_IN"
+
+
+#: Link types whose direction carries no meaning.
+SYMMETRIC_TYPES: frozenset[LinkType] = frozenset(
+    {LinkType.ASSOCIATES_WITH, LinkType.FAMILY_OF, LinkType.PARTNER_OF}
+)
+
+# Endpoint kinds: "person" matches either role; "young_person" and "adult" one role.
+EndpointKind = Literal["person", "young_person", "adult", "location", "vehicle"]
+
+#: For each link type, the endpoint kinds allowed at (source, target).
+LINK_ENDS: dict[LinkType, tuple[frozenset[str], frozenset[str]]] = {
+    LinkType.ASSOCIATES_WITH: (frozenset({"person"}), frozenset({"person"})),
+    LinkType.FAMILY_OF: (frozenset({"person"}), frozenset({"person"})),
+    LinkType.PARTNER_OF: (frozenset({"person"}), frozenset({"person"})),
+    LinkType.CONTACTED: (frozenset({"person"}), frozenset({"person"})),
+    LinkType.ALLEGED_HARM: (frozenset({"adult"}), frozenset({"young_person"})),
+    LinkType.SUPPORTS: (frozenset({"adult"}), frozenset({"young_person"})),
+    LinkType.LIVES_AT: (frozenset({"person"}), frozenset({"location"})),
+    LinkType.ATTENDS: (frozenset({"person"}), frozenset({"location"})),
+    LinkType.PLACED_AT: (frozenset({"young_person"}), frozenset({"location"})),
+    LinkType.WORKS_AT: (frozenset({"person"}), frozenset({"location"})),
+    LinkType.SEEN_AT: (frozenset({"person", "vehicle"}), frozenset({"location"})),
+    LinkType.FOUND_AT: (frozenset({"young_person"}), frozenset({"location"})),
+    LinkType.DRIVES: (frozenset({"person"}), frozenset({"vehicle"})),
+    LinkType.KEEPER_OF: (frozenset({"person"}), frozenset({"vehicle"})),
+    LinkType.PASSENGER_IN: (frozenset({"person"}), frozenset({"vehicle"})),
+}
+
+#: Columns that hold protected characteristics: recorded and filterable, never scored.
+PROTECTED_CHARACTERISTICS: frozenset[str] = frozenset(
+    {
+        "gender",
+        "sex",
+        "ethnicity",
+        "race",
+        "religion",
+        "belief",
+        "disability",
+        "sexual_orientation",
+        "gender_reassignment",
+        "pregnancy",
+        "marriage",
+        "nationality",
+    }
+)
+
+# --------------------------------------------------------------------------- cells
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+_DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0"})
+
+
+def parse_text(value: object) -> str:
+    """Trim a text cell."""
+    return str(value).strip()
+
+
+def parse_id(value: object) -> str:
+    """An id: 1–64 characters of ``A-Z a-z 0-9 _ . : -``."""
+    text = str(value).strip()
+    if ID_PATTERN.fullmatch(text):
+        return text
+    if len(text) > 64:
+        raise ValueError(f"id is {len(text)} characters long; the limit is 64")
+    bad = sorted({c for c in text if not ID_PATTERN.fullmatch(c)})
+    shown = " ".join(repr(c) for c in bad)
+    raise ValueError(f"id {text!r} contains characters not allowed in an id: {shown}")
+
+
+def parse_bool(value: object) -> bool:
+    """``true/false``, ``yes/no``, ``y/n``, ``1/0`` in any case."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(
+        f"{str(value).strip()!r} is not a boolean (use true/false, yes/no, y/n or 1/0)"
+    )
+
+
+def parse_date(value: object) -> dt.date:
+    """A ``YYYY-MM-DD`` date (or an Excel date cell)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not _DATE_PATTERN.fullmatch(text):
+        raise ValueError(f"{text!r} is not a date in the form YYYY-MM-DD")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a real calendar date") from None
+
+
+def parse_int(value: object, minimum: int) -> int:
+    """A whole number no smaller than ``minimum``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = str(value).strip()
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a whole number") from None
+    if number < minimum:
+        raise ValueError(f"{number} is below the minimum of {minimum}")
+    return number
+
+
+def parse_decimal(value: object, low: float, high: float) -> float:
+    """A decimal number between ``low`` and ``high`` inclusive."""
+    try:
+        number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
+    except ValueError:
+        raise ValueError(f"{str(value).strip()!r} is not a decimal number") from None
+    if number != number or not low <= number <= high:  # NaN fails the first test
+        raise ValueError(f"{number} is outside {low:g}..{high:g}")
+    return number
+
+
+def parse_registration(value: object) -> str:
+    """A vehicle registration, upper case without spaces."""
+    return "".join(str(value).split()).upper()
+
+
+def parse_enum(enum: type[_CaseInsensitiveEnum]) -> Callable[[object], Any]:
+    """A cell parser for one of ``enum``'s values."""
+    return enum.parse
+
+
+def _not_in_future(value: dt.date, today: dt.date | None = None) -> dt.date:
+    today = today or dt.date.today()
+    if value > today:
+        raise ValueError(f"{value.isoformat()} is in the future")
+    return value
+
+
+def _past_date(value: object) -> dt.date:
+    return _not_in_future(parse_date(value))
+
+
+def _positive_count(value: object) -> int:
+    return parse_int(value, minimum=1)
+
+
+def _non_negative(value: object) -> int:
+    return parse_int(value, minimum=0)
+
+
+def _latitude(value: object) -> float:
+    return parse_decimal(value, -90.0, 90.0)
+
+
+def _longitude(value: object) -> float:
+    return parse_decimal(value, -180.0, 180.0)
+
+
+def _optional(parser: Callable[[object], Any]) -> Callable[[object], Any]:
+    def parse(value: object) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return parser(value)
+
+    return parse
+
+
+def _cell(parser: Callable[[object], Any]) -> Any:
+    """An optional field whose cells go through ``parser``."""
+    return BeforeValidator(_optional(parser))
+
+
+Id = Annotated[str, BeforeValidator(parse_id)]
+Text = Annotated[str | None, _cell(parse_text)]
+Flag = Annotated[bool | None, _cell(parse_bool)]
+PastDate = Annotated[dt.date | None, _cell(_past_date)]
+
+
+# --------------------------------------------------------------------------- models
+
+
+class _Record(BaseModel):
+    """Common configuration: frozen records, unknown columns kept in ``extra``."""
+
+    model_config = ConfigDict(frozen=True, use_enum_values=False, extra="forbid")
+
+    #: Unknown columns from the input, kept as extra properties (column name → text).
+    extra: dict[str, str] = Field(default_factory=dict)
+
+
+class Person(_Record):
+    """One row of ``people.csv``."""
+
+    person_id: Id
+    role: Annotated[Role, BeforeValidator(Role.parse)]
+    name: Text = None
+    date_of_birth: PastDate = None
+    gender: Text = None
+    looked_after: Flag = None
+    placement_area: Annotated[PlacementArea | None, _cell(PlacementArea.parse)] = None
+    missing_episodes: Annotated[int | None, _cell(_non_negative)] = None
+    excluded_from_school: Flag = None
+    suspected: Flag = None
+    professional: Flag = None
+    area: Text = None
+
+    @property
+    def id(self) -> str:
+        return self.person_id
+
+    @property
+    def entity_kind(self) -> EntityKind:
+        return EntityKind.PERSON
+
+    def age_on(self, day: dt.date) -> int | None:
+        """Age in whole years on ``day``, or None when the date of birth is not recorded."""
+        born = self.date_of_birth
+        if born is None:
+            return None
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class Location(_Record):
+    """One row of ``locations.csv``."""
+
+    location_id: Id
+    kind: Annotated[LocationKind, BeforeValidator(LocationKind.parse)]
+    name: Text = None
+    postcode: Text = None
+    latitude: Annotated[float | None, _cell(_latitude)] = None
+    longitude: Annotated[float | None, _cell(_longitude)] = None
+    area: Text = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Location:
+        problem = coordinates_problem(self.latitude, self.longitude)
+        if problem:
+            raise ValueError(problem[1])
+        return self
+
+    @property
+    def id(self) -> str:
+        return self.location_id
+
+    @property
+    def entity_kind(self) -> EntityKind:
+        return EntityKind.LOCATION
+
+
+class Vehicle(_Record):
+    """One row of ``vehicles.csv``."""
+
+    vehicle_id: Id
+    registration: Annotated[str | None, _cell(parse_registration)] = None
+    make: Text = None
+    model: Text = None
+    colour: Text = None
+    private_hire: Flag = None
+    operator: Text = None
+
+    @property
+    def id(self) -> str:
+        return self.vehicle_id
+
+    @property
+    def entity_kind(self) -> EntityKind:
+        return EntityKind.VEHICLE
+
+
+class Link(_Record):
+    """One row of ``links.csv``: one recorded relationship or sighting from one source record."""
+
+    link_id: Id
+    source_id: Id
+    target_id: Id
+    type: Annotated[LinkType, BeforeValidator(LinkType.parse)]
+    first_seen: PastDate = None
+    last_seen: PastDate = None
+    count: Annotated[int, BeforeValidator(_optional(_positive_count))] = 1
+    agency: Annotated[Agency | None, _cell(Agency.parse)] = None
+    reference: Text = None
+    source_grade: Annotated[SourceGrade | None, _cell(SourceGrade.parse)] = None
+    intel_grade: Annotated[IntelGrade | None, _cell(IntelGrade.parse)] = None
+    handling: Annotated[Handling | None, _cell(Handling.parse)] = None
+    protective: Flag = None
+    notes: Text = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Link:
+        if self.source_id == self.target_id:
+            raise ValueError("a link cannot join an entity to itself")
+        problem = dates_problem(self.first_seen, self.last_seen)
+        if problem:
+            raise ValueError(problem[1])
+        return self
+
+    @property
+    def grading(self) -> str:
+        """The 3x5x2 grading as analysts write it, e.g. ``"1/B/P"``; ``"ungraded"`` if none."""
+        parts = [
+            str(g) if g is not None else "-"
+            for g in (self.source_grade, self.intel_grade, self.handling)
+        ]
+        return "ungraded" if parts == ["-", "-", "-"] else "/".join(parts)
+
+
+Entity = Person | Location | Vehicle
+
+
+# --------------------------------------------------------------------------- cross-field rules
+
+
+def coordinates_problem(latitude: float | None, longitude: float | None) -> tuple[str, str] | None:
+    """``(column, reason)`` when only one of latitude and longitude is given."""
+    if latitude is not None and longitude is None:
+        return "longitude", "latitude is given without longitude (give both or neither)"
+    if longitude is not None and latitude is None:
+        return "latitude", "longitude is given without latitude (give both or neither)"
+    return None
+
+
+def dates_problem(first: dt.date | None, last: dt.date | None) -> tuple[str, str] | None:
+    """``(column, reason)`` when last_seen is before first_seen."""
+    if first is not None and last is not None and last < first:
+        return (
+            "last_seen",
+            f"last_seen {last.isoformat()} is before first_seen {first.isoformat()}",
+        )
+    return None
+
+
+def endpoint_kind(entity: Entity) -> str:
+    """``"young_person"``, ``"adult"``, ``"location"`` or ``"vehicle"``."""
+    if isinstance(entity, Person):
+        return entity.role.value
+    return entity.entity_kind.value
+
+
+def _matches(kind: str, allowed: frozenset[str]) -> bool:
+    return kind in allowed or (kind in ("young_person", "adult") and "person" in allowed)
+
+
+def _a(kind: str) -> str:
+    words = kind.replace("_", " ")
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def check_link_ends(
+    link_type: LinkType, source_kind: str, target_kind: str
+) -> tuple[str, str] | None:
+    """``(column, reason)`` when a link type does not join these kinds of entity.
+
+    >>> check_link_ends(LinkType.SUPPORTS, "young_person", "adult")
+    ('source_id', 'SUPPORTS must start at an adult, not a young person')
+    >>> check_link_ends(LinkType.SEEN_AT, "vehicle", "location") is None
+    True
+    """
+    sources, targets = LINK_ENDS[link_type]
+    if not _matches(source_kind, sources):
+        wanted = " or ".join(_a(s) for s in sorted(sources))
+        return "source_id", f"{link_type.value} must start at {wanted}, not {_a(source_kind)}"
+    if not _matches(target_kind, targets):
+        wanted = " or ".join(_a(t) for t in sorted(targets))
+        return "target_id", f"{link_type.value} must end at {wanted}, not {_a(target_kind)}"
+    return None
+
+
+def _column_parsers() -> dict[str, dict[str, Callable[[object], Any]]]:
+    """For each entity file, column name → cell parser (raising ValueError with a reason)."""
+    return {
+        "people": {
+            "person_id": parse_id,
+            "role": Role.parse,
+            "name": parse_text,
+            "date_of_birth": _past_date,
+            "gender": parse_text,
+            "looked_after": parse_bool,
+            "placement_area": PlacementArea.parse,
+            "missing_episodes": _non_negative,
+            "excluded_from_school": parse_bool,
+            "suspected": parse_bool,
+            "professional": parse_bool,
+            "area": parse_text,
+        },
+        "locations": {
+            "location_id": parse_id,
+            "kind": LocationKind.parse,
+            "name": parse_text,
+            "postcode": parse_text,
+            "latitude": _latitude,
+            "longitude": _longitude,
+            "area": parse_text,
+        },
+        "vehicles": {
+            "vehicle_id": parse_id,
+            "registration": parse_registration,
+            "make": parse_text,
+            "model": parse_text,
+            "colour": parse_text,
+            "private_hire": parse_bool,
+            "operator": parse_text,
+        },
+        "links": {
+            "link_id": parse_id,
+            "source_id": parse_id,
+            "target_id": parse_id,
+            "type": LinkType.parse,
+            "first_seen": _past_date,
+            "last_seen": _past_date,
+            "count": _positive_count,
+            "agency": Agency.parse,
+            "reference": parse_text,
+            "source_grade": SourceGrade.parse,
+            "intel_grade": IntelGrade.parse,
+            "handling": Handling.parse,
+            "protective": parse_bool,
+            "notes": parse_text,
+        },
+    }
+
+
+#: File stem → column → cell parser.  The ingester's single source of truth.
+COLUMN_PARSERS: Mapping[str, Mapping[str, Callable[[object], Any]]] = _column_parsers()
+
+#: File stem → the columns that must be present and non-empty.
+REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "people": ("person_id", "role"),
+    "locations": ("location_id", "kind"),
+    "vehicles": ("vehicle_id",),
+    "links": ("source_id", "target_id", "type"),
+}

@@ -1,0 +1,238 @@
+"""The Store protocol, graph filters, and the one canonical way a record becomes a graph element.
+
+Both stores build their graphs through :func:`node_attributes` and
+:func:`link_attributes`, so ``MemoryStore`` and ``Neo4jStore`` return equal graphs
+for the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+from graphguard.model import (
+    Entity,
+    IntelGrade,
+    Link,
+    Location,
+    Person,
+    SourceGrade,
+)
+
+__all__ = [
+    "NODE_KINDS",
+    "RESERVED_ATTRIBUTES",
+    "Filters",
+    "Store",
+    "StoreInfo",
+    "node_attributes",
+    "link_attributes",
+    "node_kind",
+    "link_passes",
+    "node_passes",
+    "finish_graph",
+    "graph_summary",
+]
+
+#: The kinds a filter can ask for: a person's role, or the entity kind.
+NODE_KINDS: tuple[str, ...] = ("young_person", "adult", "location", "vehicle")
+
+#: Node attribute names graphguard sets itself; an unknown input column of the same
+#: name is kept as ``extra_<name>``.
+RESERVED_ATTRIBUTES: frozenset[str] = frozenset({"id", "kind", "role", "location_kind", "labels"})
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which part of the graph to look at.
+
+    Parameters
+    ----------
+    as_of : date, optional
+        Ignore links first seen after this day (the picture as it stood then).
+    since : date, optional
+        Ignore links last seen before this day (the last seen date, or the first seen
+        date when no last seen date is recorded).
+    min_source_grade : SourceGrade, optional
+        Keep only links whose source is graded at least this well (1 is best).
+    min_intel_grade : IntelGrade, optional
+        Keep only links whose intelligence is assessed at least this well (A is best).
+    include_ungraded : bool, default True
+        Whether links without the grade being filtered on pass a grade filter.
+    areas : frozenset of str, optional
+        Keep only people and locations in these areas (case-insensitive).  Vehicles
+        have no area: they are kept when a kept link joins them to the rest.
+    kinds : frozenset of str, optional
+        Keep only these kinds of entity, from :data:`NODE_KINDS`.
+    """
+
+    as_of: dt.date | None = None
+    since: dt.date | None = None
+    min_source_grade: SourceGrade | None = None
+    min_intel_grade: IntelGrade | None = None
+    include_ungraded: bool = True
+    areas: frozenset[str] | None = None
+    kinds: frozenset[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.areas is not None:
+            object.__setattr__(self, "areas", frozenset(a.strip().lower() for a in self.areas))
+        if self.kinds is not None:
+            unknown = set(self.kinds) - set(NODE_KINDS)
+            if unknown:
+                raise ValueError(f"unknown kinds {sorted(unknown)}; use {', '.join(NODE_KINDS)}")
+            object.__setattr__(self, "kinds", frozenset(self.kinds))
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """What a store holds, for the dashboard's header and ``summary.json``."""
+
+    backend: str
+    location: str
+    counts: dict[str, int] = field(default_factory=dict)
+    first_date: dt.date | None = None
+    last_date: dt.date | None = None
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the graph is kept.  Analysis only ever sees ``graph()``'s result."""
+
+    def graph(self, filters: Filters | None = None) -> nx.MultiDiGraph:
+        """The (filtered) graph: one node per entity, one edge per link keyed by link_id."""
+        ...
+
+    def info(self) -> StoreInfo:
+        """Backend, counts by kind and the date range of the links."""
+        ...
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def node_kind(attributes: dict[str, Any]) -> str:
+    """``young_person``, ``adult``, ``location`` or ``vehicle`` for a node's attributes."""
+    role = attributes.get("role")
+    return str(role) if role else str(attributes["kind"])
+
+
+def node_attributes(entity: Entity) -> dict[str, Any]:
+    """The node attributes of an entity: ``kind``, ``role`` for people, every recorded field.
+
+    Fields not recorded are left out (Neo4j stores no nulls); enums become their
+    values; dates stay :class:`datetime.date`.  A location's ``kind`` column becomes
+    ``location_kind`` because ``kind`` names the entity kind.
+    """
+    attributes: dict[str, Any] = {"kind": entity.entity_kind.value}
+    for name, value in entity:
+        if name == "extra" or value is None:
+            continue
+        if isinstance(entity, Location) and name == "kind":
+            attributes["location_kind"] = _plain(value)
+        else:
+            attributes[name] = _plain(value)
+    if isinstance(entity, Person):
+        attributes["role"] = entity.role.value
+    for name, value in entity.extra.items():
+        key = f"extra_{name}" if name in RESERVED_ATTRIBUTES or name in attributes else name
+        attributes[key] = value
+    return attributes
+
+
+def link_attributes(link: Link) -> dict[str, Any]:
+    """The edge attributes of a link: ``type``, ``link_id``, every provenance field recorded."""
+    attributes: dict[str, Any] = {}
+    for name, value in link:
+        if name in ("extra", "source_id", "target_id") or value is None:
+            continue
+        attributes[name] = _plain(value)
+    for name, value in link.extra.items():
+        attributes[f"extra_{name}" if name in attributes else name] = value
+    return attributes
+
+
+_SOURCE_ORDER = {"1": 1, "2": 2, "3": 3}
+
+
+def link_passes(attributes: dict[str, Any], filters: Filters) -> bool:
+    """Whether a link (as edge attributes) passes the link filters."""
+    if filters.as_of is not None:
+        first = attributes.get("first_seen")
+        if first is not None and first > filters.as_of:
+            return False
+    if filters.since is not None:
+        last = attributes.get("last_seen") or attributes.get("first_seen")
+        if last is not None and last < filters.since:
+            return False
+    if filters.min_source_grade is not None:
+        grade = attributes.get("source_grade")
+        if grade is None:
+            if not filters.include_ungraded:
+                return False
+        elif _SOURCE_ORDER[grade] > _SOURCE_ORDER[filters.min_source_grade.value]:
+            return False
+    if filters.min_intel_grade is not None:
+        grade = attributes.get("intel_grade")
+        if grade is None:
+            if not filters.include_ungraded:
+                return False
+        elif grade > filters.min_intel_grade.value:
+            return False
+    return True
+
+
+def node_passes(attributes: dict[str, Any], filters: Filters) -> bool:
+    """Whether an entity (as node attributes) passes the kind and area filters."""
+    if filters.kinds is not None and node_kind(attributes) not in filters.kinds:
+        return False
+    if filters.areas is not None and attributes["kind"] != "vehicle":
+        area = attributes.get("area")
+        if area is None or str(area).strip().lower() not in filters.areas:
+            return False
+    return True
+
+
+def finish_graph(graph: nx.MultiDiGraph, filters: Filters) -> nx.MultiDiGraph:
+    """The shared last step of every store: under an area filter drop unlinked vehicles."""
+    if filters.areas is not None:
+        lonely = [
+            n for n, d in graph.nodes(data=True) if d["kind"] == "vehicle" and graph.degree(n) == 0
+        ]
+        graph.remove_nodes_from(lonely)
+    return graph
+
+
+def graph_summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
+    """Counts by kind and link type, and the date range, of a graph."""
+    kinds: dict[str, int] = dict.fromkeys(NODE_KINDS, 0)
+    for _, data in graph.nodes(data=True):
+        kinds[node_kind(data)] = kinds.get(node_kind(data), 0) + 1
+    types: dict[str, int] = {}
+    agencies: dict[str, int] = {}
+    dates: list[dt.date] = []
+    for _, _, data in graph.edges(data=True):
+        types[data["type"]] = types.get(data["type"], 0) + 1
+        agency = data.get("agency", "not recorded")
+        agencies[agency] = agencies.get(agency, 0) + 1
+        dates.extend(d for d in (data.get("first_seen"), data.get("last_seen")) if d)
+    return {
+        "entities": graph.number_of_nodes(),
+        "links": graph.number_of_edges(),
+        "by_kind": kinds,
+        "by_type": dict(sorted(types.items())),
+        "by_agency": dict(sorted(agencies.items())),
+        "first_date": min(dates).isoformat() if dates else None,
+        "last_date": max(dates).isoformat() if dates else None,
+    }
