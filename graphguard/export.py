@@ -1,9 +1,29 @@
-"""Exports: target lists and reports as CSV, XLSX and JSON, pseudonymised and Excel-safe."""
+"""Exports: tables as CSV, XLSX and JSON that are safe to open and safe to share.
+
+Two rules hold for everything written here:
+
+* **Young people are pseudonymised.** :func:`pseudonym` turns an id into a keyed
+  HMAC-SHA256 pseudonym (``YP-3f9c1a2b7d``), stable for the same key, so a disruption
+  team can refer to the same child across exports without ever seeing who it is.
+* **Every cell is safe in a spreadsheet.** Text that Excel would run as a formula
+  (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is neutralised.
+"""
 
 from __future__ import annotations
 
-__all__ = ["safe_cell"]
+import csv
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+from graphguard.errors import UsageError
+
+__all__ = ["EXPORT_FORMATS", "pseudonym", "safe_cell", "write_table", "export_format"]
+
+EXPORT_FORMATS = ("csv", "xlsx", "json")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -14,7 +34,7 @@ def safe_cell(value: object) -> object:
     leading apostrophe, which Excel and LibreOffice show as text.  Numbers pass as
     they are.
 
-    >>> safe_cell("=HYPERLINK(\\"http://x\\")")
+    >>> safe_cell('=HYPERLINK("http://x")')
     '\\'=HYPERLINK("http://x")'
     >>> safe_cell(-3)
     -3
@@ -22,3 +42,118 @@ def safe_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def pseudonym(young_person_id: str, key: bytes, prefix: str = "YP") -> str:
+    """A keyed, stable pseudonym for a young person's id.
+
+    The same id and key always give the same pseudonym; without the key the id
+    cannot be recovered or confirmed by guessing.
+
+    >>> pseudonym("YP014", b"k") == pseudonym("YP014", b"k")
+    True
+    >>> pseudonym("YP014", b"k") != pseudonym("YP014", b"other key")
+    True
+    """
+    digest = hmac.new(key, young_person_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"{prefix}-{digest[:10]}"
+
+
+def export_format(path: str | Path) -> str:
+    """``csv``, ``xlsx`` or ``json`` from a file name; a usage error otherwise."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in EXPORT_FORMATS:
+        raise UsageError(f"{path}: the file name must end in .csv, .xlsx or .json")
+    return suffix
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_flat(v)) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_flat(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return round(value, 4)
+    return value
+
+
+def write_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    path: str | Path,
+    *,
+    sheet: str = "targets",
+    notes: Sequence[str] = (),
+) -> Path:
+    """Write rows (dicts) with these columns as CSV, XLSX or JSON, chosen by the file name.
+
+    CSV and XLSX cells are flattened (lists joined with ``"; "``) and made
+    formula-safe; JSON keeps lists and numbers as they are, with strings made
+    formula-safe too, since JSON is often pasted into spreadsheets.  XLSX gets a bold
+    header row, frozen panes, an auto-filter and column widths; ``notes`` go on a
+    second sheet ("about") — use them for handling conditions and provenance.
+    """
+    path = Path(path)
+    kind = export_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "json":
+        safe = [{c: _safe_json(row.get(c)) for c in columns} for row in rows]
+        path.write_text(json.dumps(safe, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    elif kind == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([safe_cell(_flat(row.get(c, ""))) for c in columns])
+    else:
+        _write_xlsx(rows, columns, path, sheet, notes)
+    return path
+
+
+def _safe_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_safe_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _safe_json(v) for k, v in value.items()}
+    return safe_cell(value)
+
+
+def _write_xlsx(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    path: Path,
+    sheet: str,
+    notes: Sequence[str],
+) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    table = book.active
+    assert table is not None
+    table.title = sheet[:31]
+    table.append(list(columns))
+    for cell in table[1]:
+        cell.font = Font(bold=True)
+    widths = [len(c) for c in columns]
+    for row in rows:
+        values = [safe_cell(_flat(row.get(c, ""))) for c in columns]
+        table.append([v if v is not None else "" for v in values])
+        for i, value in enumerate(values):
+            widths[i] = max(widths[i], min(len(str(value)), 80))
+    for i, width in enumerate(widths, start=1):
+        table.column_dimensions[get_column_letter(i)].width = max(8, width + 2)
+    for cells in table.iter_rows(min_row=2):
+        for cell in cells:
+            cell.alignment = Alignment(wrap_text=False, vertical="top")
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text says
+    table.freeze_panes = "B2"
+    table.auto_filter.ref = table.dimensions
+    if notes:
+        about = book.create_sheet("about")
+        for note in notes:
+            about.append([safe_cell(note)])
+        about.column_dimensions["A"].width = 120
+    book.save(path)

@@ -342,7 +342,7 @@ class _Reader:
                 problems.append(
                     (
                         id_column,
-                        f"id {entity_id!r} is already used in {first_file} line {first_line}",
+                        f"duplicate id {entity_id!r}: already used in {first_file} line {first_line}",
                     )
                 )
             if problems:
@@ -387,7 +387,7 @@ class _Reader:
                         unread = self.unreadable_entity_files()
                         note = f" ({unread} could not be read)" if unread else ""
                         problems.append(
-                            (column, f"{end!r} is not defined in any entity file{note}")
+                            (column, f"unknown id {end!r}: not defined in any entity file{note}")
                         )
                 else:
                     kinds.append(known[2])
@@ -401,7 +401,7 @@ class _Reader:
                 problems.append(
                     (
                         "link_id",
-                        f"link_id {link_id!r} is already used on line {self.link_ids[link_id]}",
+                        f"duplicate link_id {link_id!r}: already used on line {self.link_ids[link_id]}",
                     )
                 )
             if problems:
