@@ -23,7 +23,9 @@ DEMO = ROOT / "fixtures" / "demo"
 
 
 @pytest.fixture(autouse=True)
-def _no_real_neo4j(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _no_real_neo4j(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Keep tests away from a developer's real database and home folder."""
     for name in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
         monkeypatch.delenv(name, raising=False)

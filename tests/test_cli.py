@@ -29,22 +29,29 @@ def test_validate_valid_dataset(tmp_path: Path) -> None:
 
 def test_validate_rejects_exit_1_with_json_and_rejects_file(tmp_path: Path) -> None:
     small_town(tmp_path)
-    write_csv(tmp_path / "people.csv", ["person_id", "role"],
-              [["YP1", "young_person"], ["YP2", "martian"], ["AD1", "adult"]])
+    write_csv(
+        tmp_path / "people.csv",
+        ["person_id", "role"],
+        [["YP1", "young_person"], ["YP2", "martian"], ["AD1", "adult"]],
+    )
     rejects = tmp_path / "rejects.csv"
     code, out, err = run("validate", str(tmp_path), "--format", "json", "--rejects", str(rejects))
     assert code == 1, out + err
     report = json.loads(out)
     assert report["files"]["people.csv"] == {"rows": 3, "accepted": 2, "rejected": 1}
     assert report["rejects"][0] == {
-        "file": "people.csv", "line": 3, "column": "role",
+        "file": "people.csv",
+        "line": 3,
+        "column": "role",
         "reason": "'martian' is not one of young_person, adult",
     }
     # L4 and L5 involve YP2, rejected with it; the other links are kept
     assert report["files"]["links.csv"]["accepted"] == 3
     rows = list(csv.DictReader(rejects.open(encoding="utf-8")))
     assert [(r["file"], r["line"]) for r in rows] == [
-        ("people.csv", "3"), ("links.csv", "5"), ("links.csv", "6"),
+        ("people.csv", "3"),
+        ("links.csv", "5"),
+        ("links.csv", "6"),
     ]
 
 

@@ -29,12 +29,18 @@ def test_small_town_is_valid(tmp_path: Path) -> None:
     assert result.ok, [str(r) for r in result.rejects]
     data = result.dataset
     assert (len(data.people), len(data.locations), len(data.vehicles), len(data.links)) == (
-        3, 1, 1, 5,
+        3,
+        1,
+        1,
+        5,
     )
     assert data.vehicles["VE1"].registration == "AB12CDE"
     assert data.people["YP1"].looked_after is True
     assert {r.file: r.accepted for r in result.files.values()} == {
-        "people.csv": 3, "locations.csv": 1, "vehicles.csv": 1, "links.csv": 5,
+        "people.csv": 3,
+        "locations.csv": 1,
+        "vehicles.csv": 1,
+        "links.csv": 5,
     }
 
 
@@ -147,23 +153,30 @@ def test_write_rejects_round_trip(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- fixtures/invalid
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if not c.get("file_error")], ids=lambda c: c["case"])
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if not c.get("file_error")], ids=lambda c: c["case"]
+)
 def test_invalid_case_rejected_for_the_right_reason(case: dict) -> None:
     result = read_dataset(INVALID / case["case"])
     if case.get("valid"):
         assert result.ok, [str(r) for r in result.rejects]
     else:
         hits = [
-            r for r in result.rejects
+            r
+            for r in result.rejects
             if r.file == case["file"] and r.line == case["line"] and r.column == case["column"]
         ]
-        assert hits, f"expected a reject at {case['file']}:{case['line']}:{case['column']}, " \
+        assert hits, (
+            f"expected a reject at {case['file']}:{case['line']}:{case['column']}, "
             f"got {[str(r) for r in result.rejects]}"
+        )
         assert any(case["reason_contains"].lower() in r.reason.lower() for r in hits), hits
         assert len({(r.file, r.line) for r in result.rejects}) == case.get("rejected_rows", 1)
         for also in case.get("also_rejected", []):
             assert any(
-                r.file == also["file"] and r.line == also["line"] and r.column == also["column"]
+                r.file == also["file"]
+                and r.line == also["line"]
+                and r.column == also["column"]
                 and also["reason_contains"].lower() in r.reason.lower()
                 for r in result.rejects
             ), also
@@ -192,12 +205,31 @@ def test_invalid_case_file_error(case: dict) -> None:
 def test_every_rule_has_an_invalid_case() -> None:
     names = {c["case"] for c in CASES}
     needed = {
-        "bad_role", "bad_date", "dob_in_future", "last_before_first", "bad_bool", "bad_count",
-        "bad_agency", "bad_source_grade", "bad_intel_grade", "bad_handling", "unknown_link_type",
-        "wrong_kinds", "self_link", "link_to_unknown_id", "link_to_rejected_id",
-        "missing_required_column", "duplicate_id_across_files", "bad_id_chars", "id_too_long",
-        "lat_without_lon", "lat_out_of_range", "bad_location_kind", "bad_placement_area",
-        "negative_missing_episodes", "bom_crlf_quoted",
+        "bad_role",
+        "bad_date",
+        "dob_in_future",
+        "last_before_first",
+        "bad_bool",
+        "bad_count",
+        "bad_agency",
+        "bad_source_grade",
+        "bad_intel_grade",
+        "bad_handling",
+        "unknown_link_type",
+        "wrong_kinds",
+        "self_link",
+        "link_to_unknown_id",
+        "link_to_rejected_id",
+        "missing_required_column",
+        "duplicate_id_across_files",
+        "bad_id_chars",
+        "id_too_long",
+        "lat_without_lon",
+        "lat_out_of_range",
+        "bad_location_kind",
+        "bad_placement_area",
+        "negative_missing_episodes",
+        "bom_crlf_quoted",
     }
     assert needed <= names, needed - names
 
@@ -212,12 +244,16 @@ _PEOPLE_COLUMNS = ["person_id", "role", "date_of_birth", "looked_after", "missin
 _LINK_COLUMNS = ["source_id", "target_id", "type", "first_seen", "count", "source_grade"]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     people=st.lists(st.lists(_cell, min_size=5, max_size=5), max_size=8),
     links=st.lists(st.lists(_cell, min_size=6, max_size=6), max_size=8),
 )
-def test_random_rows_never_crash(tmp_path_factory: pytest.TempPathFactory, people: list, links: list) -> None:
+def test_random_rows_never_crash(
+    tmp_path_factory: pytest.TempPathFactory, people: list, links: list
+) -> None:
     folder = tmp_path_factory.mktemp("random")
     write_csv(folder / "people.csv", _PEOPLE_COLUMNS, people)
     write_csv(folder / "links.csv", _LINK_COLUMNS, links)
@@ -234,7 +270,9 @@ def test_random_rows_never_crash(tmp_path_factory: pytest.TempPathFactory, peopl
 _ids = st.from_regex(r"[A-Za-z0-9_.:\-]{1,10}", fullmatch=True)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     ids=st.lists(_ids, min_size=2, max_size=10, unique=True),
     roles=st.lists(st.sampled_from(["young_person", "ADULT", " adult "]), min_size=10, max_size=10),
@@ -244,10 +282,16 @@ def test_every_valid_row_is_accepted(
     tmp_path_factory: pytest.TempPathFactory, ids: list, roles: list, flags: list
 ) -> None:
     folder = tmp_path_factory.mktemp("valid")
-    write_csv(folder / "people.csv", ["person_id", "role", "looked_after"],
-              [[i, roles[n], flags[n]] for n, i in enumerate(ids)])
-    write_csv(folder / "links.csv", ["source_id", "target_id", "type"],
-              [[ids[n], ids[n + 1], "ASSOCIATES_WITH"] for n in range(len(ids) - 1)])
+    write_csv(
+        folder / "people.csv",
+        ["person_id", "role", "looked_after"],
+        [[i, roles[n], flags[n]] for n, i in enumerate(ids)],
+    )
+    write_csv(
+        folder / "links.csv",
+        ["source_id", "target_id", "type"],
+        [[ids[n], ids[n + 1], "ASSOCIATES_WITH"] for n in range(len(ids) - 1)],
+    )
     result = read_dataset(folder)
     assert result.ok, [str(r) for r in result.rejects]
     assert set(result.dataset.people) == set(ids)

@@ -63,9 +63,9 @@ def test_enums_match_case_insensitively_and_trimmed() -> None:
 
 
 def test_registration_normalised() -> None:
-    assert Vehicle.model_validate({"vehicle_id": "V1", "registration": " ab12 cde"}).registration == (
-        "AB12CDE"
-    )
+    assert Vehicle.model_validate(
+        {"vehicle_id": "V1", "registration": " ab12 cde"}
+    ).registration == ("AB12CDE")
 
 
 def test_dates_in_the_future_rejected() -> None:
@@ -96,19 +96,34 @@ def test_coordinates_both_or_neither() -> None:
 
 def test_link_rules() -> None:
     with pytest.raises(ValidationError, match="itself"):
-        Link.model_validate({"link_id": "L", "source_id": "A", "target_id": "A", "type": "CONTACTED"})
+        Link.model_validate(
+            {"link_id": "L", "source_id": "A", "target_id": "A", "type": "CONTACTED"}
+        )
     with pytest.raises(ValidationError, match="before first_seen"):
         Link.model_validate(
-            {"link_id": "L", "source_id": "A", "target_id": "B", "type": "CONTACTED",
-             "first_seen": "2024-05-01", "last_seen": "2024-04-01"}
+            {
+                "link_id": "L",
+                "source_id": "A",
+                "target_id": "B",
+                "type": "CONTACTED",
+                "first_seen": "2024-05-01",
+                "last_seen": "2024-04-01",
+            }
         )
     with pytest.raises(ValidationError, match="below the minimum"):
         Link.model_validate(
             {"link_id": "L", "source_id": "A", "target_id": "B", "type": "CONTACTED", "count": "0"}
         )
     link = Link.model_validate(
-        {"link_id": "L", "source_id": "A", "target_id": "B", "type": "contacted",
-         "source_grade": "1", "intel_grade": "b", "handling": "p"}
+        {
+            "link_id": "L",
+            "source_id": "A",
+            "target_id": "B",
+            "type": "contacted",
+            "source_grade": "1",
+            "intel_grade": "b",
+            "handling": "p",
+        }
     )
     assert link.count == 1
     assert link.grading == "1/B/P"

@@ -1,0 +1,299 @@
+"""The ``graphguard`` command: a thin layer that parses options and calls the library.
+
+Errors reach the user as one line on stderr and an exit code (DESIGN.md): 0 success,
+1 the data had problems, 2 usage error, 3 refused, 4 a backend unavailable.  Run with
+``--debug`` for the traceback instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from graphguard import __version__
+from graphguard.errors import GraphguardError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_DEBUG_HELP = "Show the full traceback of an error instead of one line."
+
+
+class _Group(click.Group):
+    """A command group that turns errors into one line on stderr and the right exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GraphguardError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"graphguard: error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("graphguard: interrupted", err=True)
+            ctx.exit(130)
+        except Exception as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            message = str(error).splitlines()[0] if str(error) else ""
+            name = type(error).__name__
+            click.echo(
+                f"graphguard: error: {name}: {message} (run with --debug for details)", err=True
+            )
+            ctx.exit(2)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help=_DEBUG_HELP)
+@click.version_option(__version__, prog_name="graphguard")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Contextual-safeguarding network analysis.
+
+    Joins what partner agencies know about young people at risk of exploitation into
+    one graph of young people, adults, locations and vehicles, finds peer groups and
+    perpetrator-centred hubs, and ranks the contexts whose disruption would most
+    reduce the risk.  Without NEO4J_URI the embedded store is used.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+# --------------------------------------------------------------------------- validate
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report as readable text or as JSON on stdout.",
+)
+def validate(dataset: Path, rejects_path: Path | None, output_format: str) -> None:
+    """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
+
+    Exits 0 when every row is valid and 1 when any row was rejected or a file could
+    not be read.
+    """
+    from graphguard.ingest import read_dataset, write_rejects
+
+    result = read_dataset(dataset, collect_links=False)
+    if rejects_path is not None:
+        write_rejects(result.rejects, rejects_path)
+    if output_format == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        _print_report(result, rejects_path)
+    if not result.ok:
+        sys.exit(1)
+
+
+def _print_report(result: Any, rejects_path: Path | None) -> None:
+    for report in result.files.values():
+        if not report.present:
+            continue
+        if report.error:
+            click.echo(f"{report.file}: ERROR {report.error}")
+        else:
+            click.echo(
+                f"{report.file}: {report.rows} rows, {report.accepted} accepted, "
+                f"{report.rejected} rejected"
+            )
+    for reject in result.rejects:
+        click.echo(str(reject))
+    if result.ok:
+        click.echo("All rows valid.")
+    else:
+        rows = result.rejected_rows
+        errors = len(result.file_errors)
+        parts = []
+        if rows:
+            parts.append(f"{rows} row{'s' if rows != 1 else ''} rejected")
+        if errors:
+            parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be read")
+        where = f"; rejected rows written to {rejects_path}" if rejects_path and rows else ""
+        click.echo(", ".join(parts) + where + ".")
+
+
+# --------------------------------------------------------------------------- synth
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--young-people",
+    "young_people",
+    type=click.IntRange(10, 1_000_000),
+    default=500,
+    show_default=True,
+    help="How many young people the town has (about ten links each).",
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same town."
+)
+def synth(out: Path, young_people: int, seed: int) -> None:
+    """Write a seeded synthetic town to OUT in the input format (for demos, tests, benchmarks)."""
+    from tqdm import tqdm
+
+    from graphguard.synth import write_town
+
+    with tqdm(desc="writing links", unit=" links", disable=None, file=sys.stderr) as bar:
+        truth = write_town(out, young_people, seed, progress=lambda n: bar.update(n))
+    counts = ", ".join(f"{n} {name}" for name, n in truth.counts.items())
+    click.echo(f"Wrote a synthetic town to {out}: {counts}.")
+
+
+# --------------------------------------------------------------------------- load
+
+
+@main.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Rows per write transaction [default: GRAPHGUARD_BATCH_SIZE or 5000].",
+)
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected rows with their reasons to this CSV.",
+)
+def load(dataset: Path, batch_size: int | None, rejects_path: Path | None) -> None:
+    """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
+
+    Entities are merged on their id and links on their link_id, so loading the same
+    data again changes nothing and a changed row updates what it describes.  Exits 1
+    when rows were rejected (the valid rows are still loaded).
+    """
+    from tqdm import tqdm
+
+    from graphguard.ingest import read_dataset, write_rejects
+    from graphguard.store.open import open_neo4j
+
+    result = read_dataset(dataset)
+    for report in result.file_errors:
+        click.echo(f"graphguard: {report.error}", err=True)
+    if rejects_path is not None:
+        write_rejects(result.rejects, rejects_path)
+    store = open_neo4j(batch_size=batch_size)
+    total = len(result.dataset)
+    with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
+        report = store.load(result.dataset, progress=bar.update)  # type: ignore[attr-defined]
+    click.echo(
+        f"Loaded {report.nodes} entities and {report.relationships} links into Neo4j "
+        f"in {report.batches} batches ({report.seconds:.1f} s); "
+        f"{result.rejected_rows} rows rejected."
+    )
+    if not result.ok:
+        sys.exit(1)
+
+
+# --------------------------------------------------------------------------- neo4j
+
+_DATA_DIR = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".graphguard/neo4j"),
+    show_default=True,
+    help="Where the server keeps its data, logs, configuration and password.",
+)
+
+
+@main.group()
+def neo4j() -> None:
+    """A local real Neo4j 5.26 Community server (from Maven Central) for development."""
+
+
+@neo4j.command("start")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=7687,
+    show_default=True,
+    help="The Bolt port, on 127.0.0.1 only.",
+)
+@_DATA_DIR
+@click.option("--heap", default="1g", show_default=True, help="The JVM heap size.")
+def neo4j_start(port: int, data_dir: Path, heap: str) -> None:
+    """Start the server in the background (building it on first use) and print its URI."""
+    from graphguard import neo4j_local
+
+    info = neo4j_local.start(
+        data_dir, port=port, heap=heap, progress=lambda m: click.echo(m, err=True)
+    )
+    click.echo(f"Neo4j is running at {info.uri} (user {info.username}); data in {info.data_dir}.")
+    click.echo(f'Set up a shell with: eval "$(graphguard neo4j env --data-dir {data_dir})"')
+
+
+@neo4j.command("stop")
+@_DATA_DIR
+def neo4j_stop(data_dir: Path) -> None:
+    """Shut the server down cleanly; its data is kept."""
+    from graphguard import neo4j_local
+
+    if neo4j_local.stop(data_dir):
+        click.echo("Neo4j stopped.")
+    else:
+        click.echo("Neo4j was not running.")
+
+
+@neo4j.command("status")
+@_DATA_DIR
+def neo4j_status(data_dir: Path) -> None:
+    """Say whether the server is running; exit 4 when it is not."""
+    from graphguard import neo4j_local
+
+    info = neo4j_local.status(data_dir)
+    if info.running:
+        click.echo(f"Neo4j is running at {info.uri} (pid {info.pid}); data in {info.data_dir}.")
+    else:
+        click.echo(f"Neo4j is not running (data dir {info.data_dir}).")
+        sys.exit(4)
+
+
+@neo4j.command("env")
+@_DATA_DIR
+@click.option(
+    "--prefix",
+    default="",
+    help="Put this before each variable name (tests use "
+    "GRAPHGUARD_TEST_ so they never touch a real NEO4J_URI).",
+)
+def neo4j_env(data_dir: Path, prefix: str) -> None:
+    """Print export lines for a shell to eval: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD."""
+    from graphguard import neo4j_local
+
+    for line in neo4j_local.env_lines(data_dir):
+        click.echo(line.replace("export ", f"export {prefix}", 1))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,722 @@
+"""Start, stop and inspect a local real Neo4j 5.26 LTS Community server.
+
+The server is the one the standalone distribution runs: its entry class
+``org.neo4j.server.CommunityEntryPoint`` (the ``neo4j.mainClass`` property of
+``org.neo4j.assembly:neo4j-community-standalone``), on a classpath that Maven resolves from
+Maven Central through ``pom.xml`` beside this file (``org.neo4j:neo4j`` and
+``org.neo4j.app:neo4j-server``), configured by a generated ``neo4j.conf``.
+
+Everything lives in one data directory (default ``.graphguard/neo4j``)::
+
+    <data-dir>/
+        password          the neo4j user's password (mode 0600)
+        server.json       port, uri, pid, heap, version of the last start
+        neo4j.pid         the JVM's pid while it runs
+        build/            classpath.txt resolved by Maven, maven.log
+        conf/neo4j.conf   generated on every start
+        data/             databases, transactions, dbms/auth.ini
+        logs/             console.log (JVM stdout/stderr), neo4j.log, debug.log
+        run/ import/ plugins/
+
+Bolt listens on 127.0.0.1 only; the HTTP and HTTPS connectors are off; authentication is on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from graphguard.errors import BackendUnavailable, UsageError
+
+__all__ = [
+    "ADMIN_CLASS",
+    "MAIN_CLASS",
+    "NEO4J_VERSION",
+    "ServerInfo",
+    "env_lines",
+    "free_port",
+    "start",
+    "status",
+    "stop",
+]
+
+NEO4J_VERSION = "5.26.30"
+"""The Neo4j version ``pom.xml`` pins (the newest 5.26 LTS patch on Maven Central)."""
+
+MAIN_CLASS = "org.neo4j.server.CommunityEntryPoint"
+"""The standalone distribution's entry class (``neo4j.mainClass`` of its POM)."""
+
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"
+"""``neo4j-admin``'s entry class; used for ``dbms set-initial-password``."""
+
+USERNAME = "neo4j"
+DEFAULT_DATA_DIR = Path(".graphguard/neo4j")
+PAGECACHE = "512m"
+MIN_PASSWORD_LENGTH = 8  # Neo4j's dbms.security.auth_minimum_password_length default
+MAVEN_TIMEOUT = 1800.0  # a first resolution downloads ~125 MB
+POM = Path(__file__).with_name("pom.xml")
+
+# The JVM options the standalone's neo4j.conf passes (server.jvm.additional) for Java 17/21.
+# We start the entry class ourselves, so we pass them on the command line.
+JVM_OPTIONS = (
+    "-XX:+UseG1GC",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+UnlockExperimentalVMOptions",
+    "-XX:+TrustFinalNonStaticFields",
+    "-XX:+DisableExplicitGC",
+    "-XX:+ExitOnOutOfMemoryError",
+    "-Djdk.nio.maxCachedBufferSize=1024",
+    "-Dio.netty.tryReflectionSetAccessible=true",
+    "-Djdk.tls.ephemeralDHKeySize=2048",
+    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
+    "-XX:FlightRecorderOptions=stackdepth=256",
+    "-XX:+UnlockDiagnosticVMOptions",
+    "-XX:+DebugNonSafepoints",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/java.io=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--enable-native-access=ALL-UNNAMED",
+    "-Dlog4j2.disable.jmx=true",
+    "-Dlog4j.layout.jsonTemplate.maxStringLength=32768",
+    "-Dfile.encoding=UTF-8",
+)
+
+_HEAP_RE = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
+_BOLT_MAGIC = b"\x60\x60\xb0\x17"
+# Bolt handshake proposals: 5.x (range 5.0-5.8), 4.4-4.2, 4.1, 3.0. Any server answers one.
+_BOLT_PROPOSALS = b"\x00\x08\x08\x05\x00\x02\x04\x04\x00\x00\x01\x04\x00\x00\x00\x03"
+
+
+class _Daemon(subprocess.Popen[bytes]):
+    """A server meant to outlive this process: no "still running" ResourceWarning at exit."""
+
+    def __del__(self) -> None:
+        if self.returncode is not None:
+            super().__del__()
+
+
+# The JVMs this process started, so that they can be reaped (no zombies while we live).
+_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """Where a local Neo4j is and how to log in to it."""
+
+    uri: str  # "bolt://127.0.0.1:PORT"
+    username: str  # "neo4j"
+    password: str
+    pid: int | None
+    data_dir: Path
+    running: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def status(data_dir: Path = DEFAULT_DATA_DIR) -> ServerInfo:
+    """The local server of ``data_dir``: running when its JVM is alive and Bolt answers."""
+    data_dir = _abs(data_dir)
+    state = _read_state(data_dir)
+    port = _state_port(state, 7687)
+    pid = _live_pid(data_dir)
+    running = pid is not None and _bolt_answers(port)
+    return ServerInfo(
+        uri=_uri(port),
+        username=USERNAME,
+        password=_stored_password(data_dir) or os.environ.get("NEO4J_PASSWORD", ""),
+        pid=pid,
+        data_dir=data_dir,
+        running=running,
+    )
+
+
+def start(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    port: int = 7687,
+    heap: str = "1g",
+    timeout: float = 180.0,
+    progress: Callable[[str], None] | None = None,
+) -> ServerInfo:
+    """Start the local Neo4j of ``data_dir`` in the background and wait until Bolt answers.
+
+    Idempotent: when that data directory's server already runs, its info is returned (on the
+    port it runs on). The first start resolves Neo4j from Maven Central and sets the initial
+    password (``NEO4J_PASSWORD``, or a generated one kept in ``<data-dir>/password``).
+    Raises :class:`~graphguard.errors.BackendUnavailable` with one line when it cannot.
+    """
+    say = progress or (lambda _msg: None)
+    if not _HEAP_RE.match(heap):
+        raise UsageError(f"bad heap size {heap!r}: use a number with k, m or g, such as 1g or 512m")
+    if not 0 < port < 65536:
+        raise UsageError(f"bad port {port}: use 1-65535")
+    data_dir = _abs(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    with _lock(data_dir):
+        pid = _live_pid(data_dir)
+        if pid is not None:
+            running_port = _state_port(_read_state(data_dir), port)
+            if _bolt_answers(running_port):
+                return status(data_dir)
+            # Another start of this data dir is still coming up: wait for it.
+            say(f"Neo4j (pid {pid}) is already starting in {data_dir}; waiting for Bolt…")
+            password = _stored_password(data_dir) or ""
+            _wait_ready(data_dir, pid, running_port, password, timeout, own=False)
+            return status(data_dir)
+        _pid_file(data_dir).unlink(missing_ok=True)
+
+        java = _find_java()
+        _check_java_version(java)
+        if not _port_free(port):
+            raise BackendUnavailable(
+                f"port {port} on 127.0.0.1 is already in use (another Neo4j?); "
+                "choose another with --port, or stop what listens there"
+            )
+        password = _resolve_password(data_dir)
+        classpath = _classpath(data_dir, say)
+        home = data_dir
+        for sub in ("conf", "data", "logs", "run", "import", "plugins"):
+            (home / sub).mkdir(exist_ok=True)
+        (home / "conf" / "neo4j.conf").write_text(_neo4j_conf(home, port), encoding="utf-8")
+        _set_initial_password(java, classpath, home, password, say)
+
+        say(f"starting Neo4j {NEO4J_VERSION} on {_uri(port)} (heap {heap})…")
+        console = home / "logs" / "console.log"
+        cmd = [
+            java,
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            *JVM_OPTIONS,
+            "-cp",
+            classpath,
+            MAIN_CLASS,
+            f"--home-dir={home}",
+            f"--config-dir={home / 'conf'}",
+        ]
+        with open(console, "ab") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting Neo4j\n".encode())
+            log.flush()
+            proc = _Daemon(
+                cmd,
+                cwd=home,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        _CHILDREN[proc.pid] = proc
+        _pid_file(data_dir).write_text(f"{proc.pid}\n", encoding="utf-8")
+        _write_state(
+            data_dir,
+            {
+                "port": port,
+                "uri": _uri(port),
+                "pid": proc.pid,
+                "heap": heap,
+                "pagecache": PAGECACHE,
+                "neo4j_version": NEO4J_VERSION,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        say("waiting for Bolt…")
+        began = time.monotonic()
+        _wait_ready(data_dir, proc.pid, port, password, timeout, own=True)
+        say(f"Neo4j is ready on {_uri(port)} ({time.monotonic() - began:.1f} s)")
+        return status(data_dir)
+
+
+def stop(data_dir: Path = DEFAULT_DATA_DIR, timeout: float = 60.0) -> bool:
+    """Shut the local server of ``data_dir`` down cleanly (SIGTERM, then wait); data is kept.
+
+    Returns False when nothing was running. A server that has not stopped after ``timeout``
+    seconds is killed (Neo4j recovers from its transaction log at the next start).
+    """
+    data_dir = _abs(data_dir)
+    if not data_dir.is_dir():
+        return False
+    with _lock(data_dir):
+        pid = _live_pid(data_dir)
+        if pid is None:
+            _pid_file(data_dir).unlink(missing_ok=True)
+            return False
+        _terminate(pid, timeout)
+        _pid_file(data_dir).unlink(missing_ok=True)
+        return True
+
+
+def env_lines(data_dir: Path = DEFAULT_DATA_DIR) -> list[str]:
+    """``export NEO4J_URI=…``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD`` lines for a shell's eval."""
+    data_dir = _abs(data_dir)
+    state = _read_state(data_dir)
+    password = _stored_password(data_dir)
+    if not state or password is None:
+        raise BackendUnavailable(
+            f"no local Neo4j has been started in {data_dir}; run `graphguard neo4j start` first"
+        )
+    return [
+        f"export NEO4J_URI={shlex.quote(_uri(_state_port(state, 7687)))}",
+        f"export NEO4J_USERNAME={shlex.quote(USERNAME)}",
+        f"export NEO4J_PASSWORD={shlex.quote(password)}",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# files in the data directory
+# ---------------------------------------------------------------------------------------------
+
+
+def _abs(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve()
+
+
+def _uri(port: int) -> str:
+    return f"bolt://127.0.0.1:{port}"
+
+
+def _pid_file(data_dir: Path) -> Path:
+    return data_dir / "neo4j.pid"
+
+
+def _state_port(state: dict[str, object], default: int) -> int:
+    value = state.get("port", default)
+    return value if isinstance(value, int) else default
+
+
+def _read_state(data_dir: Path) -> dict[str, object]:
+    try:
+        state = json.loads((data_dir / "server.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _write_state(data_dir: Path, state: dict[str, object]) -> None:
+    tmp = data_dir / "server.json.tmp"
+    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(data_dir / "server.json")
+
+
+@contextlib.contextmanager
+def _lock(data_dir: Path) -> Iterator[None]:
+    """Serialise start/stop of one data directory across processes."""
+    with open(data_dir / ".lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _stored_password(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / "password").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _resolve_password(data_dir: Path) -> str:
+    """The neo4j user's password for this data dir; chosen and saved (0600) on first start."""
+    path = data_dir / "password"
+    env = os.environ.get("NEO4J_PASSWORD") or None
+    stored = _stored_password(data_dir)
+    if stored is not None:
+        if env is not None and env != stored:
+            raise BackendUnavailable(
+                f"NEO4J_PASSWORD differs from the password {data_dir} was set up with "
+                f"(kept in {path}); unset NEO4J_PASSWORD or use another --data-dir"
+            )
+        os.chmod(path, 0o600)
+        return stored
+    if (data_dir / "data" / "databases" / "system").exists() and env is None:
+        raise BackendUnavailable(
+            f"{data_dir} holds a Neo4j database but no password file; set NEO4J_PASSWORD to "
+            "its password, or remove the directory to start afresh"
+        )
+    password = env if env is not None else _generate_password()
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BackendUnavailable(
+            f"NEO4J_PASSWORD is too short: Neo4j needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(password + "\n")
+    os.chmod(path, 0o600)
+    return password
+
+
+def _generate_password() -> str:
+    """24 URL-safe characters that start with a letter or digit (never an option-like ``-``)."""
+    while True:
+        password = secrets.token_urlsafe(18)
+        if password[0].isalnum():
+            return password
+
+
+def _neo4j_conf(home: Path, port: int) -> str:
+    """neo4j.conf for a private development server. Every key is checked strictly by Neo4j."""
+    lines = [
+        "# Generated by graphguard.neo4j_local on every start; edits are overwritten.",
+        "server.default_listen_address=127.0.0.1",
+        "server.default_advertised_address=127.0.0.1",
+        "server.bolt.enabled=true",
+        f"server.bolt.listen_address=127.0.0.1:{port}",
+        f"server.bolt.advertised_address=127.0.0.1:{port}",
+        "server.http.enabled=false",
+        "server.https.enabled=false",
+        "dbms.routing.enabled=false",
+        "dbms.security.auth_enabled=true",
+        f"server.directories.data={home / 'data'}",
+        f"server.directories.logs={home / 'logs'}",
+        f"server.directories.run={home / 'run'}",
+        f"server.directories.import={home / 'import'}",
+        f"server.directories.plugins={home / 'plugins'}",
+        f"server.memory.pagecache.size={PAGECACHE}",
+        "dbms.usage_report.enabled=false",
+        # A loader writes big UNWIND batches: do not log every query and its parameters.
+        "db.logs.query.enabled=OFF",
+        # Development server: no 256 MB preallocated log files per database, bounded history.
+        "db.tx_log.preallocate=false",
+        "db.tx_log.rotation.retention_policy=1G size",
+        # Bolt's thread pool waits 5 s twice at shutdown by default; 1 s is plenty locally.
+        "internal.server.bolt.thread_pool_shutdown_wait_time=1s",
+        "internal.server.bolt.connection_shutdown_wait_time=1s",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Java, Maven
+# ---------------------------------------------------------------------------------------------
+
+
+def _find_java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        candidate = Path(java_home) / "bin" / "java"
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    found = shutil.which("java")
+    if found is None:
+        raise BackendUnavailable(
+            "Java 17 or 21 is needed to run Neo4j 5.26, but `java` is not on PATH "
+            "(install OpenJDK 17, e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    return found
+
+
+def _check_java_version(java: str) -> None:
+    try:
+        out = subprocess.run(
+            [java, "-version"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendUnavailable(f"cannot run {java}: {exc}") from exc
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if match is None:
+        return  # an unusual build; let Neo4j itself complain if it must
+    major = int(match.group(1))
+    if major == 1 and match.group(2):
+        major = int(match.group(2))  # "1.8.0_…"
+    if major < 17:
+        raise BackendUnavailable(
+            f"Neo4j 5.26 needs Java 17 or 21, but {java} is Java {major} "
+            "(install OpenJDK 17 or set JAVA_HOME to one)"
+        )
+
+
+def _pom_digest() -> str:
+    return hashlib.sha256(POM.read_bytes()).hexdigest()
+
+
+def _classpath(data_dir: Path, say: Callable[[str], None]) -> str:
+    """The server's classpath: cached in ``<data-dir>/build``, resolved by Maven when needed."""
+    build = data_dir / "build"
+    cp_file = build / "classpath.txt"
+    digest_file = build / "pom.sha256"
+    digest = _pom_digest()
+    with contextlib.suppress(OSError):
+        if digest_file.read_text(encoding="utf-8").strip() == digest:
+            classpath = cp_file.read_text(encoding="utf-8").strip()
+            if classpath and all(Path(p).is_file() for p in classpath.split(os.pathsep)):
+                return classpath
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BackendUnavailable(
+            "Maven is needed to fetch Neo4j from Maven Central on first use, but `mvn` is not "
+            "on PATH (install Maven 3, e.g. `apt-get install maven`)"
+        )
+    build.mkdir(parents=True, exist_ok=True)
+    say(f"resolving Neo4j {NEO4J_VERSION} from Maven Central (first run only)…")
+    log_path = build / "maven.log"
+    cmd = [
+        mvn,
+        "-B",
+        "-q",
+        "-f",
+        str(POM),
+        "dependency:build-classpath",
+        f"-Dmdep.outputFile={cp_file}",
+    ]
+    began = time.monotonic()
+    with open(log_path, "wb") as log:
+        try:
+            done = subprocess.run(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=MAVEN_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise BackendUnavailable(
+                f"Maven did not resolve Neo4j within {MAVEN_TIMEOUT:.0f} s (log: {log_path})"
+            ) from exc
+    if done.returncode != 0 or not cp_file.is_file():
+        tail = _last_lines(log_path, 10, skip_frames=True)
+        raise BackendUnavailable(
+            f"Maven could not resolve Neo4j {NEO4J_VERSION} from Maven Central "
+            f"(exit {done.returncode}): {' | '.join(tail) or 'no output'} (log: {log_path})"
+        )
+    digest_file.write_text(digest + "\n", encoding="utf-8")
+    say(f"resolved Neo4j {NEO4J_VERSION} in {time.monotonic() - began:.0f} s")
+    return cp_file.read_text(encoding="utf-8").strip()
+
+
+def _set_initial_password(
+    java: str, classpath: str, home: Path, password: str, say: Callable[[str], None]
+) -> None:
+    """``neo4j-admin dbms set-initial-password`` before the very first start."""
+    if (home / "data" / "databases" / "system").exists():
+        return  # the system database already holds the users
+    say("setting the initial password…")
+    env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
+    try:
+        done = subprocess.run(
+            [
+                java,
+                "-Xmx256m",
+                "-cp",
+                classpath,
+                ADMIN_CLASS,
+                "dbms",
+                "set-initial-password",
+                "--",  # the password may start with "-"
+                password,
+            ],
+            env=env,
+            cwd=home,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BackendUnavailable(f"neo4j-admin set-initial-password failed: {exc}") from exc
+    if done.returncode != 0:
+        lines = [ln.strip() for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]
+        lines = [ln for ln in lines if not ln.startswith("at ")][-5:]
+        raise BackendUnavailable(
+            "neo4j-admin set-initial-password failed: " + (" | ".join(lines) or "no output")
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# processes, ports
+# ---------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (zombies count as dead; our own dead children are reaped)."""
+    proc = _CHILDREN.get(pid)
+    if proc is not None:
+        if proc.poll() is None:
+            return True
+        _CHILDREN.pop(pid, None)
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no procfs: trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _is_our_server(pid: int, data_dir: Path) -> bool:
+    """The pid is a Neo4j JVM started for this data dir (guards against reused pids)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no procfs: trust the pid file
+    return MAIN_CLASS.encode() in argv and f"--home-dir={data_dir}".encode() in argv
+
+
+def _live_pid(data_dir: Path) -> int | None:
+    try:
+        pid = int(_pid_file(data_dir).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    if pid > 0 and _alive(pid) and _is_our_server(pid, data_dir):
+        return pid
+    return None
+
+
+def _terminate(pid: int, timeout: float) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _bolt_answers(port: int, timeout: float = 2.0) -> bool:
+    """A Bolt server on 127.0.0.1:port completes the version handshake."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(_BOLT_MAGIC + _BOLT_PROPOSALS)
+            answer = b""
+            while len(answer) < 4:
+                chunk = s.recv(4 - len(answer))
+                if not chunk:
+                    return False
+                answer += chunk
+    except OSError:
+        return False
+    return answer != b"\x00\x00\x00\x00"
+
+
+def _wait_ready(
+    data_dir: Path, pid: int, port: int, password: str, timeout: float, *, own: bool
+) -> None:
+    """Wait until the driver logs in over Bolt; raise one clear line when it cannot."""
+    try:
+        import neo4j
+        from neo4j.exceptions import AuthError
+    except ImportError as exc:  # pragma: no cover - neo4j is a dependency of graphguard
+        raise BackendUnavailable("the neo4j Python driver is missing: pip install neo4j") from exc
+
+    deadline = time.monotonic() + timeout
+    last_error = "no answer"
+    while True:
+        if not _alive(pid):
+            _pid_file(data_dir).unlink(missing_ok=True)
+            code = _CHILDREN.pop(pid).returncode if pid in _CHILDREN else None
+            lines = _start_failure_lines(data_dir)
+            raise BackendUnavailable(
+                f"Neo4j died while starting (exit {code if code is not None else '?'}): "
+                f"{' | '.join(lines) or 'no log output'} "
+                f"(logs: {data_dir / 'logs'})"
+            )
+        if _bolt_answers(port, timeout=1.0):
+            driver = neo4j.GraphDatabase.driver(
+                _uri(port), auth=(USERNAME, password), connection_timeout=5.0
+            )
+            try:
+                driver.verify_connectivity()
+                return
+            except AuthError as exc:
+                if own:
+                    _terminate(pid, 30.0)
+                    _pid_file(data_dir).unlink(missing_ok=True)
+                raise BackendUnavailable(
+                    f"Neo4j on {_uri(port)} rejected the password kept in "
+                    f"{data_dir / 'password'} ({exc.message}); remove {data_dir} to start afresh"
+                ) from exc
+            except Exception as exc:  # still starting: ServiceUnavailable, DatabaseUnavailable…
+                last_error = f"{type(exc).__name__}: {exc}"
+            finally:
+                driver.close()
+        if time.monotonic() >= deadline:
+            if own:
+                _terminate(pid, 30.0)
+                _pid_file(data_dir).unlink(missing_ok=True)
+            raise BackendUnavailable(
+                f"Neo4j did not answer on {_uri(port)} within {timeout:.0f} s "
+                f"({last_error}); it was stopped (logs: {data_dir / 'logs'})"
+            )
+        time.sleep(0.25)
+
+
+def _last_lines(path: Path, n: int, *, skip_frames: bool = False) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if skip_frames:
+        lines = [
+            ln
+            for ln in lines
+            if not ln.startswith("at ") and not re.match(r"^\.\.\. \d+ more$", ln)
+        ]
+    return lines[-n:]
+
+
+def _start_failure_lines(data_dir: Path, n: int = 10) -> list[str]:
+    """The lines that tell why a start failed: the JVM's console, then neo4j.log's errors."""
+    console = data_dir / "logs" / "console.log"
+    lines: list[str] = []
+    with contextlib.suppress(OSError):
+        text = console.read_text(encoding="utf-8", errors="replace")
+        last_run = text.rsplit("=== ", 1)[-1].splitlines()[1:]  # after our start marker
+        lines = [
+            ln.strip()
+            for ln in last_run
+            if ln.strip()
+            and not ln.strip().startswith("at ")
+            and not re.match(r"^\.\.\. \d+ more$", ln.strip())
+        ]
+    if len(lines) < n:
+        recent = _last_lines(data_dir / "logs" / "neo4j.log", 400)
+        starts = [i for i, ln in enumerate(recent) if ln.endswith("INFO  Starting...")]
+        this_run = recent[starts[-1] :] if starts else recent
+        problems = [ln for ln in this_run if " ERROR " in ln or " WARN " in ln]
+        lines = problems[-(n - len(lines)) :] + lines
+    return lines[-n:]
