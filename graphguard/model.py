@@ -46,6 +46,8 @@ __all__ = [
     "parse_enum",
     "check_link_ends",
     "endpoint_kind",
+    "column_parsers",
+    "REQUIRED_COLUMNS",
 ]
 
 
@@ -56,11 +58,14 @@ class _CaseInsensitiveEnum(StrEnum):
     def parse(cls, value: object) -> _CaseInsensitiveEnum:
         if isinstance(value, cls):
             return value
-        text = str(value).strip()
-        member = cls._lookup().get(text.lower())
+        table = cls._lookup()
+        member = table.get(value) if isinstance(value, str) else None
         if member is None:
-            allowed = ", ".join(m.value for m in cls)
-            raise ValueError(f"{text!r} is not one of {allowed}")
+            text = str(value).strip()
+            member = table.get(text.lower())
+            if member is None:
+                allowed = ", ".join(m.value for m in cls)
+                raise ValueError(f"{text!r} is not one of {allowed}")
         return member
 
     @classmethod
@@ -68,6 +73,7 @@ class _CaseInsensitiveEnum(StrEnum):
         table: dict[str, Any] | None = cls.__dict__.get("_table_")
         if table is None:
             table = {m.value.lower(): m for m in cls}
+            table.update({m.value: m for m in cls})
             type.__setattr__(cls, "_table_", table)
         return table
 
@@ -287,6 +293,8 @@ def parse_int(value: object, minimum: int) -> int:
 
 def parse_decimal(value: object, low: float, high: float) -> float:
     """A decimal number between ``low`` and ``high`` inclusive."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a decimal number")
     try:
         number = float(str(value).strip()) if not isinstance(value, int | float) else float(value)
     except ValueError:
@@ -302,8 +310,15 @@ def parse_registration(value: object) -> str:
 
 
 def parse_enum(enum: type[_CaseInsensitiveEnum]) -> Callable[[object], Any]:
-    """A cell parser for one of ``enum``'s values."""
-    return enum.parse
+    """A fast cell parser for one of ``enum``'s values (exact spelling first, then any case)."""
+    table = dict(enum._lookup())
+    slow = enum.parse
+
+    def parse(value: object) -> Any:
+        member = table.get(value) if isinstance(value, str) else None
+        return member if member is not None else slow(value)
+
+    return parse
 
 
 def _not_in_future(value: dt.date, today: dt.date | None = None) -> dt.date:
@@ -542,17 +557,37 @@ def check_link_ends(
     return None
 
 
-def _column_parsers() -> dict[str, dict[str, Callable[[object], Any]]]:
-    """For each entity file, column name → cell parser (raising ValueError with a reason)."""
+def _dates_until(today: dt.date) -> Callable[[object], dt.date]:
+    """A parser of past dates against a fixed ``today``, remembering the dates it has seen."""
+    seen: dict[object, dt.date] = {}
+
+    def parse(value: object) -> dt.date:
+        known = seen.get(value) if isinstance(value, str) else None
+        if known is not None:
+            return known
+        day = _not_in_future(parse_date(value), today)
+        if isinstance(value, str) and len(seen) < 100_000:
+            seen[value] = day
+        return day
+
+    return parse
+
+
+def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable[[object], Any]]]:
+    """For each file stem, column name → cell parser (raising ValueError with a reason).
+
+    ``today`` is the day against which "not in the future" is judged.
+    """
+    _past_date = _dates_until(today or dt.date.today())
     return {
         "people": {
             "person_id": parse_id,
-            "role": Role.parse,
+            "role": parse_enum(Role),
             "name": parse_text,
             "date_of_birth": _past_date,
             "gender": parse_text,
             "looked_after": parse_bool,
-            "placement_area": PlacementArea.parse,
+            "placement_area": parse_enum(PlacementArea),
             "missing_episodes": _non_negative,
             "excluded_from_school": parse_bool,
             "suspected": parse_bool,
@@ -561,7 +596,7 @@ def _column_parsers() -> dict[str, dict[str, Callable[[object], Any]]]:
         },
         "locations": {
             "location_id": parse_id,
-            "kind": LocationKind.parse,
+            "kind": parse_enum(LocationKind),
             "name": parse_text,
             "postcode": parse_text,
             "latitude": _latitude,
@@ -581,23 +616,20 @@ def _column_parsers() -> dict[str, dict[str, Callable[[object], Any]]]:
             "link_id": parse_id,
             "source_id": parse_id,
             "target_id": parse_id,
-            "type": LinkType.parse,
+            "type": parse_enum(LinkType),
             "first_seen": _past_date,
             "last_seen": _past_date,
             "count": _positive_count,
-            "agency": Agency.parse,
+            "agency": parse_enum(Agency),
             "reference": parse_text,
-            "source_grade": SourceGrade.parse,
-            "intel_grade": IntelGrade.parse,
-            "handling": Handling.parse,
+            "source_grade": parse_enum(SourceGrade),
+            "intel_grade": parse_enum(IntelGrade),
+            "handling": parse_enum(Handling),
             "protective": parse_bool,
             "notes": parse_text,
         },
     }
 
-
-#: File stem → column → cell parser.  The ingester's single source of truth.
-COLUMN_PARSERS: Mapping[str, Mapping[str, Callable[[object], Any]]] = _column_parsers()
 
 #: File stem → the columns that must be present and non-empty.
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
