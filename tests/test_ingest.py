@@ -297,3 +297,24 @@ def test_every_valid_row_is_accepted(
     assert set(result.dataset.people) == set(ids)
     graph = graph_from_dataset(result.dataset)
     assert graph.number_of_edges() == len(ids) - 1
+
+
+def test_blank_header_column_is_ignored_not_fatal(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("person_id,,role\nYP1,,young_person\nAD1,x,adult\n")
+    write_csv(
+        tmp_path / "links.csv", ["source_id", "target_id", "type"], [["AD1", "YP1", "SUPPORTS"]]
+    )
+    result = read_dataset(tmp_path)
+    assert result.ok, [str(r) for r in result.rejects]
+    assert set(result.dataset.people) == {"YP1", "AD1"}
+
+
+def test_today_decides_what_is_in_the_future(tmp_path: Path) -> None:
+    write_csv(
+        tmp_path / "people.csv",
+        ["person_id", "role", "date_of_birth"],
+        [["YP1", "young_person", "2026-11-20"]],
+    )
+    write_csv(tmp_path / "links.csv", ["source_id", "target_id", "type"], [])
+    assert read_dataset(tmp_path, today=dt.date(2026, 11, 1)).rejects[0].column == "date_of_birth"
+    assert read_dataset(tmp_path, today=dt.date(2026, 11, 30)).ok
