@@ -1,0 +1,87 @@
+"""The police-liaison Cypher library: parse it, validate parameters, run Cypher read-only.
+
+The library is a folder of ``.cypher`` files (``cypher/queries``), one query each, with a
+header of ``//`` comments naming it, the question it answers, its parameters and the
+columns it returns (the format is documented in ``docs/cypher.md``).  The CLI
+(``graphguard cypher``) and the dashboard's Cypher page both use this module.
+
+Every query — from the library or typed ad hoc — runs through :func:`run_query`, which
+keeps the liaison role read-only in depth:
+
+1. :func:`check_read_only_text` refuses, before anything reaches the server, more than one
+   statement, write clauses, ``LOAD CSV``, ``CALL … IN TRANSACTIONS``, ``USE``,
+   administration commands, ``EXPLAIN``/``PROFILE`` prefixes, procedures outside
+   :data:`READ_PROCEDURES` and functions outside Cypher's own namespaces.  Comments,
+   string literals and back-quoted names are tokenised first, so a ``;`` or a keyword
+   inside a string cannot confuse it and a write after a comment cannot hide.
+2. :func:`explain_query` asks the server to ``EXPLAIN`` the query and
+   :func:`check_plan_read_only` refuses anything whose query type is not ``'r'`` (read
+   only) — with one exception: a plan that only calls a DBMS information procedure of
+   :data:`DBMS_READ_PROCEDURES` (``dbms.components()`` is typed ``'s'`` by the server).
+3. :func:`execute_read` runs it in a ``READ`` access-mode session, inside an explicit
+   transaction with a timeout that is always rolled back, and fetches at most
+   ``row_limit + 1`` records so it can say when the limit was hit.
+
+Every run, allowed or refused, appends one JSON line to the audit log
+(:func:`append_audit`).
+"""
+
+from graphguard.cypher.audit import AuditEntry, append_audit, read_audit
+from graphguard.cypher.guard import (
+    DBMS_READ_PROCEDURES,
+    READ_PROCEDURES,
+    PlanCheck,
+    check_plan_read_only,
+    check_read_only_text,
+)
+from graphguard.cypher.lexer import parse_literal
+from graphguard.cypher.library import (
+    PARAM_TYPES,
+    ParamSpec,
+    QueryFileError,
+    QuerySpec,
+    coerce_params,
+    library_dir,
+    library_reference,
+    load_library,
+    parse_query,
+)
+from graphguard.cypher.results import QueryResult
+from graphguard.cypher.run import ROW_LIMIT_SETTING, run_library_query, run_query
+from graphguard.cypher.server import (
+    TIMEOUT_SETTING,
+    FetchedRecords,
+    QueryTimeout,
+    execute_read,
+    explain_query,
+)
+
+__all__ = [
+    "PARAM_TYPES",
+    "READ_PROCEDURES",
+    "DBMS_READ_PROCEDURES",
+    "TIMEOUT_SETTING",
+    "ROW_LIMIT_SETTING",
+    "ParamSpec",
+    "QuerySpec",
+    "QueryResult",
+    "AuditEntry",
+    "PlanCheck",
+    "FetchedRecords",
+    "QueryFileError",
+    "QueryTimeout",
+    "parse_query",
+    "load_library",
+    "library_dir",
+    "library_reference",
+    "coerce_params",
+    "parse_literal",
+    "check_read_only_text",
+    "explain_query",
+    "check_plan_read_only",
+    "execute_read",
+    "run_query",
+    "run_library_query",
+    "append_audit",
+    "read_audit",
+]

@@ -1,0 +1,347 @@
+"""The checks that keep liaison Cypher read-only before it runs.
+
+:func:`check_read_only_text` is the static layer (no server); :func:`check_plan_read_only`
+judges what the server's ``EXPLAIN`` said (see :func:`graphguard.cypher.server.explain_query`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphguard.cypher.lexer import Token, tokens
+from graphguard.errors import RefusedError, UsageError
+
+__all__ = [
+    "READ_PROCEDURES",
+    "DBMS_READ_PROCEDURES",
+    "PlanCheck",
+    "check_read_only_text",
+    "check_plan_read_only",
+]
+
+#: Procedures a liaison may CALL: they describe the schema and read nothing else.
+READ_PROCEDURES: frozenset[str] = frozenset(
+    {
+        "db.labels",
+        "db.relationshiptypes",
+        "db.propertykeys",
+        "db.schema.visualization",
+        "db.schema.nodetypeproperties",
+        "db.schema.reltypeproperties",
+        "dbms.components",
+    }
+)
+
+#: Allowed procedures the server types as DBMS (``'s'``) rather than read (``'r'``).
+DBMS_READ_PROCEDURES: frozenset[str] = frozenset({"dbms.components"})
+
+# Namespaces of Cypher's built-in functions; any other dotted function (a plugin's, such
+# as apoc.cypher.run*) is refused, since plugins can run Cypher or reach files and URLs.
+_BUILTIN_FUNCTION_NAMESPACES = frozenset(
+    {
+        "date",
+        "datetime",
+        "localdatetime",
+        "localtime",
+        "time",
+        "duration",
+        "point",
+        "db",
+        "graph",
+        "vector",
+    }
+)
+
+# Clauses that write data or schema, refused wherever they appear as a keyword.
+_WRITE_CLAUSES = frozenset(
+    {"CREATE", "MERGE", "DELETE", "DETACH", "SET", "REMOVE", "FOREACH", "INSERT"}
+)
+# Administration and other non-read commands, refused wherever they appear as a keyword.
+_ADMIN_KEYWORDS = frozenset(
+    {
+        "DROP",
+        "ALTER",
+        "GRANT",
+        "DENY",
+        "REVOKE",
+        "RENAME",
+        "SHOW",
+        "TERMINATE",
+        "DEALLOCATE",
+        "REALLOCATE",
+    }
+)
+# A statement must begin (after any CYPHER options) with one of these.
+_READ_STARTS = frozenset({"MATCH", "OPTIONAL", "WITH", "UNWIND", "RETURN", "CALL"})
+
+# Operators a DBMS-typed plan may hold and still only read (dbms.components()).
+_DBMS_READ_OPERATORS = frozenset(
+    {
+        "ProduceResults",
+        "ProcedureCall",
+        "Projection",
+        "Filter",
+        "Sort",
+        "Top",
+        "Limit",
+        "Skip",
+        "Distinct",
+        "EagerAggregation",
+        "OrderedAggregation",
+        "Argument",
+        "Unwind",
+    }
+)
+
+
+def _statements(tokens: list[Token]) -> list[list[Token]]:
+    statements: list[list[Token]] = [[]]
+    for token in tokens:
+        if token.kind == "punct" and token.text == ";":
+            statements.append([])
+        else:
+            statements[-1].append(token)
+    return [s for s in statements if s]
+
+
+def _keyword_at(tokens: list[Token], i: int) -> str | None:
+    """The upper-cased keyword at ``i``, or None where the word is a name, not a keyword.
+
+    A word right after ``.`` (a property or namespace), ``:`` (a label or type) or ``AS``
+    (an alias), or right before ``:`` (a map key or a variable with a label) is a name.
+    """
+    token = tokens[i]
+    if token.kind != "word":
+        return None
+    if i > 0:
+        prev = tokens[i - 1]
+        if prev.kind == "punct" and prev.text in ".:":
+            return None
+        if prev.is_word("AS"):
+            return None
+    if i + 1 < len(tokens):
+        nxt = tokens[i + 1]
+        if nxt.kind == "punct" and nxt.text == ":":
+            return None
+    return token.text.upper()
+
+
+def _skip_cypher_options(tokens: list[Token]) -> int:
+    """The index of the first token after any ``CYPHER 5 runtime=slotted …`` prefixes."""
+    i = 0
+    while i < len(tokens) and tokens[i].is_word("CYPHER"):
+        i += 1
+        while i < len(tokens):
+            if tokens[i].kind == "number":
+                i += 1
+            elif (
+                tokens[i].kind == "word"
+                and i + 2 < len(tokens)
+                and tokens[i + 1].kind == "punct"
+                and tokens[i + 1].text == "="
+            ):
+                i += 3
+            else:
+                break
+    return i
+
+
+def _dotted_name(tokens: list[Token], i: int) -> tuple[str, int]:
+    """A dotted name (``db.schema.visualization``) starting at ``i``, and the index after it."""
+    parts = [tokens[i].text]
+    j = i + 1
+    while (
+        j + 1 < len(tokens)
+        and tokens[j].kind == "punct"
+        and tokens[j].text == "."
+        and tokens[j + 1].kind in ("word", "name")
+    ):
+        parts.append(tokens[j + 1].text)
+        j += 2
+    return ".".join(parts), j
+
+
+def check_read_only_text(text: str) -> str:
+    """Refuse Cypher that is not one read-only statement, before it reaches the server.
+
+    Parameters
+    ----------
+    text : str
+        The Cypher, as typed or as read from a library file (comments allowed).
+
+    Returns
+    -------
+    str
+        The statement to send, without a trailing ``;``.
+
+    Raises
+    ------
+    RefusedError
+        With a one-line reason, for more than one statement, a write clause, ``LOAD CSV``,
+        ``CALL … IN TRANSACTIONS``, ``USE``, an administration command, an ``EXPLAIN`` or
+        ``PROFILE`` prefix, a procedure outside :data:`READ_PROCEDURES` or a function
+        outside Cypher's own namespaces.
+    UsageError
+        For an empty query or an unterminated string, name or comment.
+
+    Notes
+    -----
+    This layer is a filter, not a parser: it errs towards refusing (a variable called
+    ``set`` is refused), and the server's ``EXPLAIN`` and ``READ`` access mode stand
+    behind it for anything it cannot see.
+
+    Examples
+    --------
+    >>> check_read_only_text("MATCH (n:Adult) RETURN n.id // who?")
+    'MATCH (n:Adult) RETURN n.id'
+    >>> check_read_only_text("RETURN 'a; CREATE (n)' AS text;")
+    "RETURN 'a; CREATE (n)' AS text"
+    >>> check_read_only_text("MATCH (n) /* just looking */ DETACH DELETE n")
+    Traceback (most recent call last):
+    ...
+    graphguard.errors.RefusedError: DETACH is a write clause: liaison Cypher is read-only
+    """
+    found = tokens(text)
+    statements = _statements(found)
+    if not statements:
+        raise UsageError("the query is empty")
+    if len(statements) > 1:
+        raise RefusedError(f"{len(statements)} statements: run one read-only statement at a time")
+    statement = statements[0]
+    _check_statement(statement)
+    # Send the statement alone: no comments before it, no ';' or comments after it.
+    return text[statement[0].offset : statement[-1].end]
+
+
+def _check_statement(tokens: list[Token]) -> None:
+    start = _skip_cypher_options(tokens)
+    if start >= len(tokens):
+        raise UsageError("the query has CYPHER options but no statement")
+    first = tokens[start]
+    first_word = first.text.upper() if first.kind == "word" else first.text
+    if first_word in ("EXPLAIN", "PROFILE"):
+        raise RefusedError(
+            f"{first_word} is not available here: graphguard explains every query itself; "
+            "run the query without it"
+        )
+    if first_word == "USE":
+        raise RefusedError("USE is not allowed: liaison Cypher runs on the graphguard database")
+    if first_word == "LOAD":
+        raise RefusedError("LOAD CSV is not allowed: liaison Cypher reads only the graph")
+    if (
+        first_word in _WRITE_CLAUSES
+        or first_word in _ADMIN_KEYWORDS
+        or first_word not in _READ_STARTS
+    ):
+        kind = "a write clause" if first_word in _WRITE_CLAUSES else "not a read query"
+        raise RefusedError(
+            f"a statement starting with {first_word} is {kind}: liaison Cypher is read-only "
+            "(start with MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN or CALL)"
+        )
+    for i in range(start, len(tokens)):
+        keyword = _keyword_at(tokens, i)
+        if keyword is None:
+            continue
+        if keyword in _WRITE_CLAUSES:
+            raise RefusedError(f"{keyword} is a write clause: liaison Cypher is read-only")
+        if keyword in _ADMIN_KEYWORDS:
+            raise RefusedError(
+                f"{keyword} is an administration command: liaison Cypher is read-only"
+            )
+        if keyword == "LOAD":
+            raise RefusedError("LOAD CSV is not allowed: liaison Cypher reads only the graph")
+        if keyword == "USE":
+            raise RefusedError("USE is not allowed: liaison Cypher runs on the graphguard database")
+        if keyword == "TRANSACTIONS":
+            raise RefusedError(
+                "CALL { … } IN TRANSACTIONS is not allowed: it commits work in batches"
+            )
+        if keyword == "CALL":
+            _check_call(tokens, i)
+    for i, token in enumerate(tokens):
+        previous = tokens[i - 1] if i else None
+        after_dot = previous is not None and previous.kind == "punct" and previous.text == "."
+        procedure = previous is not None and previous.is_word("CALL")
+        if token.kind in ("word", "name") and not after_dot and not procedure:
+            _check_function(tokens, i)
+
+
+def _check_call(tokens: list[Token], i: int) -> None:
+    if i + 1 >= len(tokens):
+        raise RefusedError("CALL without a procedure or subquery")
+    nxt = tokens[i + 1]
+    if nxt.kind == "punct" and nxt.text in "{(":
+        return  # a subquery: its clauses are checked like any others
+    if nxt.kind not in ("word", "name"):
+        raise RefusedError(f"cannot tell what CALL {nxt.text} calls")
+    name, _ = _dotted_name(tokens, i + 1)
+    if name.lower() not in READ_PROCEDURES:
+        allowed = ", ".join(sorted(_display_procedures()))
+        raise RefusedError(f"procedure {name} is not on the read-only allowlist ({allowed})")
+
+
+def _display_procedures() -> list[str]:
+    spelled = {
+        "db.relationshiptypes": "db.relationshipTypes",
+        "db.propertykeys": "db.propertyKeys",
+        "db.schema.nodetypeproperties": "db.schema.nodeTypeProperties",
+        "db.schema.reltypeproperties": "db.schema.relTypeProperties",
+    }
+    return [spelled.get(name, name) for name in READ_PROCEDURES]
+
+
+def _check_function(tokens: list[Token], i: int) -> None:
+    """Refuse a dotted function call (``apoc.x.y(…)``) outside Cypher's own namespaces."""
+    name, j = _dotted_name(tokens, i)
+    if "." in name and j < len(tokens) and tokens[j].kind == "punct" and tokens[j].text == "(":
+        namespace = name.split(".", 1)[0].lower()
+        if namespace not in _BUILTIN_FUNCTION_NAMESPACES:
+            raise RefusedError(f"function {name} is not one of Cypher's built-in functions")
+
+
+@dataclass(frozen=True)
+class PlanCheck:
+    """What ``EXPLAIN`` told us about a query: its type, operators and procedures."""
+
+    query_type: str
+    operators: frozenset[str]
+    procedures: frozenset[str]
+
+
+def walk_plan(plan: Any, operators: set[str], procedures: set[str]) -> None:
+    if not isinstance(plan, Mapping):
+        return
+    operator = str(plan.get("operatorType", "")).split("@", 1)[0]
+    operators.add(operator)
+    if operator == "ProcedureCall":
+        details = str(plan.get("args", {}).get("Details", ""))
+        procedures.add(details.split("(", 1)[0].strip().lower())
+    for child in plan.get("children", []) or []:
+        walk_plan(child, operators, procedures)
+
+
+def check_plan_read_only(plan: PlanCheck) -> None:
+    """Refuse a plan whose query type is not read-only (``'r'``).
+
+    The one exception is a DBMS-typed (``'s'``) plan made only of read operators around
+    a call of a :data:`DBMS_READ_PROCEDURES` procedure, such as ``dbms.components()``.
+
+    Raises
+    ------
+    RefusedError
+        Naming the query type the server reported.
+    """
+    if plan.query_type == "r":
+        return
+    if (
+        plan.query_type == "s"
+        and plan.procedures
+        and plan.procedures <= DBMS_READ_PROCEDURES
+        and plan.operators <= _DBMS_READ_OPERATORS
+    ):
+        return
+    meaning = {"rw": "reads and writes", "w": "writes", "s": "changes the schema or the DBMS"}
+    what = meaning.get(plan.query_type, f"is of type {plan.query_type!r}")
+    raise RefusedError(f"the server's EXPLAIN says this query {what}: liaison Cypher is read-only")

@@ -1,0 +1,168 @@
+"""Query results as plain Python values, and the graph of the nodes and links they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+__all__ = ["QueryResult", "plain_value", "result_graph"]
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The answer to one query, in plain Python values.
+
+    Attributes
+    ----------
+    columns : list of str
+        The result's columns, in order.
+    rows : list of dict
+        One dict per row, keyed by column.  Nodes become ``{"id", "labels",
+        "properties"}`` (``id`` is the entity id), relationships ``{"id", "type",
+        "start", "end", "properties"}``, paths alternating lists of those; Neo4j dates,
+        times and durations become ISO 8601 strings.
+    truncated : bool
+        True when the result had more than ``row_limit`` rows and was cut.
+    row_limit : int
+        The most rows returned.
+    elapsed : float
+        Seconds from the start of the checks to the last row.
+    graph : networkx.MultiDiGraph or None
+        The nodes and relationships found anywhere in the rows (keyed by entity id and
+        link id), or None when the result holds none.
+    query_name : str or None
+        The library query's name; None for ad-hoc Cypher.
+    """
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    truncated: bool
+    row_limit: int
+    elapsed: float
+    graph: nx.MultiDiGraph | None = None
+    query_name: str | None = None
+
+    def table(self) -> list[list[Any]]:
+        """The rows as lists in column order (for CSV writers and data frames)."""
+        return [[row.get(column) for column in self.columns] for row in self.rows]
+
+
+def _node_key(node: Any) -> str:
+    value = node.get("id") if len(node) else None
+    return str(value) if value is not None else str(node.element_id)
+
+
+def _relationship_key(relationship: Any) -> str:
+    value = relationship.get("link_id") if len(relationship) else None
+    return str(value) if value is not None else str(relationship.element_id)
+
+
+def plain_value(value: Any) -> Any:
+    """A JSON-friendly Python value for anything the driver returns."""
+    from neo4j.graph import Node, Path, Relationship
+    from neo4j.spatial import Point
+
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Node):
+        return {
+            "id": _node_key(value),
+            "labels": sorted(value.labels),
+            "properties": {k: plain_value(v) for k, v in sorted(value.items())},
+        }
+    if isinstance(value, Relationship):
+        return {
+            "id": _relationship_key(value),
+            "type": value.type,
+            "start": _node_key(value.start_node),
+            "end": _node_key(value.end_node),
+            "properties": {k: plain_value(v) for k, v in sorted(value.items())},
+        }
+    if isinstance(value, Path):
+        items: list[Any] = [plain_value(value.start_node)]
+        for relationship, node in zip(value.relationships, value.nodes[1:], strict=True):
+            items += [plain_value(relationship), plain_value(node)]
+        return items
+    if isinstance(value, Point):
+        return {"srid": value.srid, "coordinates": list(value)}
+    # Neo4j's temporal types (a Duration is also a tuple) and Python's own
+    for method in ("iso_format", "isoformat"):
+        to_iso = getattr(value, method, None)
+        if callable(to_iso):
+            return to_iso()
+    if isinstance(value, Mapping):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_value(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return str(value)
+
+
+def _native(value: Any) -> Any:
+    to_native = getattr(value, "to_native", None)
+    if callable(to_native):
+        try:
+            return to_native()
+        except (ValueError, OverflowError):
+            return plain_value(value)
+    return plain_value(value)
+
+
+def result_graph(records: list[Any]) -> nx.MultiDiGraph | None:
+    """The nodes and relationships found anywhere in the records, as one graph."""
+    from neo4j.graph import Node, Path, Relationship
+
+    graph = nx.MultiDiGraph()
+    found = False
+
+    def add_node(node: Any) -> None:
+        attributes = {k: _native(v) for k, v in node.items() if k != "id"}
+        attributes["labels"] = sorted(node.labels)
+        key = _node_key(node)
+        if key in graph and not len(node):
+            return
+        graph.add_node(key, **attributes)
+
+    def add_relationship(relationship: Any) -> None:
+        for end in (relationship.start_node, relationship.end_node):
+            key = _node_key(end)
+            if key not in graph:
+                add_node(end)
+        attributes = {k: _native(v) for k, v in relationship.items()}
+        attributes["type"] = relationship.type
+        graph.add_edge(
+            _node_key(relationship.start_node),
+            _node_key(relationship.end_node),
+            key=_relationship_key(relationship),
+            **attributes,
+        )
+
+    def walk(value: Any) -> None:
+        nonlocal found
+        if isinstance(value, Node):
+            found = True
+            add_node(value)
+        elif isinstance(value, Relationship):
+            found = True
+            add_relationship(value)
+        elif isinstance(value, Path):
+            found = True
+            for node in value.nodes:
+                add_node(node)
+            for relationship in value.relationships:
+                add_relationship(relationship)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    for record in records:
+        for value in record.values():
+            walk(value)
+    return graph if found else None

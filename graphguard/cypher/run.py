@@ -1,0 +1,199 @@
+"""Run one statement through every read-only layer, and audit it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from graphguard.cypher.audit import AuditEntry, append_audit, audit_user
+from graphguard.cypher.guard import check_plan_read_only, check_read_only_text
+from graphguard.cypher.library import QuerySpec, coerce_params
+from graphguard.cypher.results import QueryResult, plain_value, result_graph
+from graphguard.cypher.server import TIMEOUT_SETTING, QueryTimeout, execute_read, explain_query
+from graphguard.errors import RefusedError, UsageError
+
+__all__ = ["ROW_LIMIT_SETTING", "run_query", "run_library_query"]
+
+ROW_LIMIT_SETTING = "GRAPHGUARD_CYPHER_ROW_LIMIT"
+
+
+def run_query(
+    driver: Any,
+    text: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout: float,
+    row_limit: int,
+    audit_path: Path,
+    user: str | None = None,
+    database: str | None = None,
+    query_name: str | None = None,
+) -> QueryResult:
+    """Run one Cypher statement read-only, in depth, and audit it.
+
+    Parameters
+    ----------
+    driver : neo4j.Driver
+        An open driver (``graphguard.store.neo4j.connect``); never created here.
+    text : str
+        One Cypher statement.
+    params : mapping, optional
+        Its ``$parameters``.
+    timeout : float
+        Transaction timeout in seconds (the server stops the query after it).
+    row_limit : int
+        The most rows returned; ``truncated`` says when there were more.
+    audit_path : Path
+        The JSON-lines audit log; one line is appended whatever happens.
+    user : str, optional
+        Who runs it, for the audit log (default: the operating-system user).
+    database : str, optional
+        The database (default: the server's default database).
+    query_name : str, optional
+        The library query's name; None for ad-hoc Cypher.
+
+    Returns
+    -------
+    QueryResult
+
+    Raises
+    ------
+    RefusedError
+        When any layer refuses (static check, EXPLAIN, READ access mode).
+    QueryTimeout
+        When the query ran past ``timeout``.
+    UsageError
+        For Cypher the server cannot run, or a bad timeout or row limit.
+    BackendUnavailable
+        When Neo4j cannot be reached.
+    """
+    params = dict(params or {})
+    started = time.perf_counter()
+    # Until the run succeeds, assume it did not: an interrupt is audited as an error too.
+    outcome, rows, truncated = "error", None, False
+    reason: str | None = "interrupted"
+    try:
+        if not timeout > 0 or not math.isfinite(timeout):
+            raise UsageError(
+                f"the Cypher timeout must be a positive number of seconds, "
+                f"not {timeout!r} ({TIMEOUT_SETTING})"
+            )
+        if row_limit < 1:
+            raise UsageError(
+                f"the Cypher row limit must be at least 1, not {row_limit!r} ({ROW_LIMIT_SETTING})"
+            )
+        statement = check_read_only_text(text)
+        check_plan_read_only(
+            explain_query(driver, statement, params, database=database, timeout=timeout)
+        )
+        fetched = execute_read(
+            driver,
+            statement,
+            params,
+            database=database,
+            timeout=timeout,
+            row_limit=row_limit,
+            metadata={"app": "graphguard", "query": query_name or "ad hoc"},
+        )
+        rows, truncated = len(fetched.records), fetched.truncated
+        result = QueryResult(
+            columns=fetched.columns,
+            rows=[
+                {column: plain_value(record[column]) for column in fetched.columns}
+                for record in fetched.records
+            ],
+            truncated=fetched.truncated,
+            row_limit=row_limit,
+            elapsed=time.perf_counter() - started,
+            graph=result_graph(fetched.records),
+            query_name=query_name,
+        )
+        outcome, reason = "ok", None
+    except QueryTimeout as exc:
+        outcome, reason = "timeout", str(exc)
+        raise
+    except RefusedError as exc:
+        outcome, reason = "refused", str(exc)
+        raise
+    except Exception as exc:
+        outcome, reason = "error", str(exc) or type(exc).__name__
+        raise
+    finally:
+        _audit(
+            audit_path,
+            started,
+            user=user,
+            query=query_name,
+            text=text,
+            params=params,
+            database=database,
+            rows=rows,
+            truncated=truncated,
+            outcome=outcome,
+            reason=reason,
+        )
+    return result
+
+
+def run_library_query(
+    driver: Any,
+    spec: QuerySpec,
+    raw_params: Mapping[str, Any] | None = None,
+    *,
+    timeout: float,
+    row_limit: int,
+    audit_path: Path,
+    user: str | None = None,
+    database: str | None = None,
+) -> QueryResult:
+    """Validate ``raw_params`` against ``spec`` and run it with :func:`run_query`.
+
+    A parameter error is audited (outcome ``error``) before it is raised.
+    """
+    try:
+        params = coerce_params(spec, raw_params or {})
+    except UsageError as exc:
+        _audit(
+            audit_path,
+            time.perf_counter(),
+            user=user,
+            query=spec.name,
+            text=spec.text,
+            params=dict(raw_params or {}),
+            database=database,
+            rows=None,
+            truncated=False,
+            outcome="error",
+            reason=str(exc),
+        )
+        raise
+    return run_query(
+        driver,
+        spec.text,
+        params,
+        timeout=timeout,
+        row_limit=row_limit,
+        audit_path=audit_path,
+        user=user,
+        database=database,
+        query_name=spec.name,
+    )
+
+
+def _audit(path: Path, started: float, *, user: str | None, text: str, **fields: Any) -> None:
+    append_audit(
+        path,
+        AuditEntry(
+            time=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            user=audit_user(user),
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            text=text,
+            duration_ms=round((time.perf_counter() - started) * 1000),
+            **fields,
+        ),
+    )

@@ -1,0 +1,242 @@
+"""``graphguard cypher``: the police-liaison query library and read-only ad-hoc Cypher.
+
+A thin layer over :mod:`graphguard.cypher`: it parses options, connects with the
+settings (``NEO4J_URI`` …), runs, and prints a table, CSV or JSON.  Errors are raised
+as :class:`~graphguard.errors.GraphguardError` subclasses for the ``graphguard`` command
+to print as one line with its exit code (2 usage, 3 refused, 4 Neo4j unavailable).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from graphguard.cypher import (
+    ROW_LIMIT_SETTING,
+    TIMEOUT_SETTING,
+    QueryResult,
+    load_library,
+    parse_literal,
+    run_library_query,
+    run_query,
+)
+from graphguard.errors import UsageError
+
+__all__ = ["cypher", "format_result"]
+
+FORMATS = ("table", "csv", "json")
+_CELL_WIDTH = 60
+
+
+@click.group("cypher")
+def cypher() -> None:
+    """The police-liaison Cypher library and read-only ad-hoc Cypher against Neo4j.
+
+    Every query runs read-only (checked before it is sent, by the server's EXPLAIN, and
+    in a READ transaction), with a timeout and a row limit, and is written to the audit
+    log.  See docs/cypher.md.
+    """
+
+
+@cypher.command("list")
+def list_queries() -> None:
+    """List the library's queries: name and the question each answers."""
+    library = load_library()
+    width = max((len(name) for name in library), default=0)
+    for spec in library.values():
+        click.echo(f"{spec.name.ljust(width)}  {spec.question}")
+
+
+@cypher.command("show")
+@click.argument("name")
+def show_query(name: str) -> None:
+    """Print query NAME: its header (parameters, columns) and its Cypher."""
+    click.echo(_spec(name).source.rstrip("\n"))
+
+
+@cypher.command("run")
+@click.argument("name", required=False)
+@click.option(
+    "--query",
+    "-q",
+    "query_text",
+    metavar="TEXT",
+    help="Run this ad-hoc Cypher instead of a library query ('-' reads it from stdin).",
+)
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A parameter, as often as needed: --param adult_id=AD017 --param max_steps=3.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="Aligned table, CSV (header and rows) or JSON (a list of objects).",
+)
+@click.option(
+    "--row-limit",
+    type=click.IntRange(1, 10_000_000),
+    default=None,
+    help=f"The most rows returned [default: {ROW_LIMIT_SETTING} or 10000].",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.001, 86_400),
+    default=None,
+    help=f"Seconds before the server stops the query [default: {TIMEOUT_SETTING} or 30].",
+)
+def run(
+    name: str | None,
+    query_text: str | None,
+    params: Sequence[str],
+    output_format: str,
+    row_limit: int | None,
+    timeout: float | None,
+) -> None:
+    """Run library query NAME with --param KEY=VALUE, or ad-hoc Cypher with --query.
+
+    Library parameters are checked against the query's header (see `cypher show NAME`).
+    Ad-hoc parameter values are read as Cypher literals when they are one (3, 2.5, true,
+    'text', date('2026-01-01'), ['a', 'b']) and as strings otherwise.
+    """
+    from graphguard.settings import get_settings
+    from graphguard.store.neo4j import connect
+
+    if (name is None) == (query_text is None):
+        raise UsageError("give a library query NAME or --query TEXT (one of the two)")
+    raw = _parse_params(params)
+    spec = _spec(name) if name is not None else None
+    if query_text == "-":
+        query_text = sys.stdin.read()
+
+    settings = get_settings()
+    if not settings.neo4j_uri:
+        raise UsageError("NEO4J_URI is not set: point it at the shared Neo4j (see docs/cypher.md)")
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    options: dict[str, Any] = {
+        "timeout": timeout if timeout is not None else settings.cypher_timeout,
+        "row_limit": row_limit if row_limit is not None else settings.cypher_row_limit,
+        "audit_path": settings.audit_path,
+        "user": settings.user,
+        "database": settings.neo4j_database,
+    }
+    driver = connect(settings.neo4j_uri, settings.neo4j_username, password)
+    try:
+        if spec is not None:
+            result = run_library_query(driver, spec, raw, **options)
+        else:
+            assert query_text is not None
+            literal_params = {key: _ad_hoc_value(value) for key, value in raw.items()}
+            result = run_query(driver, query_text, literal_params, **options)
+    finally:
+        driver.close()
+    click.echo(format_result(result, output_format), nl=False)
+    if result.truncated:
+        click.echo(
+            f"graphguard: showing the first {result.row_limit} rows only; the result has more "
+            f"(raise the limit with --row-limit or {ROW_LIMIT_SETTING})",
+            err=True,
+        )
+
+
+def _spec(name: str) -> Any:
+    library = load_library()
+    if name not in library:
+        raise UsageError(f"no library query named {name!r} (see `graphguard cypher list`)")
+    return library[name]
+
+
+def _parse_params(params: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise UsageError(f"--param {item!r} is not KEY=VALUE")
+        if key in values:
+            raise UsageError(f"--param {key} is given twice")
+        values[key] = value
+    return values
+
+
+def _ad_hoc_value(value: str) -> Any:
+    try:
+        return parse_literal(value)
+    except ValueError:
+        return value
+
+
+# ------------------------------------------------------------------------------ output
+
+
+def format_result(result: QueryResult, output_format: str) -> str:
+    """The result as text: ``table`` (aligned), ``csv`` or ``json`` (a list of objects)."""
+    if output_format == "json":
+        return json.dumps(result.rows, indent=2, ensure_ascii=False, default=str) + "\n"
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(result.columns)
+        for row in result.table():
+            writer.writerow([_csv_cell(value) for value in row])
+        return buffer.getvalue()
+    if output_format == "table":
+        return _table(result)
+    raise UsageError(f"unknown format {output_format!r} (one of {', '.join(FORMATS)})")
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _is_flat_list(value: Any) -> bool:
+    return isinstance(value, list) and not any(isinstance(v, list | dict) for v in value)
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell: lists of plain values joined by '; ', nodes and paths as JSON."""
+    if _is_flat_list(value):
+        return "; ".join(_scalar(v) for v in value)
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return _scalar(value)
+
+
+def _table_cell(value: Any) -> str:
+    text = ", ".join(_scalar(v) for v in value) if _is_flat_list(value) else _csv_cell(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "…"
+
+
+def _table(result: QueryResult) -> str:
+    cells = [[_table_cell(value) for value in row] for row in result.table()]
+    widths = [
+        max([len(column), *(len(row[i]) for row in cells)])
+        for i, column in enumerate(result.columns)
+    ]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    lines = [line(result.columns), line(["-" * w for w in widths])]
+    lines += [line(row) for row in cells]
+    count = len(result.rows)
+    more = " (cut at the row limit)" if result.truncated else ""
+    lines.append(f"({count} row{'s' if count != 1 else ''}{more}, {result.elapsed:.2f} s)")
+    return "\n".join(lines) + "\n"
