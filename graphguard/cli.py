@@ -149,7 +149,7 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
 @click.option(
     "--young-people",
     "young_people",
-    type=click.IntRange(10, 1_000_000),
+    type=click.IntRange(100, 1_000_000),
     default=500,
     show_default=True,
     help="How many young people the town has (about ten links each).",
@@ -164,7 +164,11 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     from graphguard.synth import write_town
 
     with tqdm(desc="writing links", unit=" links", disable=None, file=sys.stderr) as bar:
-        truth = write_town(out, young_people, seed, progress=lambda n: bar.update(n))
+
+        def written(total: int) -> None:
+            bar.update(total - bar.n)
+
+        truth = write_town(out, young_people, seed, progress=written)
     counts = ", ".join(f"{n} {name}" for name, n in truth.counts.items())
     click.echo(f"Wrote a synthetic town to {out}: {counts}.")
 
