@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -37,6 +38,11 @@ class _Group(click.Group):
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`graphguard ... | head`): stop quietly, as Unix tools do.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(141)
         except KeyboardInterrupt:
             click.echo("graphguard: interrupted", err=True)
             ctx.exit(130)
@@ -218,6 +224,7 @@ def analyse(
     from graphguard.analysis import AnalysisOptions, write_outputs
     from graphguard.analysis import analyse as run_analysis
     from graphguard.settings import get_settings
+    from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
@@ -227,7 +234,8 @@ def analyse(
         seed=seed,
         half_life_days=half_life or get_settings().half_life_days,
     )
-    result = run_analysis(store.graph(), options)
+    # --as-of is the picture as it stood then: later links are left out, not only weighed.
+    result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
     paths = write_outputs(result, out_dir)
     click.echo(f"Wrote {', '.join(p.name for p in paths)} to {out_dir}.")
     for hub in result.hubs[:3]:
@@ -375,8 +383,10 @@ def neo4j_env(data_dir: Path, prefix: str) -> None:
 
 def _register() -> None:
     from graphguard.cypher_cli import cypher
+    from graphguard.targets_cli import placement_check_command, plan, relocation, targets
 
-    main.add_command(cypher)
+    for command in (targets, plan, relocation, placement_check_command, cypher):
+        main.add_command(command)
 
 
 _register()

@@ -64,9 +64,7 @@ def schema_statements(path: Path | None = None) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def connect(
-    uri: str, username: str, password: str | None, *, database: str | None = None
-) -> Any:
+def connect(uri: str, username: str, password: str | None) -> Any:
     """A verified driver for ``uri``, or :class:`BackendUnavailable` with one clear line."""
     import neo4j
     from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable

@@ -1,0 +1,666 @@
+"""Exposure: how strongly adults of concern reach each young person, route by route.
+
+``exposure(y) = sum over adults of concern a of concern(a) * reach(a, y)``, where
+``concern(a) = s / (s + CONCERN_SCORE)`` for the adult's hub score ``s`` and
+``reach(a, y) = 1 - prod(1 - strength)`` over every route of at most three steps
+from ``a`` to ``y`` (independent reports, as the analysis combines them).
+
+A route's strength multiplies the evidence weight of each of its links
+(:mod:`graphguard.analysis.evidence`), a factor for each link's type
+(:data:`DIRECT_FACTORS`, :data:`ADULT_PRESENCE`, :data:`YOUNG_PRESENCE`,
+:data:`ASSOCIATE_FACTORS`, :data:`PEER_FACTORS`), a decay per step
+(:data:`STEP_DECAY`), the busy-place discount ``1 / (1 + (people / 10) ** 2)`` of the
+place or vehicle it passes, and a discount for how far apart in time two links
+were.  The routes:
+
+* **direct** — ALLEGED_HARM, PARTNER_OF, CONTACTED or ASSOCIATES_WITH (1 step);
+* **shared context** — the adult and the young person linked to one place or
+  vehicle (2 steps);
+* **vehicle to place** — a vehicle the adult uses, seen where the young person is
+  (3 steps);
+* **associate** — an adult *not* of concern in contact with the adult and with the
+  young person (2 steps);
+* **peer** — a young person the adult reaches directly, in contact with another
+  young person (2 steps).
+
+Protective links (SUPPORTS, FAMILY_OF, links marked ``protective``) and school
+transport never add exposure; the analysis' risk rules
+(:class:`~graphguard.analysis._town.RiskRules`) decide which of an adult's links
+can carry risk, and which young people an adult is protective of.
+
+The routes are found once and indexed by the entities and links they pass through,
+so :meth:`Exposure.what_if` re-evaluates only the pairs a disruption touches.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+
+from graphguard.analysis._town import Record, RiskRules, Town, time_overlap
+from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+
+__all__ = [
+    "ADULT_PRESENCE",
+    "ASSOCIATE_FACTORS",
+    "DIGITS",
+    "DIRECT_FACTORS",
+    "NEGLIGIBLE",
+    "PEER_FACTORS",
+    "STEP_DECAY",
+    "YOUNG_PRESENCE",
+    "Exposure",
+    "Route",
+    "WhatIf",
+    "concern_weights",
+    "entity_label",
+    "exposure",
+    "exposure_from_town",
+]
+
+#: A direct link between an adult and a young person, by type: how telling it is.
+DIRECT_FACTORS: Mapping[str, float] = {
+    "ALLEGED_HARM": 1.0,
+    "PARTNER_OF": 1.0,
+    "CONTACTED": 0.8,
+    "ASSOCIATES_WITH": 0.7,
+}
+#: Links that reach a young person even when the adult is otherwise protective of them.
+_ALWAYS = frozenset({"ALLEGED_HARM", "PARTNER_OF"})
+#: How much an adult's link puts them at a place or in a vehicle.
+ADULT_PRESENCE: Mapping[str, float] = {
+    "SEEN_AT": 1.0,
+    "DRIVES": 1.0,
+    "KEEPER_OF": 0.8,
+    "LIVES_AT": 0.8,
+    "PASSENGER_IN": 0.7,
+    "WORKS_AT": 0.5,
+    "ATTENDS": 0.3,
+}
+#: How telling a young person's link to a place or vehicle is of exposure there.
+YOUNG_PRESENCE: Mapping[str, float] = {
+    "FOUND_AT": 1.0,
+    "PASSENGER_IN": 0.8,
+    "SEEN_AT": 0.7,
+    "DRIVES": 0.5,
+    "KEEPER_OF": 0.5,
+    "PLACED_AT": 0.4,
+    "LIVES_AT": 0.3,
+    "WORKS_AT": 0.3,
+    "ATTENDS": 0.15,
+}
+#: An adult of concern's link to an associate (an adult not of concern) through whom
+#: a young person is reached.
+ASSOCIATE_FACTORS: Mapping[str, float] = {
+    "CONTACTED": 1.0,
+    "ASSOCIATES_WITH": 0.8,
+    "PARTNER_OF": 0.8,
+}
+#: A young person's link to a peer through whom the peer is drawn in.
+PEER_FACTORS: Mapping[str, float] = {
+    "PARTNER_OF": 0.3,
+    "ASSOCIATES_WITH": 0.25,
+    "CONTACTED": 0.2,
+}
+#: A route counts less with every step it takes.
+STEP_DECAY: Mapping[int, float] = {1: 1.0, 2: 0.5, 3: 0.25}
+#: Routes weaker than this are not followed (they could not change a ranking).
+NEGLIGIBLE = 1e-3
+#: A place or vehicle with this many people linked to it counts half.
+_BUSY_AT = 10.0
+#: Rounding of exposure before it is compared, so float noise never decides a tie.
+DIGITS = 9
+#: Location kinds whose names may name a household: labelled by kind and postcode.
+_DWELLINGS = frozenset({"home", "residential"})
+
+
+def _busy_discount(people: int) -> float:
+    return 1.0 / (1.0 + (people / _BUSY_AT) ** 2)
+
+
+def concern_weights(hubs: Iterable[Hub]) -> dict[str, float]:
+    """The adults of concern and how much each one's reach counts: ``s / (s + 1)``.
+
+    >>> from graphguard.analysis.hubs import Hub
+    >>> hub = Hub("A1", "adult", 1, 3.0, {}, [], "", concern=True)
+    >>> concern_weights([hub])
+    {'A1': 0.75}
+    """
+    return {
+        hub.id: hub.score / (hub.score + CONCERN_SCORE)
+        for hub in sorted(hubs, key=lambda h: h.id)
+        if hub.concern and hub.score > 0
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One way an adult of concern reaches a young person.
+
+    Attributes
+    ----------
+    adult, young_person : str
+        The ends.
+    strength : float
+        In ``[0, 1]``: evidence weights times type factors, step decay, busy and
+        time-overlap discounts.
+    via : tuple of str
+        The entities between them, from the adult's end (empty for a direct link).
+    records : tuple of Record
+        The links, from the adult's end.
+    """
+
+    adult: str
+    young_person: str
+    strength: float
+    via: tuple[str, ...]
+    records: tuple[Record, ...]
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        """The adult and every entity between them: what a disruption can remove."""
+        return (self.adult, *self.via)
+
+    @property
+    def links(self) -> tuple[str, ...]:
+        return tuple(r.link_id for r in self.records)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+class _Enumerator:
+    """Every route of at most three steps from the adults of concern, found once."""
+
+    def __init__(
+        self,
+        town: Town,
+        concern: Mapping[str, float],
+        without: frozenset[str],
+        cut_links: frozenset[str],
+    ) -> None:
+        self.town = town
+        self.concern = concern
+        self.without = without
+        self.cut = cut_links
+        self.routes: list[Route] = []
+
+    def usable(self, record: Record) -> bool:
+        return (
+            record.link_id not in self.cut
+            and not record.protective
+            and record.type not in ("FAMILY_OF", "SUPPORTS")
+            and not record.school_transport
+        )
+
+    def run(self) -> list[Route]:
+        for adult in sorted(self.concern):
+            if adult not in self.without:
+                self.from_adult(adult)
+        return self.routes
+
+    def from_adult(self, adult: str) -> None:
+        town = self.town
+        rules = RiskRules(town, adult)
+        for first in town.links.get(adult, ()):
+            if first.link_id in self.cut or not rules.carries_risk(town, adult, first):
+                continue
+            other = first.other(adult)
+            if other in self.without:
+                continue
+            if town.is_young_person(other):
+                factor = DIRECT_FACTORS.get(first.type)
+                if factor and (first.type in _ALWAYS or not rules.shields(other)):
+                    strength = factor * first.weight
+                    self.add(adult, other, strength, (), (first,))
+                    self.peers(adult, rules, other, first, strength)
+            elif town.is_adult(other):
+                if other not in self.concern and first.type in ASSOCIATE_FACTORS:
+                    self.associate(adult, rules, other, first)
+            elif first.source == adult and first.type in ADULT_PRESENCE:
+                self.context(adult, rules, other, first)
+
+    def add(
+        self,
+        adult: str,
+        young_person: str,
+        strength: float,
+        via: tuple[str, ...],
+        records: tuple[Record, ...],
+    ) -> None:
+        if strength >= NEGLIGIBLE:
+            self.routes.append(Route(adult, young_person, min(1.0, strength), via, records))
+
+    def peers(
+        self, adult: str, rules: RiskRules, peer: str, first: Record, strength: float
+    ) -> None:
+        """Young people in contact with a young person the adult reaches directly."""
+        strength *= STEP_DECAY[2]
+        if strength < NEGLIGIBLE:
+            return
+        for second in self.town.links.get(peer, ()):
+            young_person = second.other(peer)
+            factor = PEER_FACTORS.get(second.type)
+            if (
+                factor is None
+                or young_person == peer
+                or not self.town.is_young_person(young_person)
+                or not self.usable(second)
+                or rules.shields(young_person)
+            ):
+                continue
+            value = (
+                strength
+                * factor
+                * second.weight
+                * time_overlap(first, second, self.town.half_life_days)
+            )
+            self.add(adult, young_person, value, (peer,), (first, second))
+
+    def associate(self, adult: str, rules: RiskRules, associate: str, first: Record) -> None:
+        """Young people reached through an adult who is not themselves of concern."""
+        town = self.town
+        strength = ASSOCIATE_FACTORS[first.type] * first.weight * STEP_DECAY[2]
+        if strength < NEGLIGIBLE:
+            return
+        their_rules = RiskRules(town, associate)
+        for second in town.links.get(associate, ()):
+            young_person = second.other(associate)
+            factor = DIRECT_FACTORS.get(second.type)
+            if (
+                factor is None
+                or not town.is_young_person(young_person)
+                or second.link_id in self.cut
+                or not their_rules.carries_risk(town, associate, second)
+            ):
+                continue
+            always = second.type in _ALWAYS
+            if not always and (their_rules.shields(young_person) or rules.shields(young_person)):
+                continue
+            value = (
+                strength * factor * second.weight * time_overlap(first, second, town.half_life_days)
+            )
+            self.add(adult, young_person, value, (associate,), (first, second))
+
+    def context(self, adult: str, rules: RiskRules, context: str, first: Record) -> None:
+        town = self.town
+        strength = ADULT_PRESENCE[first.type] * first.weight
+        self.through(adult, rules, context, (first,), (context,), strength)
+        if town.kind.get(context) != "vehicle":
+            return
+        for sighting in town.links.get(context, ()):
+            place = sighting.target
+            if (
+                sighting.type != "SEEN_AT"
+                or sighting.source != context
+                or place in self.without
+                or not self.usable(sighting)
+            ):
+                continue
+            value = strength * sighting.weight * time_overlap(first, sighting, town.half_life_days)
+            self.through(adult, rules, place, (first, sighting), (context, place), value)
+
+    def through(
+        self,
+        adult: str,
+        rules: RiskRules,
+        context: str,
+        chain: tuple[Record, ...],
+        via: tuple[str, ...],
+        strength: float,
+    ) -> None:
+        """Young people linked to a place or vehicle the adult is linked to (directly or by car)."""
+        town = self.town
+        strength *= STEP_DECAY[len(chain) + 1] * _busy_discount(town.busyness(context))
+        if strength < NEGLIGIBLE:
+            return
+        for who, presence in town.people_at(context).items():
+            if not town.is_young_person(who) or rules.shields(who):
+                continue
+            for record in presence.records:
+                factor = YOUNG_PRESENCE.get(record.type)
+                if factor is None or not self.usable(record):
+                    continue
+                value = (
+                    strength
+                    * factor
+                    * record.weight
+                    * time_overlap(chain[-1], record, town.half_life_days)
+                )
+                self.add(adult, who, value, via, (*chain, record))
+
+
+# --------------------------------------------------------------------------- exposure
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """Exposure if some entities were disrupted or some links cut.
+
+    Attributes
+    ----------
+    total_before, total_after, fall : float
+        Total exposure now, after, and the difference.
+    young_people : dict of str to float
+        Each young person whose exposure falls, by how much, largest first.
+    adults : dict of str to float
+        Each adult of concern whose contribution falls, by how much, largest first.
+    """
+
+    total_before: float
+    total_after: float
+    fall: float
+    young_people: dict[str, float]
+    adults: dict[str, float]
+
+
+class Exposure:
+    """Every young person's exposure to harm, and the route index behind it.
+
+    Build it with :func:`exposure`.  ``what_if`` answers "what if these were
+    disrupted?" incrementally, re-evaluating only the (adult, young person) pairs
+    whose routes pass through what is removed.
+
+    Attributes
+    ----------
+    as_of : date
+    half_life_days : float
+    concern : dict of str to float
+        The adults of concern and the weight of each one's reach.
+    routes : list of Route
+    total : float
+        Total exposure over all young people.
+    young_people : dict of str to float
+        Each exposed young person's exposure, highest first (ties by id).
+    hubs : list of Hub or None
+        The hubs the concern weights came from, when :func:`exposure` computed them.
+    """
+
+    def __init__(
+        self,
+        town: Town,
+        concern: Mapping[str, float],
+        routes: list[Route],
+        hubs: list[Hub] | None = None,
+    ) -> None:
+        self.town = town
+        self.as_of = town.as_of
+        self.half_life_days = town.half_life_days
+        self.concern = dict(concern)
+        self.routes = routes
+        self.hubs = hubs
+        pair_ids: dict[tuple[str, str], int] = {}
+        self.pair_adult: list[str] = []
+        self.pair_young: list[str] = []
+        self.pair_routes: list[list[int]] = []
+        node_pairs: dict[str, set[int]] = defaultdict(set)
+        link_pairs: dict[str, set[int]] = defaultdict(set)
+        for index, route in enumerate(routes):
+            key = (route.adult, route.young_person)
+            pair = pair_ids.get(key)
+            if pair is None:
+                pair = pair_ids[key] = len(self.pair_adult)
+                self.pair_adult.append(route.adult)
+                self.pair_young.append(route.young_person)
+                self.pair_routes.append([])
+            self.pair_routes[pair].append(index)
+            for entity in route.entities:
+                node_pairs[entity].add(pair)
+            for record in route.records:
+                link_pairs[record.link_id].add(pair)
+        self._pair_ids = pair_ids
+        self._young_pairs: dict[str, list[int]] = defaultdict(list)
+        for pair, young_person in enumerate(self.pair_young):
+            self._young_pairs[young_person].append(pair)
+        self._node_pairs = {n: sorted(p) for n, p in node_pairs.items()}
+        self._link_pairs = {n: sorted(p) for n, p in link_pairs.items()}
+        self.pair_reach = [
+            1.0 - math.prod(1.0 - routes[r].strength for r in rs) for rs in self.pair_routes
+        ]
+        by_young: dict[str, float] = defaultdict(float)
+        for pair, reach in enumerate(self.pair_reach):
+            by_young[self.pair_young[pair]] += self.concern[self.pair_adult[pair]] * reach
+        self.young_people = dict(sorted(by_young.items(), key=lambda item: (-item[1], item[0])))
+        self.total = math.fsum(self.young_people.values())
+
+    def __repr__(self) -> str:
+        return (
+            f"<Exposure total={self.total:.4f} young_people={len(self.young_people)} "
+            f"adults={len(self.concern)} routes={len(self.routes)}>"
+        )
+
+    def of(self, young_person: str) -> float:
+        """One young person's exposure (0 when no route reaches them)."""
+        return self.young_people.get(young_person, 0.0)
+
+    def reach(self, adult: str, young_person: str) -> float:
+        """How strongly an adult of concern reaches a young person, in ``[0, 1]``."""
+        pair = self._pair_ids.get((adult, young_person))
+        return 0.0 if pair is None else self.pair_reach[pair]
+
+    def pairs_of(self, young_person: str) -> list[int]:
+        """The (adult, young person) pairs reaching this young person."""
+        return self._young_pairs.get(young_person, [])
+
+    def touched(self, entities: Iterable[str] = (), links: Iterable[str] = ()) -> list[int]:
+        """The pairs with a route through any of these entities or links."""
+        pairs: set[int] = set()
+        for entity in entities:
+            pairs.update(self._node_pairs.get(entity, ()))
+        for link in links:
+            pairs.update(self._link_pairs.get(link, ()))
+        return sorted(pairs)
+
+    def routes_through(self, entities: Iterable[str]) -> list[Route]:
+        """Every route passing through (or starting at) any of these entities."""
+        entities = frozenset(entities)
+        return [
+            self.routes[r]
+            for pair in self.touched(entities)
+            for r in self.pair_routes[pair]
+            if not entities.isdisjoint(self.routes[r].entities)
+        ]
+
+    def what_if(self, *, without: Iterable[str] = (), cut_links: Iterable[str] = ()) -> WhatIf:
+        """Exposure if the entities in ``without`` were disrupted and ``cut_links`` cut.
+
+        Incremental: only pairs with a route through what is removed are looked at.
+        Young people cannot be disrupted (:class:`ValueError`).
+        """
+        removed = frozenset(without)
+        cut = frozenset(cut_links)
+        _refuse_young_people(self.town, removed)
+        fall, young, adults = _evaluate(self, self.touched(removed, cut), removed, cut)
+        return WhatIf(
+            total_before=self.total,
+            total_after=self.total - fall,
+            fall=fall,
+            young_people=_ranked(young),
+            adults=_ranked(adults),
+        )
+
+
+def _refuse_young_people(town: Town, entities: Iterable[str]) -> None:
+    young = sorted(e for e in entities if town.is_young_person(e))
+    if young:
+        raise ValueError("young people are never disruption targets")
+
+
+def _ranked(values: Mapping[str, float]) -> dict[str, float]:
+    kept = {k: v for k, v in values.items() if round(v, DIGITS) > 0}
+    return dict(sorted(kept.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _hit(route: Route, removed: frozenset[str], cut: frozenset[str]) -> bool:
+    if removed and not removed.isdisjoint(route.entities):
+        return True
+    return bool(cut) and any(r.link_id in cut for r in route.records)
+
+
+def _evaluate(
+    ex: Exposure,
+    pairs: Iterable[int],
+    removed: frozenset[str],
+    cut: frozenset[str],
+    alive: bytearray | None = None,
+    current: Sequence[float] | None = None,
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    """The fall in exposure on ``pairs`` if routes hit by the removal die.
+
+    ``alive`` and ``current`` describe a plan already applied (routes dead, pairs'
+    reach now); without them the fall is measured from the full picture.
+    """
+    reach_now = current if current is not None else ex.pair_reach
+    total = 0.0
+    young: dict[str, float] = defaultdict(float)
+    adults: dict[str, float] = defaultdict(float)
+    routes = ex.routes
+    for pair in pairs:
+        before = reach_now[pair]
+        if before <= 0.0:
+            continue
+        remaining = 1.0
+        for r in ex.pair_routes[pair]:
+            if alive is not None and not alive[r]:
+                continue
+            route = routes[r]
+            if not _hit(route, removed, cut):
+                remaining *= 1.0 - route.strength
+        fall = (before - (1.0 - remaining)) * ex.concern[ex.pair_adult[pair]]
+        if fall > 0.0:
+            total += fall
+            young[ex.pair_young[pair]] += fall
+            adults[ex.pair_adult[pair]] += fall
+    return total, young, adults
+
+
+def exposure(
+    graph: nx.MultiDiGraph,
+    *,
+    hubs: Sequence[Hub] | None = None,
+    adults_of_concern: Mapping[str, float] | Iterable[str] | None = None,
+    as_of: dt.date | None = None,
+    half_life_days: float = 365.0,
+    without: Iterable[str] = (),
+    cut_links: Iterable[str] = (),
+) -> Exposure:
+    """Each young person's exposure to harm through adults of concern and shared contexts.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        graphguard's typed graph.
+    hubs : list of Hub, optional
+        The perpetrator-centred hubs: adults with ``concern`` are the sources of
+        exposure, weighted ``s / (s + 1)`` by score ``s``.  Computed if neither this
+        nor ``adults_of_concern`` is given.
+    adults_of_concern : mapping of str to float, or iterable of str, optional
+        The adults of concern with their weights in ``(0, 1]`` (an iterable of ids
+        weighs each 1), instead of ``hubs``.
+    as_of : date, optional
+        The day evidence is weighed against; the latest link date if None.
+    half_life_days : float, default 365
+        The half-life of evidence.
+    without : iterable of str, optional
+        Entities (adults, locations, vehicles) to treat as disrupted: no route
+        passes through them.  Never a young person.
+    cut_links : iterable of str, optional
+        Link ids to treat as cut.
+
+    Returns
+    -------
+    Exposure
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> g = nx.MultiDiGraph()
+    >>> day = dt.date(2026, 1, 1)
+    >>> g.add_node("A1", kind="person", role="adult")
+    >>> g.add_node("Y1", kind="person", role="young_person")
+    >>> g.add_node("L1", kind="location", location_kind="residential")
+    >>> for key, (s, t, kind) in {"L1": ("A1", "L1", "SEEN_AT"),
+    ...                           "L2": ("Y1", "L1", "FOUND_AT")}.items():
+    ...     _ = g.add_edge(s, t, key=key, link_id=key, type=kind, source_grade="1",
+    ...                    intel_grade="A", last_seen=day, count=5)
+    >>> ex = exposure(g, adults_of_concern={"A1": 1.0})
+    >>> [r.via for r in ex.routes], ex.of("Y1") == ex.reach("A1", "Y1") > 0
+    ([('L1',)], True)
+    >>> ex.what_if(without=["L1"]).total_after
+    0.0
+    """
+    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    if adults_of_concern is None:
+        return exposure_from_town(town, hubs=hubs, without=without, cut_links=cut_links)
+    if isinstance(adults_of_concern, Mapping):
+        concern = {str(a): float(w) for a, w in adults_of_concern.items()}
+    else:
+        concern = dict.fromkeys((str(a) for a in adults_of_concern), 1.0)
+    return exposure_from_town(town, concern=concern, without=without, cut_links=cut_links)
+
+
+def exposure_from_town(
+    town: Town,
+    *,
+    hubs: Sequence[Hub] | None = None,
+    concern: Mapping[str, float] | None = None,
+    without: Iterable[str] = (),
+    cut_links: Iterable[str] = (),
+) -> Exposure:
+    """:func:`exposure` on a graph already read into a :class:`Town`."""
+    if concern is None:
+        if hubs is None:
+            hubs = hubs_from_town(town)
+        concern = concern_weights(hubs)
+    for adult, weight in concern.items():
+        if not town.is_adult(adult):
+            raise ValueError(f"{adult!r} is not an adult in the graph")
+        if not 0.0 < weight <= 1.0:
+            raise ValueError(f"the concern weight of {adult!r} must be in (0, 1], not {weight}")
+    removed = frozenset(without)
+    _refuse_young_people(town, removed)
+    routes = _Enumerator(town, concern, removed, frozenset(cut_links)).run()
+    return Exposure(town, concern, routes, hubs=list(hubs) if hubs is not None else None)
+
+
+def entity_label(graph: nx.MultiDiGraph, node: str) -> str:
+    """A neutral label for an entity: never a person's name, nor a household's.
+
+    People are labelled by role, id and area; homes and residential addresses by
+    kind, id and postcode (their names often carry a household's surname); other
+    places by name and kind; vehicles by registration and description.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("H1", kind="location", location_kind="hotel", name="Bay Hotel", area="Old Town")
+    >>> g.add_node("A1", kind="person", role="adult", name="Jo Bloggs", area="Old Town")
+    >>> entity_label(g, "H1"), entity_label(g, "A1")
+    ('Bay Hotel (hotel, Old Town)', 'adult A1 (Old Town)')
+    """
+    data = graph.nodes[node]
+    kind = data.get("kind")
+    area = data.get("area")
+    if kind == "person":
+        role = "professional" if data.get("professional") else str(data.get("role", "person"))
+        return f"{role.replace('_', ' ')} {node}" + (f" ({area})" if area else "")
+    if kind == "vehicle":
+        words = [data.get(k) for k in ("registration", "colour", "make", "model")]
+        text = " ".join(str(w) for w in words if w) or f"vehicle {node}"
+        if data.get("private_hire"):
+            operator = data.get("operator")
+            text += f" (private hire{', ' + str(operator) if operator else ''})"
+        return text
+    what = str(data.get("location_kind") or "location").replace("_", " ")
+    if data.get("location_kind") in _DWELLINGS or not data.get("name"):
+        where = ", ".join(str(v) for v in (data.get("postcode"), area) if v)
+        return f"{what} {node}" + (f" ({where})" if where else "")
+    return f"{data['name']} ({what}" + (f", {area})" if area else ")")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.strip().lower()).strip("-") or "unnamed"

@@ -1,0 +1,435 @@
+"""Relocation compared with disruption: what moving a child cuts, and what it leaves.
+
+Moving a child away cuts their place-based ties and their protective ties, but not
+the contact that adults who exploit children keep up; the adults and contexts stay
+where they are, exposing the other young people around them — the *victim vacuum*
+(Firmin).  :func:`relocation_comparison` puts the numbers side by side with
+disrupting the child's adults and contexts instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from graphguard.analysis._town import Record, Town
+from graphguard.analysis.disruption.exposure import DIGITS, Exposure, _hit, entity_label
+from graphguard.analysis.disruption.impact import (
+    LINKED_FALL,
+    _prepare,
+    candidates,
+    greedy_plan,
+)
+from graphguard.analysis.hubs import Hub
+from graphguard.errors import UsageError
+
+__all__ = [
+    "Alternative",
+    "ProtectiveTie",
+    "RelocationComparison",
+    "VacuumEntry",
+    "relocation_comparison",
+    "relocation_cuts",
+]
+
+_CONTEXTS = frozenset({"location", "vehicle"})
+#: A young person's links to places that a move cuts.
+_PLACE_TYPES = frozenset({"LIVES_AT", "PLACED_AT", "ATTENDS", "SEEN_AT", "FOUND_AT", "WORKS_AT"})
+
+
+@dataclass(frozen=True)
+class ProtectiveTie:
+    """A protective relationship a move would cut.
+
+    ``reason`` is ``family``, ``school``, ``club or activity`` (ATTENDS elsewhere),
+    ``trusted adult`` or ``marked protective``;
+    ``distance_m`` is how far its other end is from the address checked, where known.
+    """
+
+    link_id: str
+    type: str
+    other: str
+    other_kind: str
+    label: str
+    reason: str
+    reference: str | None
+    grading: str
+    first_seen: dt.date | None
+    last_seen: dt.date | None
+    distance_m: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "link_id": self.link_id,
+            "type": self.type,
+            "other": self.other,
+            "other_kind": self.other_kind,
+            "label": self.label,
+            "reason": self.reason,
+            "reference": self.reference,
+            "grading": self.grading,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "distance_m": None if self.distance_m is None else round(self.distance_m),
+        }
+
+
+def _tie_reason(graph: nx.MultiDiGraph, record: Record) -> str | None:
+    if record.type == "FAMILY_OF":
+        return "family"
+    if record.type == "ATTENDS":
+        school = graph.nodes[record.target].get("location_kind") == "school"
+        return "school" if school else "club or activity"
+    if record.type == "SUPPORTS":
+        return "trusted adult"
+    if record.protective:
+        return "marked protective"
+    return None
+
+
+def relocation_cuts(
+    graph: nx.MultiDiGraph, young_person_id: str, *, exposure: Exposure | None = None
+) -> tuple[list[str], list[ProtectiveTie], list[str]]:
+    """The links a move would cut, the protective ties among them, and the links kept.
+
+    A move cuts the young person's place-based ties — living, placed, attending,
+    working, seen or found at a (non-online) location — their association with
+    local peers (ASSOCIATES_WITH another young person), and every protective tie:
+    FAMILY_OF, SUPPORTS, ATTENDS and any link marked protective.  It keeps phone,
+    message and online contact (CONTACTED, online places), intimate and harmful
+    relationships (PARTNER_OF, ALLEGED_HARM), links with adults who are not
+    protective, and vehicles: adults who exploit children keep in touch, and a car
+    can come to wherever the child is.
+
+    Returns
+    -------
+    cut : list of str
+        Link ids cut, in id order.
+    ties : list of ProtectiveTie
+        The protective ties among them, in link id order.
+    kept : list of str
+        Link ids the move keeps, in id order.
+    """
+    town = exposure.town if exposure is not None else Town(graph)
+    if not town.is_young_person(young_person_id):
+        raise UsageError(f"{young_person_id} is not a young person in the graph")
+    cut: list[str] = []
+    kept: list[str] = []
+    ties: list[ProtectiveTie] = []
+    for record in sorted(town.links.get(young_person_id, ()), key=lambda r: r.link_id):
+        other = record.other(young_person_id)
+        reason = _tie_reason(graph, record)
+        located = town.kind.get(other) == "location"
+        online = located and graph.nodes[other].get("location_kind") == "online"
+        local_peer = record.type == "ASSOCIATES_WITH" and town.is_young_person(other)
+        place = record.type in _PLACE_TYPES and located and not online
+        if reason is not None or place or local_peer:
+            cut.append(record.link_id)
+            if reason is not None:
+                ties.append(_tie(graph, town, record, other, reason))
+        else:
+            kept.append(record.link_id)
+    return cut, ties, kept
+
+
+def _tie(
+    graph: nx.MultiDiGraph, town: Town, record: Record, other: str, reason: str
+) -> ProtectiveTie:
+    return ProtectiveTie(
+        link_id=record.link_id,
+        type=record.type,
+        other=other,
+        other_kind=town.kind.get(other, ""),
+        label=entity_label(graph, other),
+        reason=reason,
+        reference=record.reference,
+        grading=record.evidence.label,
+        first_seen=record.first_seen,
+        last_seen=record.last_seen,
+    )
+
+
+@dataclass(frozen=True)
+class VacuumEntry:
+    """Another young person still exposed to the same adults and contexts.
+
+    ``likelihood = shared_exposure * (1 + vulnerability)``: who is most likely to be
+    drawn in next.
+    """
+
+    young_person: str
+    shared_exposure: float
+    vulnerability: float
+    likelihood: float
+    adults: list[str]
+    contexts: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "young_person": self.young_person,
+            "shared_exposure": round(self.shared_exposure, 4),
+            "vulnerability": round(self.vulnerability, 4),
+            "likelihood": round(self.likelihood, 4),
+            "adults": self.adults,
+            "contexts": self.contexts,
+        }
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Disrupting some of the child's adults or contexts instead of moving the child."""
+
+    name: str
+    targets: list[str]
+    labels: list[str]
+    total_fall: float
+    own_after: float
+    others_fall: float
+    young_people_protected: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "targets": self.targets,
+            "labels": self.labels,
+            "total_fall": round(self.total_fall, 4),
+            "own_exposure_after": round(self.own_after, 4),
+            "others_fall": round(self.others_fall, 4),
+            "young_people_protected": self.young_people_protected,
+        }
+
+
+@dataclass(frozen=True)
+class RelocationComparison:
+    """Moving one young person compared with disrupting what exposes them.
+
+    Attributes
+    ----------
+    young_person : str
+    as_of : date
+    exposure_now, exposure_if_moved : float
+        The young person's own exposure now and after a move.
+    kept : list of dict
+        Each adult of concern who still reaches them after a move: ``adult``,
+        ``reach_now``, ``reach_if_moved`` and the link ids still joining them.
+    cut_links : list of str
+    protective_ties : list of ProtectiveTie
+    relocation_total_fall : float
+        The fall in total exposure (all young people) that moving them gives.
+    vacuum : list of VacuumEntry
+        The other young people still exposed to the same adults and contexts after
+        the move, most likely to be drawn in next first.
+    alternatives : list of Alternative
+        Disrupting the contexts, the adults, and both, chosen greedily from those
+        that expose this young person.
+    """
+
+    young_person: str
+    as_of: dt.date
+    exposure_now: float
+    exposure_if_moved: float
+    kept: list[dict[str, Any]]
+    cut_links: list[str]
+    protective_ties: list[ProtectiveTie]
+    relocation_total_fall: float
+    vacuum: list[VacuumEntry]
+    alternatives: list[Alternative]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "young_person": self.young_person,
+            "as_of": self.as_of.isoformat(),
+            "exposure_now": round(self.exposure_now, 4),
+            "exposure_if_moved": round(self.exposure_if_moved, 4),
+            "relocation_total_fall": round(self.relocation_total_fall, 4),
+            "kept_after_move": self.kept,
+            "cut_links": self.cut_links,
+            "protective_ties_cut": [t.as_dict() for t in self.protective_ties],
+            "victim_vacuum": [v.as_dict() for v in self.vacuum],
+            "alternatives": [a.as_dict() for a in self.alternatives],
+        }
+
+
+def relocation_comparison(
+    graph: nx.MultiDiGraph,
+    young_person_id: str,
+    *,
+    exposure: Exposure | None = None,
+    hubs: Sequence[Hub] | None = None,
+    as_of: dt.date | None = None,
+    half_life_days: float = 365.0,
+    k: int = 3,
+    vacuum_size: int = 10,
+) -> RelocationComparison:
+    """A young person's exposure now and if moved, the victim vacuum, and the alternatives.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+    young_person_id : str
+    exposure : Exposure, optional
+        Computed on ``graph`` if None.
+    k : int, default 3
+        How many targets each alternative disrupts.
+    vacuum_size : int, default 10
+        How many other young people the victim vacuum lists.
+
+    Notes
+    -----
+    The move is modelled by :func:`relocation_cuts`.  The victim vacuum is every
+    other young person reached, after the move, by an adult who reaches this one or
+    through a context on this one's routes; their ``shared_exposure`` counts only
+    those routes.  The alternatives are greedy plans (:func:`greedy_plan`) over the
+    targets on this young person's routes: the locations, vehicles and businesses
+    ("disrupt the contexts"), the adults ("disrupt the adults"), and both.
+    """
+    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    town = ex.town
+    cut, ties, _ = relocation_cuts(graph, young_person_id, exposure=ex)
+    moved = ex.what_if(cut_links=cut)
+    own_now = ex.of(young_person_id)
+    own_after = own_now - moved.young_people.get(young_person_id, 0.0)
+    cut_set = frozenset(cut)
+    kept: list[dict[str, Any]] = []
+    own_pairs = ex.pairs_of(young_person_id)
+    adults: set[str] = set()
+    contexts: set[str] = set()
+    for pair in own_pairs:
+        adults.add(ex.pair_adult[pair])
+        survivors = [
+            ex.routes[r]
+            for r in ex.pair_routes[pair]
+            if not _hit(ex.routes[r], frozenset(), cut_set)
+        ]
+        for r in ex.pair_routes[pair]:
+            contexts.update(e for e in ex.routes[r].via if town.kind.get(e) in _CONTEXTS)
+        if survivors:
+            reach = 1.0 - math.prod(1.0 - s.strength for s in survivors)
+            links = sorted({link for s in survivors for link in s.links})
+            kept.append(
+                {
+                    "adult": ex.pair_adult[pair],
+                    "reach_now": round(ex.pair_reach[pair], 4),
+                    "reach_if_moved": round(reach, 4),
+                    "links": links,
+                }
+            )
+    kept.sort(key=lambda item: (-item["reach_if_moved"], item["adult"]))
+    vacuum = _vacuum(ex, young_person_id, cut_set)[:vacuum_size]
+    pool = [
+        c
+        for c in candidates(graph, ex)
+        if (c.kind == "adult" and c.id in adults)
+        or (c.kind != "adult" and not contexts.isdisjoint(c.members))
+    ]
+    alternatives = []
+    for name, kinds in (
+        ("disrupt the contexts", {"location", "vehicle", "business"}),
+        ("disrupt the adults", {"adult"}),
+        ("disrupt adults and contexts", {"adult", "location", "vehicle", "business"}),
+    ):
+        plan = greedy_plan(graph, k, exposure=ex, targets=[c for c in pool if c.kind in kinds])
+        removed = frozenset(m for step in plan.steps for m in step.target.members)
+        result = ex.what_if(without=removed)
+        own_fall = result.young_people.get(young_person_id, 0.0)
+        alternatives.append(
+            Alternative(
+                name=name,
+                targets=plan.targets,
+                labels=[step.target.label for step in plan.steps],
+                total_fall=result.fall,
+                own_after=own_now - own_fall,
+                others_fall=result.fall - own_fall,
+                young_people_protected=sum(
+                    1 for fall in result.young_people.values() if fall >= LINKED_FALL
+                ),
+            )
+        )
+    return RelocationComparison(
+        young_person=young_person_id,
+        as_of=ex.as_of,
+        exposure_now=own_now,
+        exposure_if_moved=own_after,
+        kept=kept,
+        cut_links=cut,
+        protective_ties=ties,
+        relocation_total_fall=moved.fall,
+        vacuum=vacuum,
+        alternatives=alternatives,
+    )
+
+
+def _vacuum(ex: Exposure, young_person: str, cut: frozenset[str]) -> list[VacuumEntry]:
+    """Other young people exposed, after the move, to this one's adults and contexts.
+
+    Each adult counts by how strongly they reach this young person, relative to the
+    strongest (``w_a = reach(a, y) / max reach(., y)``); each context on this young
+    person's routes by their strongest route through it, relative to their
+    strongest route of all.  An adult's routes to another young person count in
+    full times ``w_a``; another adult's routes count only through those contexts,
+    times the context's weight.
+    """
+    town = ex.town
+    own = ex.pairs_of(young_person)
+    strongest = max((ex.pair_reach[p] for p in own), default=0.0)
+    if strongest <= 0:
+        return []
+    adult_weight = {ex.pair_adult[p]: ex.pair_reach[p] / strongest for p in own}
+    best_route = max(ex.routes[r].strength for p in own for r in ex.pair_routes[p])
+    context_weight: dict[str, float] = {}
+    for pair in own:
+        for r in ex.pair_routes[pair]:
+            route = ex.routes[r]
+            for entity in route.via:
+                if town.kind.get(entity) in _CONTEXTS:
+                    weight = route.strength / best_route
+                    context_weight[entity] = max(context_weight.get(entity, 0.0), weight)
+    shared: dict[str, float] = defaultdict(float)
+    via_adults: dict[str, set[str]] = defaultdict(set)
+    via_contexts: dict[str, set[str]] = defaultdict(set)
+    for pair in ex.touched(set(adult_weight) | set(context_weight)):
+        other = ex.pair_young[pair]
+        if other == young_person:
+            continue
+        adult = ex.pair_adult[pair]
+        remaining = 1.0
+        for r in ex.pair_routes[pair]:
+            route = ex.routes[r]
+            if _hit(route, frozenset(), cut):
+                continue
+            through = [c for c in route.via if c in context_weight]
+            via_contexts[other].update(through)
+            if adult in adult_weight:
+                remaining *= 1.0 - route.strength
+            elif through:
+                remaining *= 1.0 - route.strength * max(context_weight[c] for c in through)
+        reach = 1.0 - remaining
+        if reach <= 0:
+            continue
+        if adult in adult_weight:
+            reach *= adult_weight[adult]
+            via_adults[other].add(adult)
+        shared[other] += ex.concern[adult] * reach
+    entries = []
+    for other, value in shared.items():
+        if round(value, DIGITS) <= 0:
+            continue
+        vulnerability = town.vulnerability(other)
+        entries.append(
+            VacuumEntry(
+                young_person=other,
+                shared_exposure=value,
+                vulnerability=vulnerability,
+                likelihood=value * (1.0 + vulnerability),
+                adults=sorted(via_adults[other]),
+                contexts=sorted(via_contexts[other]),
+            )
+        )
+    entries.sort(key=lambda e: (-round(e.likelihood, DIGITS), e.young_person))
+    return entries

@@ -1,0 +1,202 @@
+"""The standard social-network measures of every entity, as i2 Analyst's Notebook users know them.
+
+Degree, betweenness, closeness and eigenvector centrality are computed on the
+*simple undirected* graph of the entities: two entities are adjacent when any link
+joins them, whatever its type, direction or number of records.  They describe
+position in the network, not risk — the risk scores are in :mod:`.hubs` and
+:mod:`.contexts` — and are normalised as NetworkX normalises them.
+
+Up to :data:`EXACT_LIMIT` entities everything is exact.  Above it, betweenness is
+estimated from ``samples`` breadth-first-search sources drawn with ``seed``
+(Brandes & Pich 2007), exactly as ``nx.betweenness_centrality(G, k=samples,
+seed=seed)`` draws and rescales them, and closeness from the same searches
+(Eppstein & Wang 2004).  See ``docs/methodology.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+
+from graphguard.analysis._vectorised import adjacency, eigenvector, shortest_path_measures
+
+__all__ = [
+    "EXACT_LIMIT",
+    "DEFAULT_SAMPLES",
+    "MeasureRow",
+    "NetworkMeasures",
+    "simple_graph",
+    "network_measures",
+]
+
+#: Graphs with at most this many entities get exact betweenness and closeness.
+EXACT_LIMIT = 5000
+
+#: Breadth-first-search sources sampled for betweenness and closeness above the limit.
+DEFAULT_SAMPLES = 128
+
+
+@dataclass(frozen=True)
+class MeasureRow:
+    """One entity's measures: one row of ``measures.csv``."""
+
+    id: str
+    kind: str
+    degree: float
+    betweenness: float
+    closeness: float
+    eigenvector: float
+    group: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "degree": self.degree,
+            "betweenness": self.betweenness,
+            "closeness": self.closeness,
+            "eigenvector": self.eigenvector,
+            "group": self.group,
+        }
+
+
+@dataclass(frozen=True)
+class NetworkMeasures:
+    """The measures of every entity and how they were computed.
+
+    Attributes
+    ----------
+    rows : list of MeasureRow
+        One per entity, in id order.
+    exact : bool
+        Whether betweenness and closeness are exact (not sampled).
+    samples : int or None
+        The number of sampled sources when not exact.
+    seed : int
+        The seed the sample was drawn with.
+    eigenvector_converged : bool
+        False if the power iteration stopped at its iteration limit.
+    """
+
+    rows: list[MeasureRow] = field(default_factory=list)
+    exact: bool = True
+    samples: int | None = None
+    seed: int = 0
+    eigenvector_converged: bool = True
+
+    def by_id(self) -> dict[str, MeasureRow]:
+        return {row.id: row for row in self.rows}
+
+    def method(self) -> dict[str, Any]:
+        """How the measures were computed, for ``summary.json``."""
+        return {
+            "exact": self.exact,
+            "samples": self.samples,
+            "seed": self.seed,
+            "eigenvector_converged": self.eigenvector_converged,
+            "exact_limit": EXACT_LIMIT,
+        }
+
+
+def _ordered(nodes: Any) -> list[Hashable]:
+    """Nodes in a reproducible order: sorted, or by their text when types are mixed."""
+    try:
+        return sorted(nodes)
+    except TypeError:
+        return sorted(nodes, key=str)
+
+
+def simple_graph(graph: nx.Graph) -> nx.Graph:
+    """The simple undirected graph of ``graph``: one edge per adjacent pair, nodes sorted.
+
+    Works for a plain :class:`networkx.Graph` as well as graphguard's
+    :class:`networkx.MultiDiGraph`.  Self-loops are dropped.
+
+    >>> g = nx.MultiDiGraph([("b", "a"), ("a", "b"), ("a", "c")])
+    >>> sorted(simple_graph(g).edges())
+    [('a', 'b'), ('a', 'c')]
+    """
+    simple = nx.Graph()
+    simple.add_nodes_from(_ordered(graph.nodes))
+    simple.add_edges_from((u, v) for u, v in graph.edges() if u != v)
+    return simple
+
+
+def _kind(data: Mapping[str, Any]) -> str:
+    return str(data.get("role") or data.get("kind") or "")
+
+
+def network_measures(
+    graph: nx.Graph,
+    *,
+    groups: Mapping[Any, str] | None = None,
+    exact_limit: int = EXACT_LIMIT,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int = 0,
+) -> NetworkMeasures:
+    """Degree, betweenness, closeness and eigenvector centrality of every entity.
+
+    Parameters
+    ----------
+    graph : networkx graph
+        graphguard's typed multigraph, or any NetworkX graph.
+    groups : mapping, optional
+        Entity id → peer-group id, copied into each row's ``group``.
+    exact_limit : int, default :data:`EXACT_LIMIT`
+        Above this many entities betweenness and closeness are sampled.
+    samples : int, default :data:`DEFAULT_SAMPLES`
+        Sources sampled above the limit.
+    seed : int, default 0
+        Seed of the sample.
+
+    Returns
+    -------
+    NetworkMeasures
+
+    Notes
+    -----
+    degree is ``nx.degree_centrality``; betweenness ``nx.betweenness_centrality``
+    (normalised, endpoints excluded); closeness ``nx.closeness_centrality`` with the
+    Wasserman–Faust correction for disconnected graphs; eigenvector
+    ``nx.eigenvector_centrality`` on each connected component (see
+    :func:`graphguard.analysis._vectorised.eigenvector`).
+
+    Examples
+    --------
+    >>> rows = network_measures(nx.florentine_families_graph()).rows
+    >>> max(rows, key=lambda row: row.betweenness).id
+    'Medici'
+    """
+    nodes: Sequence[Hashable] = _ordered(graph.nodes)
+    arrays = adjacency(graph, nodes)
+    degree = np.diff(arrays.indptr)
+    n = len(nodes)
+    exact = n <= exact_limit
+    betweenness, closeness, _ = shortest_path_measures(
+        arrays, sources=None if exact else min(samples, n), seed=seed
+    )
+    eigen, converged = eigenvector(arrays)
+    groups = groups or {}
+    rows = [
+        MeasureRow(
+            id=str(node),
+            kind=_kind(graph.nodes[node]),
+            degree=float(degree[i]) / (n - 1) if n > 1 else 1.0,
+            betweenness=float(betweenness[i]),
+            closeness=float(closeness[i]),
+            eigenvector=float(eigen[i]),
+            group=groups.get(node),
+        )
+        for i, node in enumerate(nodes)
+    ]
+    return NetworkMeasures(
+        rows=rows,
+        exact=exact,
+        samples=None if exact else min(samples, n),
+        seed=seed,
+        eigenvector_converged=converged,
+    )

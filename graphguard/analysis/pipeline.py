@@ -1,0 +1,302 @@
+"""The whole analysis in one call, and the files ``graphguard analyse`` writes.
+
+:func:`analyse` reads the graph once (:class:`~graphguard.analysis._town.Town`) and
+runs, in order: perpetrator-centred hubs, risky contexts (weighted by the hubs),
+peer groups (citing the hubs), and the network measures (carrying each young
+person's group).  :func:`write_outputs` writes ``hubs.json``, ``contexts.json``,
+``groups.json``, ``measures.csv`` and ``summary.json``.
+
+The output is reproducible: the same graph and options give byte-identical files.
+``as_of`` defaults to the latest date in the graph, never today's date; every
+randomised step takes ``seed``; floats are rounded; no file carries a timestamp.
+Wall-clock timings are kept on the result for benchmarks, never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import networkx as nx
+
+from graphguard.analysis._town import SCORED_ATTRIBUTES, Town, collector_paused
+from graphguard.analysis.contexts import Context, contexts_from_town
+from graphguard.analysis.evidence import (
+    DEFAULT_GRADES,
+    INTEL_FACTORS,
+    SOURCE_FACTORS,
+)
+from graphguard.analysis.groups import PURPOSE, PeerGroup, groups_from_town
+from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs_from_town
+from graphguard.analysis.measures import (
+    DEFAULT_SAMPLES,
+    EXACT_LIMIT,
+    NetworkMeasures,
+    network_measures,
+)
+from graphguard.analysis.projection import MAX_CONTEXT_SIZE
+
+__all__ = [
+    "OUTPUT_FILES",
+    "MEASURE_COLUMNS",
+    "AnalysisOptions",
+    "AnalysisResult",
+    "analyse",
+    "write_outputs",
+]
+
+#: The files :func:`write_outputs` writes, in the order it writes them.
+OUTPUT_FILES: tuple[str, ...] = (
+    "hubs.json",
+    "contexts.json",
+    "groups.json",
+    "measures.csv",
+    "summary.json",
+)
+
+#: The columns of ``measures.csv``, exactly.
+MEASURE_COLUMNS: tuple[str, ...] = (
+    "id",
+    "kind",
+    "degree",
+    "betweenness",
+    "closeness",
+    "eigenvector",
+    "group",
+)
+
+#: Top entries named in ``summary.json``.
+_TOP = 10
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """Everything that can change the analysis, with its default.
+
+    Attributes
+    ----------
+    as_of : date, optional
+        The day evidence is weighed against; the latest link date in the graph if None.
+    seed : int, default 0
+        Seed of Louvain and of the sampled measures.
+    half_life_days : float, default 365
+        After this many days a link's evidence counts half.
+    resolution : float, default 1.0
+        Louvain resolution for peer groups.
+    min_group_size : int, default 2
+        Smaller peer groups are not reported.
+    max_context_size : int
+        Contexts with more young people add nothing to the peer projection.
+    exact_limit : int
+        Graphs with more entities get sampled betweenness and closeness.
+    samples : int
+        Sources sampled above ``exact_limit``.
+    """
+
+    as_of: dt.date | None = None
+    seed: int = 0
+    half_life_days: float = 365.0
+    resolution: float = 1.0
+    min_group_size: int = 2
+    max_context_size: int = MAX_CONTEXT_SIZE
+    exact_limit: int = EXACT_LIMIT
+    samples: int = DEFAULT_SAMPLES
+
+    def as_dict(self) -> dict[str, Any]:
+        options = dataclasses.asdict(self)
+        options["as_of"] = self.as_of.isoformat() if self.as_of else None
+        return options
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`analyse` found.
+
+    Attributes
+    ----------
+    hubs : list of Hub
+        Every adult, best first.
+    contexts : list of Context
+        Every location and vehicle, best first.
+    groups : list of PeerGroup
+        Peer groups, largest first.
+    measures : NetworkMeasures
+        Degree, betweenness, closeness and eigenvector of every entity.
+    summary : dict
+        Counts, the ``as_of`` used, options, top ids, methods: ``summary.json``.
+    timings : dict of str to float
+        Seconds spent in each step; never written to a file.
+    """
+
+    hubs: list[Hub]
+    contexts: list[Context]
+    groups: list[PeerGroup]
+    measures: NetworkMeasures
+    summary: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _timed(timings: dict[str, float], name: str, step: Callable[[], _T]) -> _T:
+    start = time.perf_counter()
+    value = step()
+    timings[name] = time.perf_counter() - start
+    return value
+
+
+def analyse(graph: nx.MultiDiGraph, options: AnalysisOptions | None = None) -> AnalysisResult:
+    """Run the whole analysis on a graph.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        graphguard's typed graph, from ``MemoryStore.graph()`` or ``Neo4jStore.graph()``.
+    options : AnalysisOptions, optional
+        Defaults if None.
+
+    Returns
+    -------
+    AnalysisResult
+
+    Examples
+    --------
+    >>> from graphguard.store import MemoryStore
+    >>> result = analyse(MemoryStore.from_path("fixtures/demo").graph())
+    >>> all(hub.kind == "adult" for hub in result.hubs)
+    True
+    """
+    options = options or AnalysisOptions()
+    with collector_paused():
+        return _analyse(graph, options)
+
+
+def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult:
+    timings: dict[str, float] = {}
+    town = _timed(
+        timings,
+        "read",
+        lambda: Town(graph, as_of=options.as_of, half_life_days=options.half_life_days),
+    )
+    hubs = _timed(timings, "hubs", lambda: hubs_from_town(town))
+    contexts = _timed(timings, "contexts", lambda: contexts_from_town(town, hubs))
+    groups = _timed(
+        timings,
+        "groups",
+        lambda: groups_from_town(
+            town,
+            hubs,
+            seed=options.seed,
+            resolution=options.resolution,
+            min_size=options.min_group_size,
+            max_context_size=options.max_context_size,
+        ),
+    )
+    membership = {member: group.id for group in groups for member in group.members}
+    measures = _timed(
+        timings,
+        "measures",
+        lambda: network_measures(
+            graph,
+            groups=membership,
+            exact_limit=options.exact_limit,
+            samples=options.samples,
+            seed=options.seed,
+        ),
+    )
+    summary = _summary(town, options, hubs, contexts, groups, measures)
+    return AnalysisResult(hubs, contexts, groups, measures, summary, timings)
+
+
+def _summary(
+    town: Town,
+    options: AnalysisOptions,
+    hubs: list[Hub],
+    contexts: list[Context],
+    groups: list[PeerGroup],
+    measures: NetworkMeasures,
+) -> dict[str, Any]:
+    kinds: dict[str, int] = {}
+    for kind in town.kind.values():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return {
+        "as_of": town.as_of.isoformat(),
+        "seed": options.seed,
+        "options": options.as_dict(),
+        "counts": {
+            "entities": town.graph.number_of_nodes(),
+            "links": town.graph.number_of_edges(),
+            "by_kind": dict(sorted(kinds.items())),
+            "hubs": len(hubs),
+            "adults_of_concern": sum(hub.concern for hub in hubs),
+            "contexts": len(contexts),
+            "groups": len(groups),
+        },
+        "top_hubs": [hub.id for hub in hubs[:_TOP]],
+        "top_contexts": [context.id for context in contexts[:_TOP]],
+        "methods": {
+            "hub_component_weights": dict(COMPONENT_WEIGHTS),
+            "concern_score": CONCERN_SCORE,
+            "grading_factors": {"source": dict(SOURCE_FACTORS), "intel": dict(INTEL_FACTORS)},
+            "ungraded_defaults": {k: "/".join(v) for k, v in DEFAULT_GRADES.items()},
+            "measures": measures.method(),
+            "attributes_scored": sorted(SCORED_ATTRIBUTES),
+            "groups_purpose": PURPOSE,
+        },
+    }
+
+
+def _json(path: Path, value: Any) -> None:
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _number(value: float) -> str:
+    return repr(round(value, 6))
+
+
+def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
+    """Write the analysis files into ``out_dir`` (created if missing).
+
+    Returns
+    -------
+    list of Path
+        The files written, in :data:`OUTPUT_FILES` order.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / name for name in OUTPUT_FILES]
+    hubs, contexts, groups, measures, summary = paths
+    _json(hubs, [hub.as_dict() for hub in result.hubs])
+    _json(contexts, [context.as_dict() for context in result.contexts])
+    _json(groups, [group.as_dict() for group in result.groups])
+    with measures.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(MEASURE_COLUMNS)
+        for row in result.measures.rows:
+            writer.writerow(
+                (
+                    row.id,
+                    row.kind,
+                    _number(row.degree),
+                    _number(row.betweenness),
+                    _number(row.closeness),
+                    _number(row.eigenvector),
+                    row.group or "",
+                )
+            )
+    _json(summary, result.summary)
+    return paths

@@ -1,0 +1,461 @@
+"""Disruption commands: ``targets``, ``plan``, ``relocation`` and ``placement-check``.
+
+A thin layer over :mod:`graphguard.targets` and :mod:`graphguard.analysis.disruption`:
+each command reads DATASET (or Neo4j, when no DATASET is given and ``NEO4J_URI`` is
+set), calls the library and writes a file or prints text or JSON.  Every export and
+every view of a young person is appended to the audit log (``GRAPHGUARD_AUDIT_LOG``,
+default ``$GRAPHGUARD_HOME/audit.jsonl``), naming young people only by pseudonym.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import networkx as nx
+
+from graphguard.errors import UsageError
+from graphguard.export import export_format, pseudonym
+
+__all__ = ["targets", "plan", "relocation", "placement_check_command"]
+
+_DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
+_AS_OF = click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="The picture as it stood on DATE (YYYY-MM-DD): later links are left out and "
+    "evidence is weighed against DATE [default: the latest date in the data].",
+)
+_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Readable text or JSON on stdout.",
+)
+_PSEUDONYMISE = click.option(
+    "--pseudonymise",
+    is_flag=True,
+    help="Show every young person as a keyed pseudonym instead of their id (for sharing).",
+)
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of {value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
+    from graphguard.store.base import Filters
+    from graphguard.store.open import open_store
+
+    store = open_store(dataset)
+    source = str(dataset) if dataset is not None else "neo4j"
+    return store.graph(Filters(as_of=as_of)), source
+
+
+def _audit(action: str, **fields: Any) -> None:
+    """Append one JSON line to the audit log, owner-read/write only."""
+    from graphguard.settings import get_settings
+
+    settings = get_settings()
+    try:
+        user = settings.user or getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    entry = {
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "user": user,
+        "action": action,
+        **fields,
+    }
+    path = settings.audit_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+
+def _key() -> bytes:
+    from graphguard.settings import pseudonym_key
+
+    return pseudonym_key()
+
+
+def _pseudonymised(value: Any, young_people: set[str], key: bytes) -> Any:
+    """``value`` with every string that is a young person's id replaced by its pseudonym."""
+    if isinstance(value, str):
+        return pseudonym(value, key) if value in young_people else value
+    if isinstance(value, list):
+        return [_pseudonymised(v, young_people, key) for v in value]
+    if isinstance(value, dict):
+        return {k: _pseudonymised(v, young_people, key) for k, v in value.items()}
+    return value
+
+
+def _young_people(graph: nx.MultiDiGraph) -> set[str]:
+    return {n for n, d in graph.nodes(data=True) if d.get("role") == "young_person"}
+
+
+def _emit(
+    data: dict[str, Any], output_format: str, render: Callable[[dict[str, Any]], str]
+) -> None:
+    if output_format == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render(data))
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@click.command("targets")
+@_DATASET
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .csv, .xlsx (with an 'about' sheet) or .json.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, None),
+    default=None,
+    help="Keep the first N targets [default: every target with an impact].",
+)
+@click.option(
+    "--shareable",
+    is_flag=True,
+    help="Withhold records with handling code C, and targets that rest only on them.",
+)
+@_AS_OF
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Seed of randomised steps (the target list has none; accepted so scripts can pass "
+    "the options they pass to `analyse`).",
+)
+def targets(
+    dataset: Path | None,
+    out: Path,
+    top: int | None,
+    shareable: bool,
+    as_of: str | None,
+    seed: int,
+) -> None:
+    """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
+
+    One row per adult of concern, location, vehicle or business, ranked by the fall
+    in total exposure of all young people if it were disrupted, with the evidence
+    (references and gradings), suggested tactics from the Home Office disruption
+    toolkit and a plain-English explanation.  Young people are never targets: they
+    appear only as a count and as keyed pseudonyms.
+    """
+    from graphguard.targets import build_target_list, write_target_list
+
+    kind = export_format(out)
+    day = _date(as_of)
+    graph, source = _graph(dataset, day)
+    target_list = build_target_list(
+        graph, key=_key(), top=top, shareable=shareable, as_of=day, source=source
+    )
+    write_target_list(target_list, out)
+    _audit(
+        "export targets",
+        path=str(out),
+        format=kind,
+        rows=len(target_list.rows),
+        shareable=shareable,
+        as_of=target_list.as_of.isoformat(),
+        source=source,
+        seed=seed,
+    )
+    handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
+    count = len(target_list.rows)
+    click.echo(
+        f"Wrote {count} target{'s' if count != 1 else ''} to {out} ({handling}; "
+        f"evidence as of {target_list.as_of.isoformat()})."
+    )
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@click.command("plan")
+@_DATASET
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="How many targets to disrupt together.",
+)
+@_AS_OF
+@_FORMAT
+def plan(dataset: Path | None, k: int, as_of: str | None, output_format: str) -> None:
+    """The K targets whose disruption together most reduces exposure, chosen greedily.
+
+    Each next target is the one adding most to the fall in total exposure, given
+    those already chosen (Borgatti's key-player problem).  No young person is ever
+    a target or named.
+    """
+    from graphguard.analysis.disruption import exposure, greedy_plan
+
+    day = _date(as_of)
+    graph, _ = _graph(dataset, day)
+    ex = exposure(graph, as_of=day)
+    result = greedy_plan(graph, k, exposure=ex)
+    data = {
+        "as_of": ex.as_of.isoformat(),
+        "total_exposure": round(result.total_before, 4),
+        "total_after": round(result.total_after, 4),
+        "steps": [
+            {
+                "step": number,
+                "target_id": step.target.id,
+                "kind": step.target.kind,
+                "label": step.target.label,
+                "added_impact": round(step.added_impact, 4),
+                "cumulative_impact": round(step.cumulative_impact, 4),
+                "total_after": round(step.total_after, 4),
+                "young_people_protected": len(step.young_people),
+            }
+            for number, step in enumerate(result.steps, start=1)
+        ],
+    }
+    _emit(data, output_format, _render_plan)
+
+
+def _render_plan(data: dict[str, Any]) -> str:
+    lines = [
+        f"Disruption plan (evidence as of {data['as_of']}): total exposure "
+        f"{data['total_exposure']:.2f} -> {data['total_after']:.2f}"
+    ]
+    for step in data["steps"]:
+        lines.append(
+            f"  {step['step']}. {step['target_id']} ({step['kind']}) {step['label']}: "
+            f"+{step['added_impact']:.2f} (cumulative {step['cumulative_impact']:.2f})"
+        )
+    if not data["steps"]:
+        lines.append("  No target would reduce exposure.")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- relocation
+
+
+@click.command("relocation")
+@click.argument("young_person_id")
+@_DATASET
+@click.option(
+    "--k",
+    "k",
+    type=click.IntRange(1, 20),
+    default=3,
+    show_default=True,
+    help="How many adults or contexts each alternative disrupts.",
+)
+@_AS_OF
+@_FORMAT
+@_PSEUDONYMISE
+def relocation(
+    young_person_id: str,
+    dataset: Path | None,
+    k: int,
+    as_of: str | None,
+    output_format: str,
+    pseudonymise: bool,
+) -> None:
+    """Moving YOUNG_PERSON_ID compared with disrupting what exposes them.
+
+    Shows their exposure now and if moved (a move cuts place-based and protective
+    ties, not the contact adults keep up), the protective ties a move cuts, the
+    victim vacuum (other young people still exposed to the same adults and contexts,
+    most likely to be drawn in next first), and the exposure removed by disrupting
+    their adults and contexts instead.
+    """
+    from graphguard.analysis.disruption import relocation_comparison
+
+    day = _date(as_of)
+    graph, source = _graph(dataset, day)
+    comparison = relocation_comparison(graph, young_person_id, as_of=day, k=k)
+    key = _key()
+    data = comparison.as_dict()
+    if pseudonymise:
+        data = _pseudonymised(data, _young_people(graph), key)
+    _audit(
+        "view relocation",
+        young_person=pseudonym(young_person_id, key),
+        source=source,
+        pseudonymised=pseudonymise,
+    )
+    _emit(data, output_format, _render_relocation)
+
+
+def _render_relocation(data: dict[str, Any]) -> str:
+    now, moved = data["exposure_now"], data["exposure_if_moved"]
+    lines = [
+        f"Relocation compared with disruption for {data['young_person']} "
+        f"(evidence as of {data['as_of']})",
+        "",
+        f"Their exposure now: {now:.2f}; if moved: {moved:.2f}. A move removes "
+        f"{data['relocation_total_fall']:.2f} of all young people's exposure.",
+    ]
+    if data["kept_after_move"]:
+        lines.append("Adults still reaching them after a move (contact, intimate links, vehicles):")
+        for kept in data["kept_after_move"]:
+            lines.append(
+                f"  {kept['adult']}: reach {kept['reach_now']:.2f} -> {kept['reach_if_moved']:.2f}"
+                f" by {', '.join(kept['links'])}"
+            )
+    ties = data["protective_ties_cut"]
+    lines.append(f"Protective ties a move cuts ({len(ties)}):")
+    lines.extend(f"  {_tie_line(tie)}" for tie in ties)
+    if not ties:
+        lines.append("  none recorded")
+    vacuum = data["victim_vacuum"]
+    lines.append(
+        "Victim vacuum: other young people still exposed to the same adults and contexts, "
+        "most likely to be drawn in next first:"
+    )
+    for number, entry in enumerate(vacuum, start=1):
+        via = ", ".join(entry["adults"] + entry["contexts"])
+        lines.append(
+            f"  {number}. {entry['young_person']}: likelihood {entry['likelihood']:.2f} "
+            f"(shared exposure {entry['shared_exposure']:.2f}, vulnerability "
+            f"{entry['vulnerability']:.2f}) via {via}"
+        )
+    if not vacuum:
+        lines.append("  none")
+    lines.append("Instead of moving them:")
+    moving = data["relocation_total_fall"]
+    for alternative in data["alternatives"]:
+        targets = ", ".join(alternative["targets"]) or "nothing to disrupt"
+        times = (
+            f" ({alternative['total_fall'] / moving:.1f} times what moving them removes)"
+            if moving > 0
+            else ""
+        )
+        lines.append(
+            f"  {alternative['name']} ({targets}): removes {alternative['total_fall']:.2f} "
+            f"of all young people's exposure{times}; theirs falls to "
+            f"{alternative['own_exposure_after']:.2f}; protects "
+            f"{alternative['young_people_protected']} young people"
+        )
+    return "\n".join(lines)
+
+
+def _tie_line(tie: dict[str, Any]) -> str:
+    distance = tie.get("distance_m")
+    away = f", {distance / 1000:.1f} km away" if distance is not None else ""
+    reference = f"; {tie['reference']} ({tie['grading']})" if tie.get("reference") else ""
+    return f"{tie['link_id']} {tie['type']} {tie['label']}{away}: {tie['reason']}{reference}"
+
+
+# --------------------------------------------------------------------------- placement
+
+
+@click.command("placement-check")
+@_DATASET
+@click.option("--young-person", "young_person", metavar="ID", help="Check this young person.")
+@click.option("--lat", "latitude", type=float, help="Latitude of a proposed address.")
+@click.option("--lon", "longitude", type=float, help="Longitude of a proposed address.")
+@click.option(
+    "--radius",
+    "radius",
+    type=click.FloatRange(min=1.0),
+    default=1000.0,
+    show_default=True,
+    help="How far to look, in metres.",
+)
+@_AS_OF
+@_FORMAT
+@_PSEUDONYMISE
+def placement_check_command(
+    dataset: Path | None,
+    young_person: str | None,
+    latitude: float | None,
+    longitude: float | None,
+    radius: float,
+    as_of: str | None,
+    output_format: str,
+    pseudonymise: bool,
+) -> None:
+    """Contexts of concern near a placement (--young-person) or an address (--lat --lon).
+
+    Lists the places within --radius metres where adults of concern are seen or
+    through which young people's exposure runs, nearest first, and — for a young
+    person — the protective ties the move cuts.  With --young-person alone, their
+    current placement (or home) is checked; add --lat and --lon to check a proposed
+    address for them.
+    """
+    from graphguard.analysis.disruption import placement_check
+
+    if young_person is None and (latitude is None or longitude is None):
+        raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
+    day = _date(as_of)
+    graph, source = _graph(dataset, day)
+    check = placement_check(
+        graph,
+        young_person_id=young_person,
+        latitude=latitude,
+        longitude=longitude,
+        radius_m=radius,
+        as_of=day,
+    )
+    key = _key()
+    data = check.as_dict()
+    if pseudonymise:
+        data = _pseudonymised(data, _young_people(graph), key)
+    _audit(
+        "view placement check",
+        young_person=pseudonym(young_person, key) if young_person else None,
+        source=source,
+        pseudonymised=pseudonymise,
+    )
+    _emit(data, output_format, _render_placement)
+
+
+def _render_placement(data: dict[str, Any]) -> str:
+    who = f" for {data['young_person']}" if data["young_person"] else ""
+    where = f"{data['latitude']:.5f}, {data['longitude']:.5f}"
+    origin = "" if data["origin"] == "given" else f" ({data['origin']})"
+    contexts = data["contexts_of_concern"]
+    lines = [
+        f"Placement check{who} at {where}{origin}, within {data['radius_m']:.0f} m "
+        f"(evidence as of {data['as_of']})",
+        "",
+        f"Contexts of concern, nearest first ({len(contexts)}):",
+    ]
+    for context in contexts:
+        adults = ", ".join(context["adults_of_concern"]) or "no adult of concern"
+        lines.append(
+            f"  {context['distance_m']:>6} m  {context['id']} {context['label']}: {adults}; "
+            f"exposure through it {context['exposure_through']:.2f}; "
+            f"{context['young_people_found_here']} found here after going missing"
+        )
+    if not contexts:
+        lines.append("  none")
+    if data["young_person"]:
+        ties = data["protective_ties_cut"]
+        lines.append(f"Protective ties the move cuts ({len(ties)}):")
+        lines.extend(f"  {_tie_line(tie)}" for tie in ties)
+        if not ties:
+            lines.append("  none recorded")
+    return "\n".join(lines)

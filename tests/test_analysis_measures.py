@@ -1,0 +1,123 @@
+"""Network measures on the classic networks, and agreement with NetworkX itself."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from graphguard.analysis._vectorised import adjacency, eigenvector, shortest_path_measures
+from graphguard.analysis.measures import network_measures, simple_graph
+
+
+def by_id(graph: nx.Graph, **options: object) -> dict[str, dict[str, float]]:
+    result = network_measures(graph, **options)  # type: ignore[arg-type]
+    return {row.id: row.as_dict() for row in result.rows}
+
+
+def top(rows: dict[str, dict[str, float]], measure: str, n: int) -> set[str]:
+    ranked = sorted(rows, key=lambda node: (-rows[node][measure], node))
+    return set(ranked[:n])
+
+
+def test_karate_club_leaders_top_betweenness() -> None:
+    rows = by_id(nx.karate_club_graph())
+    assert top(rows, "betweenness", 2) == {"0", "33"}
+    assert top(rows, "degree", 2) == {"0", "33"}
+
+
+def test_florentine_families_medici_on_top() -> None:
+    rows = by_id(nx.florentine_families_graph())
+    for measure in ("betweenness", "closeness", "degree"):
+        assert top(rows, measure, 1) == {"Medici"}, measure
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.karate_club_graph(),
+        nx.florentine_families_graph(),
+        nx.gnm_random_graph(120, 260, seed=4),
+        nx.disjoint_union(nx.path_graph(6), nx.gnm_random_graph(60, 150, seed=2)),
+    ],
+    ids=["karate", "florentine", "random", "disconnected"],
+)
+def test_exact_measures_equal_networkx(graph: nx.Graph) -> None:
+    rows = by_id(graph)
+    expected = {
+        "degree": nx.degree_centrality(graph),
+        "betweenness": nx.betweenness_centrality(graph),
+        "closeness": nx.closeness_centrality(graph),
+    }
+    for measure, values in expected.items():
+        for node, value in values.items():
+            assert rows[str(node)][measure] == pytest.approx(value, abs=1e-12), (measure, node)
+
+
+def test_eigenvector_equals_networkx_on_a_connected_graph() -> None:
+    graph = nx.karate_club_graph()
+    rows = by_id(graph)
+    for node, value in nx.eigenvector_centrality(graph).items():
+        assert rows[str(node)]["eigenvector"] == pytest.approx(value, abs=1e-6)
+
+
+def test_eigenvector_per_component_on_a_disconnected_graph() -> None:
+    graph = nx.disjoint_union(nx.star_graph(4), nx.complete_graph(3))
+    graph.add_node("alone")
+    nodes = list(graph)
+    values, converged = eigenvector(adjacency(graph, nodes))
+    assert converged
+    by_node = dict(zip(nodes, values, strict=True))
+    assert by_node["alone"] == 0.0
+    assert by_node[0] == max(by_node[n] for n in range(5))  # the star's centre
+    assert by_node[5] > 0  # the triangle is not left at zero
+    assert sum(v * v for v in values) == pytest.approx(1 - 1 / len(nodes))
+
+
+def test_sampled_betweenness_equals_networkx_with_the_same_k_and_seed() -> None:
+    graph = nx.gnm_random_graph(300, 700, seed=9)
+    nodes = list(graph)
+    betweenness, closeness, sampled = shortest_path_measures(
+        adjacency(graph, nodes), sources=40, seed=5
+    )
+    assert sampled is not None and len(sampled) == 40
+    expected = nx.betweenness_centrality(graph, k=40, seed=5)
+    for i, node in enumerate(nodes):
+        assert betweenness[i] == pytest.approx(expected[node], abs=1e-12)
+    exact = nx.closeness_centrality(graph)
+    error = max(abs(closeness[i] - exact[node]) for i, node in enumerate(nodes))
+    assert error < 0.05
+
+
+def test_above_the_limit_measures_are_sampled_and_seeded() -> None:
+    graph = nx.barabasi_albert_graph(400, 2, seed=1)
+    first = network_measures(graph, exact_limit=100, samples=50, seed=3)
+    again = network_measures(graph, exact_limit=100, samples=50, seed=3)
+    other = network_measures(graph, exact_limit=100, samples=50, seed=4)
+    assert not first.exact and first.samples == 50
+    assert first.rows == again.rows
+    assert first.rows != other.rows
+    exact = nx.betweenness_centrality(graph)
+    sampled = {row.id: row.as_dict() for row in first.rows}
+    best = {str(n) for n in sorted(exact, key=lambda n: (-exact[n], n))[:10]}
+    assert len(best & top(sampled, "betweenness", 20)) >= 8
+
+
+def test_multigraph_is_measured_as_a_simple_undirected_graph() -> None:
+    multi = nx.MultiDiGraph()
+    multi.add_node("YP1", kind="person", role="young_person")
+    multi.add_node("AD1", kind="person", role="adult")
+    multi.add_node("LO1", kind="location")
+    multi.add_edge("AD1", "YP1", key="L1")
+    multi.add_edge("YP1", "AD1", key="L2")
+    multi.add_edge("YP1", "LO1", key="L3")
+    assert sorted(simple_graph(multi).edges()) == [("AD1", "YP1"), ("LO1", "YP1")]
+    rows = {row.id: row for row in network_measures(multi, groups={"YP1": "G01"}).rows}
+    assert [rows[n].kind for n in ("AD1", "LO1", "YP1")] == ["adult", "location", "young_person"]
+    assert rows["YP1"].degree == 1.0 and rows["YP1"].betweenness == 1.0
+    assert rows["YP1"].group == "G01" and rows["AD1"].group is None
+
+
+def test_tiny_graphs() -> None:
+    assert network_measures(nx.Graph()).rows == []
+    [row] = network_measures(nx.Graph([(1, 1)])).rows
+    assert (row.degree, row.betweenness, row.closeness, row.eigenvector) == (1.0, 0.0, 0.0, 0.0)

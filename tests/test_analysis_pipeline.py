@@ -1,0 +1,125 @@
+"""The whole analysis: output files, determinism, and protected characteristics never scored."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from graphguard.analysis import (
+    MEASURE_COLUMNS,
+    OUTPUT_FILES,
+    AnalysisOptions,
+    analyse,
+    write_outputs,
+)
+from graphguard.analysis._town import SCORED_ATTRIBUTES
+from graphguard.model import PROTECTED_CHARACTERISTICS
+from graphguard.store import MemoryStore
+
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_graph() -> nx.MultiDiGraph:
+    return MemoryStore.from_path(DEMO).graph()
+
+
+def run(graph: nx.MultiDiGraph, out: Path, **options: object) -> dict[str, bytes]:
+    write_outputs(analyse(graph, AnalysisOptions(**options)), out)  # type: ignore[arg-type]
+    return {name: (out / name).read_bytes() for name in OUTPUT_FILES}
+
+
+def disguised(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The same graph with every protected characteristic changed or added."""
+    changed = graph.copy()
+    for i, (_, data) in enumerate(changed.nodes(data=True)):
+        if data.get("kind") != "person":
+            continue
+        data["gender"] = ("female", "male", "non-binary", "not recorded")[i % 4]
+        for j, name in enumerate(sorted(PROTECTED_CHARACTERISTICS - {"gender"})):
+            data[name] = f"{name}-{(i + j) % 3}"
+    return changed
+
+
+def test_writes_the_five_files_as_the_contract_says(
+    demo_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    files = run(demo_graph, tmp_path)
+    assert sorted(files) == sorted(OUTPUT_FILES)
+    hubs = json.loads(files["hubs.json"])
+    contexts = json.loads(files["contexts.json"])
+    groups = json.loads(files["groups.json"])
+    for items in (hubs, contexts):
+        assert [item["rank"] for item in items] == list(range(1, len(items) + 1))
+        for item in items:
+            assert {"id", "kind", "rank", "score", "explanation", "components"} <= set(item)
+    assert all(group["id"] and group["members"] for group in groups)
+    with (tmp_path / "measures.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == MEASURE_COLUMNS
+    assert len(rows) == demo_graph.number_of_nodes()
+    summary = json.loads(files["summary.json"])
+    assert summary["as_of"] == "2026-11-30"
+    assert summary["seed"] == 0
+    assert summary["top_hubs"] == [hub["id"] for hub in hubs[:10]]
+    assert summary["counts"]["links"] == demo_graph.number_of_edges()
+
+
+def test_young_people_never_appear_in_hubs(demo_graph: nx.MultiDiGraph, tmp_path: Path) -> None:
+    hubs_json = run(demo_graph, tmp_path)["hubs.json"].decode("utf-8")
+    young = [n for n, d in demo_graph.nodes(data=True) if d.get("role") == "young_person"]
+    assert all(hub["kind"] == "adult" for hub in json.loads(hubs_json))
+    for person in young:
+        assert f'"{person}"' not in hubs_json and f" {person} " not in hubs_json
+
+
+def test_same_graph_and_seed_give_byte_identical_files(
+    demo_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    first = run(demo_graph, tmp_path / "a", seed=3)
+    second = run(demo_graph.copy(), tmp_path / "b", seed=3)
+    assert first == second
+
+
+def test_input_order_does_not_change_the_result(
+    demo_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    reordered = nx.MultiDiGraph()
+    reordered.add_nodes_from(reversed(list(demo_graph.nodes(data=True))))
+    reordered.add_edges_from(reversed(list(demo_graph.edges(keys=True, data=True))))
+    assert run(demo_graph, tmp_path / "a") == run(reordered, tmp_path / "b")
+
+
+def test_protected_characteristics_change_no_output(
+    demo_graph: nx.MultiDiGraph, tmp_path: Path
+) -> None:
+    assert run(demo_graph, tmp_path / "a") == run(disguised(demo_graph), tmp_path / "b")
+
+
+def test_no_score_reads_a_protected_characteristic() -> None:
+    assert not SCORED_ATTRIBUTES & PROTECTED_CHARACTERISTICS
+
+
+def test_as_of_and_half_life_are_honoured(demo_graph: nx.MultiDiGraph) -> None:
+    earlier = analyse(demo_graph, AnalysisOptions(as_of=dt.date(2026, 1, 1)))
+    assert earlier.summary["as_of"] == "2026-01-01"
+    assert earlier.summary["options"]["as_of"] == "2026-01-01"
+    default = analyse(demo_graph)
+    short = analyse(demo_graph, AnalysisOptions(half_life_days=30))
+    assert short.hubs[0].score != default.hubs[0].score
+    assert set(default.timings) == {"read", "hubs", "contexts", "groups", "measures"}
+
+
+def test_groups_appear_in_measures(demo_graph: nx.MultiDiGraph) -> None:
+    result = analyse(demo_graph)
+    membership = {m: g.id for g in result.groups for m in g.members}
+    rows = {row.id: row for row in result.measures.rows}
+    assert membership
+    for member, group in membership.items():
+        assert rows[member].group == group
+    assert all(row.group is None for row in rows.values() if row.kind != "young_person")
