@@ -383,9 +383,10 @@ def neo4j_env(data_dir: Path, prefix: str) -> None:
 
 def _register() -> None:
     from graphguard.cypher_cli import cypher
+    from graphguard.dashboard_cli import dashboard
     from graphguard.targets_cli import placement_check_command, plan, relocation, targets
 
-    for command in (targets, plan, relocation, placement_check_command, cypher):
+    for command in (targets, plan, relocation, placement_check_command, cypher, dashboard):
         main.add_command(command)
 
 

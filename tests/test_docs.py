@@ -13,7 +13,8 @@ from graphguard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = "\n".join(
-    p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    p.read_text(encoding="utf-8")
+    for p in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 )
 
 

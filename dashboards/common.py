@@ -1,0 +1,376 @@
+"""Thin Streamlit glue shared by the pages: where the data is, and cached loaders.
+
+Caching follows Streamlit's split:
+
+* ``st.cache_resource`` holds what is shared and never copied — the store (a Neo4j
+  driver, or the embedded store over a dataset), the filtered graphs it returns and
+  the disruption analysis (which holds its graph), all of which pages only read;
+* ``st.cache_data`` holds results — the analysis, scores, drawings, plans, the
+  target list and its files — keyed by the data's identity (for a dataset its path
+  and the size and modification time of every file in it; for Neo4j its URI and
+  database) and by the filters.
+
+Every cached function reads only its arguments; an argument starting with ``_`` is
+left out of the key (the settings carrying the Neo4j password, the pseudonym key).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+import streamlit as st
+
+from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup, analyse
+from graphguard.analysis.disruption import (
+    DisruptionAnalysis,
+    PlacementCheck,
+    Plan,
+    RelocationComparison,
+    disruption_analysis,
+    greedy_plan,
+    placement_check,
+    relocation_comparison,
+)
+from graphguard.errors import GraphguardError, UsageError
+from graphguard.paths import demo_dataset
+from graphguard.settings import Settings, get_settings
+from graphguard.store.base import Filters, Store, graph_summary, node_kind
+from graphguard.targets import TargetList, build_target_list, write_target_list
+from graphguard.viz import (
+    DEFAULT_MAX_NODES,
+    NetworkDrawing,
+    entity_label,
+    link_timeline,
+    neighbourhood,
+    network_html,
+)
+
+#: The environment variable ``graphguard dashboard`` passes the dataset in.
+DATASET_ENV = "GRAPHGUARD_DATASET"
+
+_LOG = logging.getLogger("graphguard.dashboard")
+
+#: Height of every network drawing, in pixels; its frame is a little taller.
+DRAWING_HEIGHT = 600
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Which data the dashboard shows, and a stamp that changes when the data does."""
+
+    backend: str
+    location: str
+    database: str | None = None
+    stamp: tuple[tuple[str, int, int], ...] = ()
+
+    @property
+    def is_neo4j(self) -> bool:
+        return self.backend == "neo4j"
+
+    @property
+    def label(self) -> str:
+        if self.is_neo4j:
+            return f"Neo4j at {self.location} ({self.database or 'default database'})"
+        return f"embedded, {self.location}"
+
+
+@dataclass(frozen=True)
+class View:
+    """What every page looks at: the data, the sidebar's filters, whether names show."""
+
+    source: DataSource
+    filters: Filters
+    show_names: bool
+
+
+def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+
+
+def data_source(settings: Settings | None = None) -> DataSource:
+    """``GRAPHGUARD_DATASET``, else Neo4j when ``NEO4J_URI`` is set, else the demo town."""
+    settings = settings or get_settings()
+    configured = os.environ.get(DATASET_ENV)
+    if configured:
+        path = Path(configured).expanduser().resolve()
+        if not path.exists():
+            raise UsageError(f"{DATASET_ENV}={configured}: no such folder or workbook")
+        return DataSource("embedded", str(path), stamp=_stamp(path))
+    if settings.neo4j_uri:
+        return DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
+    demo = demo_dataset()
+    return DataSource("embedded", str(demo), stamp=_stamp(demo))
+
+
+def _filters_key(filters: Filters) -> tuple[Any, ...]:
+    """A canonical key: equal filters always hash alike, whatever order sets were built in."""
+    return tuple(
+        tuple(sorted(value)) if isinstance(value, frozenset) else value
+        for value in dataclasses.astuple(filters)
+    )
+
+
+_HASH_FUNCS: dict[Any, Callable[[Any], Any]] = {
+    Filters: _filters_key,
+    DataSource: dataclasses.astuple,
+}
+
+
+def _close_store(store: Store) -> None:
+    """Close a Neo4j store's driver when its cache entry goes (reload, eviction)."""
+    driver = getattr(store, "driver", None)
+    if driver is not None:
+        driver.close()
+
+
+@st.cache_resource(
+    show_spinner="Opening the data…",
+    max_entries=4,
+    hash_funcs=_HASH_FUNCS,
+    on_release=_close_store,
+)
+def _open_store(source: DataSource, _settings: Settings) -> Store:
+    from graphguard.store.memory import MemoryStore
+    from graphguard.store.open import open_neo4j
+
+    if source.is_neo4j:
+        return open_neo4j(_settings)
+    return MemoryStore.from_path(source.location)
+
+
+def store(source: DataSource) -> Store:
+    """The (cached) store of a data source: one driver per Neo4j, one read per dataset."""
+    return _open_store(source, get_settings())
+
+
+@st.cache_resource(show_spinner="Reading the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
+    """The filtered graph (shared between sessions: pages must never change it)."""
+    return store(source).graph(filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+def summary(source: DataSource, filters: Filters) -> dict[str, Any]:
+    """Counts by kind, type and agency and the date range of the filtered graph."""
+    return graph_summary(network(source, filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
+def areas(source: DataSource) -> list[str]:
+    """Every area recorded for a person or a location, for the area filter."""
+    graph = network(source, Filters())
+    return sorted({str(d["area"]) for _, d in graph.nodes(data=True) if d.get("area")})
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What the pages show of the analysis.
+
+    Only adults and contexts with a score above 0 are kept, without the per-child
+    routes of a hub: ``st.cache_data`` hands every page its own copy, and on a town of
+    100k links the whole result (every adult, every place, every measure) takes half
+    a second to copy where this takes a few hundredths.
+    """
+
+    hubs: list[Hub]
+    contexts: list[Context]
+    groups: list[PeerGroup]
+    summary: dict[str, Any]
+
+
+@st.cache_data(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def analysis(source: DataSource, filters: Filters) -> Findings:
+    """Scored hubs and contexts and the peer groups of the filtered graph."""
+    result = analyse(network(source, filters), AnalysisOptions(as_of=filters.as_of))
+    return Findings(
+        hubs=[dataclasses.replace(hub, routes={}) for hub in result.hubs if hub.score > 0],
+        contexts=[context for context in result.contexts if context.score > 0],
+        groups=result.groups,
+        summary=result.summary,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
+def scores(source: DataSource, filters: Filters) -> dict[str, float]:
+    """Hub scores of adults and context scores of places and vehicles, by id."""
+    result = analysis(source, filters)
+    found = {hub.id: hub.score for hub in result.hubs}
+    found.update({context.id: context.score for context in result.contexts})
+    return found
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+def timeline(source: DataSource, filters: Filters, by: str) -> pd.DataFrame:
+    """Links per month of their first sighting, by link type or agency."""
+    return link_timeline(network(source, filters), by=by)
+
+
+@st.cache_data(show_spinner="Drawing…", max_entries=32, hash_funcs=_HASH_FUNCS)
+def drawing(
+    source: DataSource,
+    filters: Filters,
+    *,
+    entities: tuple[str, ...] | None = None,
+    focus: str | None = None,
+    steps: int = 1,
+    kinds: tuple[str, ...] | None = None,
+    show_names: bool = False,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> NetworkDrawing:
+    """The drawn network: all of it, some ``entities``, or ``focus`` and its neighbourhood.
+
+    ``kinds`` keeps only those kinds of entity (the focus always stays).
+    """
+    graph: nx.MultiDiGraph = network(source, filters)
+    if entities is not None:
+        graph = graph.subgraph(entities)
+    if focus is not None:
+        graph = neighbourhood(graph, focus, steps)
+    if kinds is not None:
+        wanted = set(kinds)
+        graph = graph.subgraph(
+            n for n, d in graph.nodes(data=True) if n == focus or node_kind(d) in wanted
+        )
+    return network_html(
+        graph,
+        scores=scores(source, filters),
+        show_names=show_names,
+        max_nodes=max_nodes,
+        focus=focus,
+        height_px=DRAWING_HEIGHT,
+    )
+
+
+def show_drawing(drawn: NetworkDrawing, alt: str) -> None:
+    """Show a drawing in a frame that fits it (``alt`` names it for screen readers)."""
+    st.iframe(drawn.html, height=DRAWING_HEIGHT + 24, alt=alt)
+
+
+@st.cache_resource(show_spinner="Weighing disruption…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def disruption(source: DataSource, filters: Filters) -> DisruptionAnalysis:
+    """Exposure and every target's impact (shared: it holds the graph, pages only read it)."""
+    return disruption_analysis(network(source, filters), as_of=filters.as_of)
+
+
+@st.cache_data(show_spinner="Planning…", max_entries=32, hash_funcs=_HASH_FUNCS)
+def plan(source: DataSource, filters: Filters, k: int) -> Plan:
+    """The greedy plan of ``k`` targets."""
+    found = disruption(source, filters)
+    return greedy_plan(network(source, filters), k, exposure=found.exposure, hubs=found.hubs)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=_HASH_FUNCS)
+def relocation(source: DataSource, filters: Filters, young_person: str) -> RelocationComparison:
+    """Moving one young person compared with disrupting what exposes them."""
+    found = disruption(source, filters)
+    return relocation_comparison(
+        network(source, filters), young_person, exposure=found.exposure, hubs=found.hubs
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs=_HASH_FUNCS)
+def placement(
+    source: DataSource,
+    filters: Filters,
+    young_person: str,
+    radius_m: float,
+    address: tuple[float, float] | None = None,
+) -> PlacementCheck:
+    """Contexts of concern near a young person's placement, or near a proposed address."""
+    found = disruption(source, filters)
+    latitude, longitude = address if address is not None else (None, None)
+    return placement_check(
+        network(source, filters),
+        young_person_id=young_person,
+        latitude=latitude,
+        longitude=longitude,
+        radius_m=radius_m,
+        exposure=found.exposure,
+        hubs=found.hubs,
+    )
+
+
+@st.cache_data(show_spinner="Building the target list…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def target_list(
+    source: DataSource, filters: Filters, shareable: bool, _key: bytes, exported_on: dt.date
+) -> TargetList:
+    """The ranked target list, exactly as ``graphguard targets`` builds it."""
+    return build_target_list(
+        network(source, filters),
+        key=_key,
+        shareable=shareable,
+        analysis=disruption(source, filters),
+        exported_on=exported_on,
+        source=source.location,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+def target_file(
+    source: DataSource,
+    filters: Filters,
+    shareable: bool,
+    kind: str,
+    _key: bytes,
+    exported_on: dt.date,
+) -> bytes:
+    """The target list as a CSV or XLSX file, written by the CLI's own writer."""
+    targets = target_list(source, filters, shareable, _key, exported_on)
+    with tempfile.TemporaryDirectory() as folder:
+        return write_target_list(targets, Path(folder) / f"targets.{kind}").read_bytes()
+
+
+def neo4j_driver(settings: Settings) -> Any:
+    """The driver of the Neo4j in ``NEO4J_URI``: the one its (cached) store holds."""
+    from graphguard.store.neo4j import Neo4jStore
+
+    if not settings.neo4j_uri:
+        raise UsageError("NEO4J_URI is not set (see `graphguard neo4j env`)")
+    found = store(DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database))
+    assert isinstance(found, Neo4jStore)
+    return found.driver
+
+
+def clear_caches() -> None:
+    """Forget every cached store, graph and result (after the data changed)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def current_view() -> View:
+    """The view the sidebar set up for this run (``app.py`` stores it first)."""
+    view = st.session_state.get("gg_view")
+    if not isinstance(view, View):
+        raise UsageError("open the dashboard through dashboards/app.py")
+    return view
+
+
+def show_error(error: BaseException) -> None:
+    """One clear line for an error on a page, never a traceback (that goes to the log)."""
+    if isinstance(error, GraphguardError):
+        st.error(str(error))
+    else:
+        _LOG.exception("dashboard page failed")
+        first = str(error).splitlines()[0] if str(error) else ""
+        st.error(
+            f"Something went wrong on this page ({type(error).__name__}: {first}). "
+            "The dashboard's log has the details."
+        )
+
+
+def entity_name(graph: nx.MultiDiGraph, entity_id: str, show_names: bool) -> str:
+    """An entity's on-screen name (young people by id unless names are shown)."""
+    if entity_id not in graph:
+        return entity_id
+    return entity_label(entity_id, graph.nodes[entity_id], show_names)

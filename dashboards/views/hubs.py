@@ -1,0 +1,93 @@
+"""Hubs: the adults around whom risk to young people is organised, and why."""
+
+from __future__ import annotations
+
+import common
+import pandas as pd
+import streamlit as st
+
+from graphguard.analysis.hubs import COMPONENT_WEIGHTS
+
+view = common.current_view()
+st.title("Hubs")
+st.caption(
+    "Adults ranked by how much risk to young people is organised around them. Every score "
+    "is a sum of named components resting on graded, dated links; young people are never "
+    "scored. A flag of 'suspected' is one modest component: structure decides the ranking."
+)
+graph = common.network(view.source, view.filters)
+result = common.analysis(view.source, view.filters)
+if not result.hubs:
+    st.info("No adult in this view scores above 0: no risk to young people is organised here.")
+    st.stop()
+
+concern_only = st.toggle(
+    "Only adults of concern",
+    value=True,
+    key="hubs_concern_only",
+    help="Off: every adult scoring above 0.",
+)
+hubs = [hub for hub in result.hubs if hub.concern or not concern_only] or result.hubs[:10]
+table = pd.DataFrame(
+    [
+        {
+            "rank": hub.rank,
+            "id": hub.id,
+            "name": common.entity_name(graph, hub.id, view.show_names),
+            "score": round(hub.score, 2),
+            "suspected": bool(graph.nodes[hub.id].get("suspected")) if hub.id in graph else False,
+            "young people reached": int(hub.components.get("young_people_reached", 0)),
+            **{name: round(hub.components.get(name, 0.0), 2) for name in COMPONENT_WEIGHTS},
+        }
+        for hub in hubs
+    ]
+)
+st.dataframe(
+    table,
+    hide_index=True,
+    height=min(38 + 35 * len(table), 360),
+    column_config={
+        "suspected": st.column_config.CheckboxColumn("suspected", help="flagged by a partner"),
+        "score": st.column_config.ProgressColumn(
+            "score", min_value=0.0, max_value=float(table["score"].max() or 1), format="%.2f"
+        ),
+    },
+)
+
+by_id = {hub.id: hub for hub in result.hubs}
+chosen = st.selectbox(
+    "Adult",
+    [hub.id for hub in hubs],
+    format_func=lambda i: f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}",
+    key="hub_pick",
+)
+hub = by_id[chosen]
+st.subheader(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})")
+st.info(hub.explanation)
+
+left, right = st.columns([1, 2])
+with left:
+    st.markdown("**What the score is made of** (component x weight)")
+    parts = pd.DataFrame(
+        [
+            {"component": name, "points": round(hub.components.get(name, 0.0) * weight, 3)}
+            for name, weight in COMPONENT_WEIGHTS.items()
+        ]
+    )
+    st.bar_chart(parts, x="component", y="points", horizontal=True, height=240)
+    if hub.contexts:
+        st.markdown("**Places and vehicles:** " + ", ".join(hub.contexts))
+with right:
+    st.markdown("**Evidence** (strongest first)")
+    st.dataframe(pd.DataFrame(hub.evidence), hide_index=True)
+
+steps = st.slider("Steps shown around this adult", 1, 3, 2, key="hub_steps")
+drawn = common.drawing(
+    view.source, view.filters, focus=hub.id, steps=steps, show_names=view.show_names
+)
+if drawn.capped:
+    st.warning(
+        f"Showing the {drawn.shown_nodes} nearest of {drawn.total_nodes} entities within "
+        f"{steps} steps."
+    )
+common.show_drawing(drawn, f"network around {hub.id}")

@@ -1,0 +1,109 @@
+"""``graphguard dashboard``: start the Streamlit dashboard on a dataset, Neo4j or the demo.
+
+The command only works out what to show and runs ``python -m streamlit run
+dashboards/app.py`` with it; the dataset travels in ``GRAPHGUARD_DATASET``.  The
+server listens on 127.0.0.1 unless told otherwise, since the data is sensitive, never
+sends Streamlit's usage statistics and never stops to ask for an e-mail address.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from graphguard.errors import UsageError
+from graphguard.paths import demo_dataset, project_root
+
+__all__ = ["DATASET_ENV", "dashboard", "dashboard_app", "dashboard_env", "streamlit_command"]
+
+#: The environment variable the dashboard reads its dataset from.
+DATASET_ENV = "GRAPHGUARD_DATASET"
+
+
+def dashboard_app() -> Path:
+    """The dashboard's entry script, ``dashboards/app.py`` of the checkout."""
+    app = project_root() / "dashboards" / "app.py"
+    if not app.is_file():
+        raise UsageError(f"the dashboard is not here: {app} is missing")
+    return app
+
+
+def dashboard_env(dataset: Path | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment the dashboard runs with: which data to show, no usage statistics.
+
+    A DATASET given on the command line wins; else ``GRAPHGUARD_DATASET`` as already
+    set; else Neo4j when ``NEO4J_URI`` is set; else the demo town.
+
+    >>> env = dashboard_env(None, {})
+    >>> Path(env["GRAPHGUARD_DATASET"]).name
+    'demo'
+    >>> "GRAPHGUARD_DATASET" in dashboard_env(None, {"NEO4J_URI": "bolt://127.0.0.1:7687"})
+    False
+    """
+    env = dict(environ)
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    if dataset is not None:
+        if not dataset.exists():
+            raise UsageError(f"{dataset}: no such folder or workbook")
+        env[DATASET_ENV] = str(dataset.resolve())
+    elif not env.get(DATASET_ENV) and not env.get("NEO4J_URI"):
+        env[DATASET_ENV] = str(demo_dataset())
+    return env
+
+
+def streamlit_command(app: Path, port: int, headless: bool, address: str) -> list[str]:
+    """The ``python -m streamlit run`` command line for the dashboard."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        # Streamlit otherwise asks for an e-mail address on a fresh machine's first run.
+        "--server.showEmailPrompt",
+        "false",
+    ]
+
+
+@click.command()
+@click.argument("dataset", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8501, show_default=True, help="HTTP port."
+)
+@click.option("--headless", is_flag=True, help="Serve only: do not open a browser.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on (the data is sensitive: keep it local unless you must).",
+)
+def dashboard(dataset: Path | None, port: int, headless: bool, address: str) -> None:
+    """Start the Streamlit dashboard on DATASET, on Neo4j (NEO4J_URI), or on the demo town.
+
+    Without DATASET it shows GRAPHGUARD_DATASET if set, else Neo4j when NEO4J_URI is
+    set, else the bundled demo town (fixtures/demo).  Stop it with Ctrl+C.
+    """
+    env = dashboard_env(dataset, os.environ)
+    command = streamlit_command(dashboard_app(), port, headless, address)
+    shown = env.get(DATASET_ENV) or f"Neo4j at {env.get('NEO4J_URI')}"
+    click.echo(f"graphguard dashboard on {shown}: http://{address}:{port}", err=True)
+    try:
+        completed = subprocess.run(command, env=env, check=False)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(completed.returncode)

@@ -1,0 +1,496 @@
+"""The Streamlit dashboard through AppTest, and the ``graphguard dashboard`` command.
+
+Every page renders without an exception or an error, shows its key elements, and
+reacts to its controls.  The pages live in ``dashboards/views/``, not ``pages/``: with a
+``pages/`` folder beside the entry script, AppTest reruns take Streamlit's legacy
+multipage path and skip ``app.py`` (its sidebar, filters and error handling).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from streamlit.testing.v1 import AppTest
+
+from graphguard.dashboard_cli import dashboard, dashboard_env, streamlit_command
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboards" / "app.py"
+DEMO = ROOT / "fixtures" / "demo"
+STORY = json.loads((DEMO / "story.json").read_text(encoding="utf-8"))
+
+PAGES = {
+    "overview": "Overview",
+    "network": "Network",
+    "groups": "Peer groups",
+    "hubs": "Hubs",
+    "contexts": "Places and vehicles",
+    "timeline": "Timeline",
+    "disruption": "Disruption planner",
+    "cypher": "Cypher",
+}
+
+
+def _young_peoples_names() -> set[str]:
+    from graphguard.ingest import read_dataset
+
+    people = read_dataset(DEMO).dataset.people.values()
+    return {p.name for p in people if p.role.value == "young_person" and p.name}
+
+
+YOUNG_NAMES = _young_peoples_names()
+
+
+def _settings_changed() -> None:
+    from graphguard.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def start(**state: Any) -> AppTest:
+    """A fresh app on its first run (Overview), with session state set beforehand."""
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def visit(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"views/{page}.py")
+    return at.run()
+
+
+def assert_fine(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def frame(at: AppTest, index: int = 0) -> str:
+    """The HTML of the index-th drawing on the page."""
+    frames = at.get("iframe")
+    assert len(frames) > index, "no drawing on the page"
+    return str(frames[index].proto.srcdoc)
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page shows as text: prose, tables, options, drawings."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "code"):
+        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    for alerts in (at.info, at.warning, at.success, at.error):
+        parts += [str(e.value) for e in alerts]
+    parts += [e.value.to_csv() for e in at.dataframe]
+    parts += [str(option) for box in at.selectbox for option in box.options]
+    parts += [str(option) for box in at.multiselect for option in box.options]
+    parts += [str(e.proto.srcdoc) for e in at.get("iframe")]
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _demo_data(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("GRAPHGUARD_DATASET", raising=False)
+    _settings_changed()
+    yield
+    _settings_changed()
+
+
+@pytest.fixture(scope="module")
+def app() -> AppTest:
+    """One app on the demo town, shared by the read-only page checks."""
+    return start()
+
+
+# ------------------------------------------------------------------------------ every page
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders(app: AppTest, page: str) -> None:
+    at = visit(app, page)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == [PAGES[page]]
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "cypher"])
+def test_no_young_persons_name_shows_unless_asked(app: AppTest, page: str) -> None:
+    text = page_text(visit(app, page))
+    shown = sorted(name for name in YOUNG_NAMES if name in text)
+    assert not shown, f"{page} shows {shown[:3]}"
+
+
+def test_the_sidebar_says_backend_dates_and_counts() -> None:
+    at = start()
+    assert_fine(at)
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
+    assert "**Backend:** embedded" in sidebar
+    assert "**Data:** 2018-04-01 to 2026-11-30" in sidebar
+    assert "80 young people · 110 adults · 107 locations · 3 vehicles · 785 links" in sidebar
+    assert [t.label for t in at.sidebar.toggle] == ["Show young people's names"]
+
+
+# ------------------------------------------------------------------------------ the pages
+
+
+def test_overview_counts_freshness_and_rejects(app: AppTest) -> None:
+    at = visit(app, "overview")
+    assert_fine(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "Young people": "80",
+        "Adults": "110",
+        "Locations": "107",
+        "Vehicles": "3",
+        "Links": "785",
+    }
+    assert any("2026-11-30" in m.value for m in at.markdown)
+    assert [s.value for s in at.success] == ["Every row was accepted."]
+    files = at.dataframe[0].value
+    assert int(files.loc[files["file"] == "links.csv", "accepted"].iloc[0]) == 785
+
+
+def test_overview_lists_the_rejected_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHGUARD_DATASET", str(ROOT / "fixtures" / "invalid" / "bad_date"))
+    at = start()
+    assert not at.exception
+    assert any("rejected" in w.value for w in at.warning)
+    rejects = at.dataframe[1].value
+    assert set(rejects.columns) >= {"file", "line", "column", "reason"}
+
+
+def test_network_is_drawn_with_legend_and_focus(app: AppTest) -> None:
+    at = visit(app, "network")
+    assert_fine(at)
+    whole = frame(at)
+    assert "gg-legend" in whole and "vis.Network" in whole
+    assert "https://" not in whole.split("<script>", 3)[-1].split("</script>")[-1]
+    at.selectbox(key="network_focus").set_value(STORY["network_1"]["unflagged_adult"]).run()
+    assert_fine(at)
+    focused = frame(at)
+    assert focused != whole
+    assert '"borderWidth": 5' in focused  # the entity in focus
+    caption = at.caption[0].value
+    assert int(caption.split()[0]) < 300
+
+
+def test_network_caps_a_big_drawing_with_a_message(app: AppTest) -> None:
+    at = visit(app, "network")
+    at.selectbox(key="network_focus").set_value(None)
+    at.number_input(key="network_max").set_value(50).run()
+    assert_fine(at)
+    assert any("Showing 50 of 300 entities" in w.value for w in at.warning)
+    at.number_input(key="network_max").set_value(300).run()
+
+
+def test_network_filters_by_kind_and_peer_group(app: AppTest) -> None:
+    at = visit(app, "network")
+    at.multiselect(key="network_kinds").set_value(["adult", "location"]).run()
+    assert_fine(at)
+    assert '"label": "YP0' not in frame(at)
+    at.multiselect(key="network_kinds").set_value(["young_person", "adult", "location", "vehicle"])
+    at.selectbox(key="network_group").set_value("G03").run()
+    assert_fine(at)
+    drawn = frame(at)
+    assert "AD097" in drawn and "LOC008" in drawn
+    at.selectbox(key="network_group").set_value(None).run()
+
+
+def test_hubs_rank_the_unflagged_driver_and_selecting_one_changes_the_graph(
+    app: AppTest,
+) -> None:
+    at = visit(app, "hubs")
+    assert_fine(at)
+    table = at.dataframe[0].value
+    assert STORY["network_1"]["unflagged_adult"] in list(table["id"][:3])
+    assert STORY["decoys"]["youth_worker"] not in list(table["id"][:10])
+    first = frame(at)
+    assert "Callum Brackwater" in first
+    other = STORY["network_2"]["main_adult"]
+    at.selectbox(key="hub_pick").set_value(other).run()
+    assert_fine(at)
+    assert other in at.subheader[0].value
+    second = frame(at)
+    assert second != first
+    assert "Martin Oystercombe" in second
+    assert any("allegation" in i.value for i in at.info)
+
+
+def test_groups_show_a_group_and_names_only_when_asked() -> None:
+    at = start(gg_show_names=True)
+    at = visit(at, "groups")
+    assert_fine(at)
+    assert "not surveillance" in at.caption[0].value
+    at.selectbox(key="group_pick").set_value("G03").run()
+    assert_fine(at)
+    members = at.dataframe[1].value["young person"].tolist()
+    assert any(name in YOUNG_NAMES for name in members)
+    assert "AD097" in frame(at)
+
+
+def test_contexts_rank_the_places_and_draw_a_map(app: AppTest) -> None:
+    at = visit(app, "contexts")
+    assert_fine(at)
+    top = list(at.dataframe[0].value["id"][:5])
+    assert STORY["network_2"]["hotel"] in top and STORY["network_1"]["flat"] in top
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1
+    spec = json.loads(charts[0].proto.spec)
+    assert spec["projection"]["type"] == "mercator"
+    assert "tiles" not in json.dumps(spec)
+    at.selectbox(key="context_pick").set_value(STORY["network_1"]["flat"]).run()
+    assert_fine(at)
+    assert any("Kestrel House" in s.value for s in at.subheader)
+
+
+def test_timeline_by_type_and_by_agency(app: AppTest) -> None:
+    at = visit(app, "timeline")
+    assert_fine(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    at.radio(key="timeline_by").set_value("agency").run()
+    assert_fine(at)
+    assert "agency" in at.get("vega_lite_chart")[0].proto.spec
+
+
+def test_cypher_without_neo4j_says_how_to_start_one(app: AppTest) -> None:
+    at = visit(app, "cypher")
+    assert not at.exception
+    assert any("NEO4J_URI" in w.value for w in at.warning)
+    assert any("graphguard neo4j start" in m.value for m in at.markdown)
+    library = at.dataframe[0].value
+    assert "person_profile" in set(library["query"])
+
+
+def test_sidebar_area_filter_narrows_every_page() -> None:
+    at = AppTest.from_file(str(APP), default_timeout=120).run()
+    at.multiselect(key="gg_areas").set_value(["Docklands"]).run()
+    assert_fine(at)
+    metrics = {m.label: int(m.value) for m in at.metric}
+    assert 0 < metrics["Links"] < 785
+    at = visit(at, "hubs")
+    assert_fine(at)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """What the page offers for download, by file name (captured from the media store)."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    files: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def capture(self: Any, data: Any, mimetype: str, kind: Any, filename: Any = None) -> str:
+        if filename and isinstance(data, bytes):
+            files[filename] = data
+        return original(self, data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    return files
+
+
+def test_changing_k_changes_the_plan(app: AppTest) -> None:
+    at = visit(app, "disruption")
+    assert_fine(at)
+    three = at.dataframe[0].value
+    assert len(three) == 3
+    assert STORY["network_1"]["unflagged_adult"] in set(three["target"])
+    after_three = {m.label: m.value for m in at.metric}
+    at.slider(key="plan_k").set_value(6).run()
+    assert_fine(at)
+    six = at.dataframe[0].value
+    assert len(six) == 6
+    assert list(six["target"][:3]) == list(three["target"])  # greedy: the first three stay
+    assert {m.label: m.value for m in at.metric} != after_three
+    assert not set(six["kind"]) & {"young_person", "young person"}
+    at.slider(key="plan_k").set_value(3).run()
+
+
+def test_relocation_shows_the_victim_vacuum_and_the_placement_check(app: AppTest) -> None:
+    placed = STORY["placement"]["young_person"]
+    at = visit(app, "disruption")
+    at.selectbox(key="relocation_pick").set_value(placed).run()
+    assert_fine(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Protective ties a move cuts"]) >= 3
+    options = at.dataframe[1].value
+    assert options["option"][0] == "move the young person"
+    moved, *alternatives = options["fall in total exposure"]
+    assert max(alternatives) > moved  # disrupting does more than moving the child
+    vacuum = at.dataframe[4].value
+    assert len(vacuum) > 0
+    warnings = [w.value for w in at.warning]
+    assert any("of concern within 1000 m" in w for w in warnings), warnings
+    assert STORY["placement"]["dock"] in at.dataframe[5].value["context"].iloc[0]
+
+
+def test_target_list_downloads_carry_no_young_person(downloads: dict[str, bytes]) -> None:
+    from openpyxl import load_workbook
+
+    at = visit(start(), "disruption")
+    assert_fine(at)
+    table = at.dataframe[-1].value
+    assert set(table["kind"]) <= {"adult", "location", "vehicle", "business"}
+    assert STORY["network_1"]["unflagged_adult"] in list(table["target_id"][:3])
+    assert [d.proto.label for d in at.get("download_button")] == ["Download CSV", "Download XLSX"]
+    csv_text = downloads["targets.csv"].decode("utf-8")
+    assert csv_text.splitlines()[0].startswith("rank,target_id,kind,label,score,impact")
+    young_ids = {y for group in STORY["peer_groups"].values() for y in group}
+    for text in (csv_text, _xlsx_text(load_workbook(io.BytesIO(downloads["targets.xlsx"])))):
+        assert not any(re.search(rf"\b{y}\b", text) for y in young_ids)
+        assert not any(name in text for name in YOUNG_NAMES)
+        assert "YP-" in text  # young people only as keyed pseudonyms
+
+
+def test_the_download_is_the_clis_export(downloads: dict[str, bytes], tmp_path: Path) -> None:
+    import datetime as dt
+
+    from graphguard.settings import pseudonym_key
+    from graphguard.store.memory import MemoryStore
+    from graphguard.targets import build_target_list, write_target_list
+
+    visit(start(), "disruption")
+    cli = build_target_list(
+        MemoryStore.from_path(DEMO).graph(),
+        key=pseudonym_key(),
+        exported_on=dt.date.today(),
+        source=str(DEMO),
+    )
+    assert downloads["targets.csv"] == write_target_list(cli, tmp_path / "t.csv").read_bytes()
+
+
+def test_downloading_the_target_list_is_audited() -> None:
+    from graphguard.settings import get_settings
+
+    at = visit(start(), "disruption")
+    at.download_button[0].click().run()
+    assert_fine(at)
+    lines = get_settings().audit_path.read_text(encoding="utf-8").splitlines()
+    entry = json.loads(lines[-1])
+    assert entry["action"] == "export targets" and entry["format"] == "csv"
+
+
+def _xlsx_text(book: Any) -> str:
+    return "\n".join(
+        str(cell)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for cell in row
+        if cell is not None
+    )
+
+
+# ------------------------------------------------------------------------------ error states
+
+
+def test_unreachable_neo4j_is_a_clear_error_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:1")
+    _settings_changed()
+    at = start()
+    assert not at.exception
+    assert [e.value for e in at.sidebar.error] == ["No data loaded"]
+    errors = [e.value for e in at.error if e.value != "No data loaded"]
+    assert len(errors) == 1 and "cannot reach Neo4j at bolt://127.0.0.1:1" in errors[0]
+    assert "Traceback" not in page_text(at)
+    assert any("graphguard neo4j start" in i.value for i in at.info)
+    at = visit(at, "network")
+    assert not at.exception and at.error
+
+
+def test_a_missing_dataset_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRAPHGUARD_DATASET", "/nowhere/at/all")
+    at = start()
+    assert not at.exception
+    assert "no such folder" in at.error[0].value
+
+
+# ------------------------------------------------------------------------------ on Neo4j
+
+
+@pytest.fixture(scope="module")
+def demo_in_neo4j(neo4j_driver: Any) -> Any:
+    """The test server holding exactly the demo town (the state other tests expect)."""
+    from graphguard.ingest import read_dataset
+    from graphguard.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(neo4j_driver)
+    store.clear()
+    store.load(read_dataset(DEMO).dataset)
+    return neo4j_driver
+
+
+@pytest.mark.neo4j
+def test_on_neo4j_the_sidebar_says_so_and_a_write_is_refused(
+    demo_in_neo4j: Any, neo4j_env: Any
+) -> None:
+    at = start()
+    assert_fine(at)
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
+    assert "**Backend:** Neo4j" in sidebar
+    assert {m.label: m.value for m in at.metric}["Links"] == "785"
+    at = visit(at, "cypher")
+    assert_fine(at)
+    at.text_area(key="cypher_text").set_value("MATCH (n) DETACH DELETE n")
+    at.button[1].click().run()  # the ad-hoc form's "Run Cypher"
+    assert not at.exception
+    assert any(e.value.startswith("Refused:") for e in at.error), [e.value for e in at.error]
+
+
+@pytest.mark.neo4j
+def test_on_neo4j_a_library_query_runs_and_downloads_carry_no_names(
+    demo_in_neo4j: Any, neo4j_env: Any
+) -> None:
+    at = visit(start(), "cypher")
+    at.selectbox(key="cypher_query").set_value("found_after_missing").run()
+    at.button[0].click().run()  # the library form's "Run query"
+    assert_fine(at)
+    assert at.subheader[-1].value == "Result of found_after_missing"
+    assert len(at.dataframe[-1].value) > 0
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == ["Download CSV", "Download JSON"]
+    at.text_area(key="cypher_text").set_value(
+        "MATCH (y:YoungPerson)-[r:FOUND_AT]->(l) RETURN y, y.name AS name, r, l LIMIT 5"
+    )
+    at.button[1].click().run()
+    assert_fine(at)
+    assert not any(name in page_text(at) for name in YOUNG_NAMES)
+    assert "[name withheld]" in at.dataframe[-1].value.to_csv()
+    assert "FOUND_AT" in frame(at, -1)
+
+
+# ------------------------------------------------------------------------------ the command
+
+
+def test_dashboard_defaults_to_the_demo_without_neo4j() -> None:
+    env = dashboard_env(None, {"PATH": "/bin"})
+    assert env["GRAPHGUARD_DATASET"] == str(DEMO)
+    assert env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
+    assert "GRAPHGUARD_DATASET" not in dashboard_env(None, {"NEO4J_URI": "bolt://x:1"})
+    assert dashboard_env(DEMO, {"NEO4J_URI": "bolt://x:1"})["GRAPHGUARD_DATASET"] == str(DEMO)
+
+
+def test_dashboard_command_runs_streamlit(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fake_run(command: list[str], env: dict[str, str], check: bool) -> Any:
+        seen.update(command=command, env=env)
+        return subprocess.CompletedProcess(command, 0)
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    result = CliRunner().invoke(dashboard, [str(DEMO), "--port", "8600", "--headless"])
+    assert result.exit_code == 0, result.output
+    assert seen["command"][1:5] == ["-m", "streamlit", "run", str(APP)]
+    assert seen["command"] == streamlit_command(APP, 8600, True, "127.0.0.1")
+    assert seen["env"]["GRAPHGUARD_DATASET"] == str(DEMO)
+
+
+def test_dashboard_command_refuses_a_missing_dataset(tmp_path: Path) -> None:
+    result = CliRunner().invoke(dashboard, [str(tmp_path / "nowhere")])
+    assert result.exit_code != 0
+    assert "no such folder" in str(result.exception) + result.output

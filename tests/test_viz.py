@@ -1,0 +1,194 @@
+"""graphguard.viz: the drawing works offline, caps big graphs, has a legend, hides names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from graphguard.errors import UsageError
+from graphguard.store.memory import MemoryStore
+from graphguard.viz import (
+    KIND_STYLES,
+    LINK_STYLES,
+    WITHHELD,
+    is_low_grading,
+    link_style,
+    link_timeline,
+    location_points,
+    neighbourhood,
+    network_html,
+    remote_references,
+    without_young_peoples_names,
+    young_peoples_names,
+)
+
+DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
+
+
+@pytest.fixture(scope="module")
+def demo_graph() -> nx.MultiDiGraph:
+    return MemoryStore.from_path(DEMO).graph()
+
+
+def _pyvis_lib(name: str) -> str:
+    import pyvis
+
+    return (Path(pyvis.__file__).parent / "lib" / name).read_text(encoding="utf-8")
+
+
+def _small() -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph()
+    graph.add_node("YP1", kind="person", role="young_person", name="Ada Fictional")
+    graph.add_node("AD1", kind="person", role="adult", name="Cy Madeup", suspected=True)
+    graph.add_node("AD2", kind="person", role="adult", name="Di Support", professional=True)
+    graph.add_node("LO1", kind="location", name="The Flat", latitude=53.7, longitude=-0.3)
+    graph.add_node("VE1", kind="vehicle", registration="AB12CDE")
+    graph.add_edge("AD1", "YP1", key="L1", link_id="L1", type="ALLEGED_HARM", source_grade="3")
+    graph.add_edge("AD2", "YP1", key="L2", link_id="L2", type="SUPPORTS", protective=True)
+    graph.add_edge("YP1", "LO1", key="L3", link_id="L3", type="FOUND_AT")
+    graph.add_edge(
+        "AD1", "VE1", key="L4", link_id="L4", type="DRIVES", first_seen=dt.date(2026, 1, 5)
+    )
+    return graph
+
+
+def test_the_page_loads_nothing_from_the_internet(demo_graph: nx.MultiDiGraph) -> None:
+    page = network_html(demo_graph).html
+    assert remote_references(page) == []
+    assert not re.search(r"""<(script|link)\b[^>]*\b(src|href)\s*=""", page, re.IGNORECASE)
+    assert "bootstrap" not in page.lower()
+    # vis-network itself is in the page; the only https:// left are inside its code
+    # (licence comments, an error message), which the browser never fetches.
+    library = _pyvis_lib("vis-9.1.2/vis-network.min.js").split("//# sourceMappingURL=")[0]
+    assert library in page
+    assert "sourceMappingURL" not in page
+    assert "https://" not in page.replace(library, "")
+
+
+class _Scripts(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened = self.closed = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        self.opened += tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self.closed += tag == "script"
+
+
+def test_every_script_of_the_page_is_closed(demo_graph: nx.MultiDiGraph) -> None:
+    scripts = _Scripts()
+    scripts.feed(network_html(demo_graph).html)
+    assert scripts.opened == scripts.closed == 3  # pyvis utils, vis-network, the drawing
+    assert network_html(demo_graph).html.rstrip().endswith("</html>")
+
+
+def test_remote_references_catches_a_cdn_tag() -> None:
+    assert remote_references('<script src="https://cdn.example/x.js"></script>')
+    assert remote_references("<link rel=stylesheet href=//cdn.example/x.css>")
+    assert not remote_references("<script>var u = 'https://example.org';</script>")
+
+
+def test_a_big_graph_is_capped_with_a_message(demo_graph: nx.MultiDiGraph) -> None:
+    drawing = network_html(demo_graph, max_nodes=40)
+    assert drawing.capped
+    assert (drawing.shown_nodes, drawing.total_nodes) == (40, demo_graph.number_of_nodes())
+    assert "Showing 40 of 300 entities" in drawing.html
+    drawn = set(re.findall(r'"id": "([A-Z]+\d+)"', drawing.html)) & set(demo_graph)
+    assert len(drawn) == 40
+
+
+def test_the_cap_keeps_the_focus_and_its_neighbours_first(demo_graph: nx.MultiDiGraph) -> None:
+    near = set(neighbourhood(demo_graph, "AD097", 1))
+    drawing = network_html(demo_graph, max_nodes=len(near), focus="AD097")
+    drawn = set(re.findall(r'"id": "([A-Z]+\d+)"', drawing.html)) & set(demo_graph)
+    assert drawn == near
+
+
+def test_a_small_graph_is_not_capped() -> None:
+    drawing = network_html(_small())
+    assert (drawing.shown_nodes, drawing.total_nodes, drawing.capped) == (5, 5, False)
+    assert 'id="gg-cap"' not in drawing.html
+
+
+def test_the_legend_names_every_kind_and_link_style() -> None:
+    page = network_html(_small()).html
+    legend = page[page.index('id="gg-legend"') :]
+    for style in (*KIND_STYLES.values(), *LINK_STYLES.values()):
+        assert style["label"] in legend
+    assert "low grading" in legend
+
+
+def test_young_peoples_names_are_hidden_unless_asked_for() -> None:
+    hidden = network_html(_small(), show_names=False).html
+    assert "Ada Fictional" not in hidden
+    assert '"label": "YP1"' in hidden
+    assert "Cy Madeup" in hidden  # adults are what disruption acts on
+    shown = network_html(_small(), show_names=True).html
+    assert "Ada Fictional" in shown
+
+
+def test_link_styles_read_type_protection_and_grading() -> None:
+    page = network_html(_small()).html
+    assert LINK_STYLES["harm"]["color"] in page
+    assert LINK_STYLES["protective"]["color"] in page
+    assert '"dashes": true' in page  # the 3-graded allegation
+    assert link_style({"type": "FAMILY_OF", "protective": True}) == "protective"
+    assert is_low_grading({"intel_grade": "E"}) and not is_low_grading({"source_grade": "1"})
+
+
+def test_size_follows_score() -> None:
+    page = network_html(_small(), scores={"AD1": 4.0, "LO1": 1.0}).html
+    sizes = dict(re.findall(r'"id": "(\w+)".*?"size": ([\d.]+)', page))
+    assert float(sizes["AD1"]) > float(sizes["LO1"]) > float(sizes["AD2"])
+    assert float(sizes["YP1"]) == float(sizes["AD2"])  # young people are never sized by a score
+
+
+def test_recorded_text_cannot_become_markup() -> None:
+    graph = _small()
+    graph.nodes["AD1"]["name"] = '<img src=x onerror="alert(1)"> href'
+    page = network_html(graph).html
+    assert '<img src=x onerror="alert(1)">' not in page
+
+
+def test_neighbourhood_follows_links_both_ways(demo_graph: nx.MultiDiGraph) -> None:
+    one = neighbourhood(demo_graph, "LOC008", 1)
+    assert "LOC008" in one and "YP028" in one  # found at the flat: an incoming link
+    assert set(one) <= set(neighbourhood(demo_graph, "LOC008", 2))
+    assert list(neighbourhood(demo_graph, "LOC008", 0)) == ["LOC008"]
+    with pytest.raises(UsageError, match="not in this view"):
+        neighbourhood(demo_graph, "NOBODY", 1)
+
+
+def test_withholding_names_in_query_results() -> None:
+    rows = [
+        {
+            "y": {"id": "YP1", "labels": ["Person", "YoungPerson"], "properties": {"name": "Ada"}},
+            "a": {"id": "AD1", "labels": ["Adult"], "properties": {"name": "Cy"}},
+            "name": "Ada",
+            "names": ["Ada", "Cy"],
+        }
+    ]
+    clean = without_young_peoples_names(rows, young_peoples_names(_small()) | {"Ada"})
+    assert "name" not in clean[0]["y"]["properties"]
+    assert clean[0]["a"]["properties"]["name"] == "Cy"
+    assert clean[0]["name"] == WITHHELD and clean[0]["names"] == [WITHHELD, "Cy"]
+    assert rows[0]["name"] == "Ada"  # the original is left alone
+
+
+def test_timeline_and_map_tables() -> None:
+    graph = _small()
+    assert link_timeline(graph, by="type").to_dict("records") == [
+        {"month": "2026-01", "type": "DRIVES", "links": 1}
+    ]
+    with pytest.raises(UsageError):
+        link_timeline(graph, by="colour")
+    points = location_points(graph, {"LO1": 0.5})
+    assert points.to_dict("records")[0]["score"] == 0.5
