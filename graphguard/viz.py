@@ -308,7 +308,12 @@ def _kept_nodes(
     far = len(graph) + 1
 
     def priority(node: Hashable) -> tuple[int, float, int, str]:
-        return (distance.get(node, far), -scores.get(str(node), 0.0), -graph.degree(node), str(node))
+        return (
+            distance.get(node, far),
+            -scores.get(str(node), 0.0),
+            -graph.degree(node),
+            str(node),
+        )
 
     return sorted(graph.nodes, key=priority)[:max_nodes]
 

@@ -240,11 +240,11 @@ def test_route_factors_are_the_hubs_own() -> None:
         YOUNG_PRESENCE,
     )
 
-    assert dict(DIRECT_FACTORS) == hubs._DIRECT
-    assert dict(ADULT_PRESENCE) == hubs._ADULT_PRESENCE
-    assert dict(YOUNG_PRESENCE) == hubs._YOUNG_PRESENCE
-    assert dict(STEP_DECAY) == hubs._STEP_DECAY
-    assert NEGLIGIBLE == hubs._NEGLIGIBLE
+    assert DIRECT_FACTORS is hubs.DIRECT_FACTORS
+    assert ADULT_PRESENCE is hubs.ADULT_PRESENCE
+    assert YOUNG_PRESENCE is hubs.YOUNG_PRESENCE
+    assert STEP_DECAY is hubs.STEP_DECAY
+    assert NEGLIGIBLE == hubs.NEGLIGIBLE
 
 
 def test_protective_links_never_add_exposure() -> None:

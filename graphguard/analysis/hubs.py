@@ -69,9 +69,9 @@ COMPONENT_WEIGHTS: Mapping[str, float] = {
 CONCERN_SCORE = 1.0
 
 #: How telling a direct link between an adult and a young person is.
-_DIRECT = {"ALLEGED_HARM": 1.0, "PARTNER_OF": 1.0, "CONTACTED": 0.8, "ASSOCIATES_WITH": 0.7}
+DIRECT_FACTORS = {"ALLEGED_HARM": 1.0, "PARTNER_OF": 1.0, "CONTACTED": 0.8, "ASSOCIATES_WITH": 0.7}
 #: How much an adult's link puts them *at* a place or in a vehicle.
-_ADULT_PRESENCE = {
+ADULT_PRESENCE = {
     "SEEN_AT": 1.0,
     "DRIVES": 1.0,
     "KEEPER_OF": 0.8,
@@ -81,7 +81,7 @@ _ADULT_PRESENCE = {
     "ATTENDS": 0.3,
 }
 #: How telling a young person's presence at a place or in a vehicle is of exposure.
-_YOUNG_PRESENCE = {
+YOUNG_PRESENCE = {
     "FOUND_AT": 1.0,
     "PASSENGER_IN": 0.8,
     "SEEN_AT": 0.7,
@@ -97,11 +97,11 @@ _ASSOCIATE = {"CONTACTED": 1.0, "ASSOCIATES_WITH": 0.8, "PARTNER_OF": 0.8}
 #: Intimate and contact links that count towards ``under_18_contact``.
 _CONTACT = {"PARTNER_OF": 1.0, "CONTACTED": 0.6, "ASSOCIATES_WITH": 0.4}
 #: Decay of a path's strength with the steps it takes to reach a young person.
-_STEP_DECAY = {1: 1.0, 2: 0.5, 3: 0.25}
+STEP_DECAY = {1: 1.0, 2: 0.5, 3: 0.25}
 #: A place or vehicle with this many people linked to it counts half.
 _BUSY_AT = 10.0
 #: Paths weaker than this are not followed (they could not change a ranking).
-_NEGLIGIBLE = 1e-3
+NEGLIGIBLE = 1e-3
 #: A young person reached at least this strongly is counted in the explanation.
 _COUNTED = 0.05
 #: Evidence items kept per hub.
@@ -207,15 +207,15 @@ def _paths(town: Town, adult: str, rules: RiskRules) -> dict[str, list[_Path]]:
     found: dict[str, list[_Path]] = defaultdict(list)
 
     def through(context: str, chain: tuple[Record, ...], strength: float, vehicle: bool) -> None:
-        strength *= _STEP_DECAY[len(chain) + 1] * _busy_discount(town.busyness(context))
-        if strength < _NEGLIGIBLE:
+        strength *= STEP_DECAY[len(chain) + 1] * _busy_discount(town.busyness(context))
+        if strength < NEGLIGIBLE:
             return
         for who, presence in town.people_at(context).items():
             if not town.is_young_person(who) or rules.shields(who):
                 continue
             scored = [
                 (
-                    _YOUNG_PRESENCE.get(r.type, 0.0)
+                    YOUNG_PRESENCE.get(r.type, 0.0)
                     * r.weight
                     * time_overlap(chain[-1], r, town.half_life_days),
                     r,
@@ -226,7 +226,7 @@ def _paths(town: Town, adult: str, rules: RiskRules) -> dict[str, list[_Path]]:
             if not scored:
                 continue
             value, best = _strongest(scored)
-            if strength * value >= _NEGLIGIBLE:
+            if strength * value >= NEGLIGIBLE:
                 found[who].append(_Path(strength * value, (*chain, best), context, vehicle))
 
     at: dict[str, list[tuple[float, Record]]] = defaultdict(list)
@@ -235,12 +235,12 @@ def _paths(town: Town, adult: str, rules: RiskRules) -> dict[str, list[_Path]]:
             continue
         other = first.other(adult)
         if town.is_young_person(other):
-            factor = _DIRECT.get(first.type)
+            factor = DIRECT_FACTORS.get(first.type)
             always = first.type in ("ALLEGED_HARM", "PARTNER_OF")
             if factor and (always or not rules.shields(other)):
                 found[other].append(_Path(factor * first.weight, (first,), None, False))
-        elif first.source == adult and first.type in _ADULT_PRESENCE:
-            at[other].append((_ADULT_PRESENCE[first.type] * first.weight, first))
+        elif first.source == adult and first.type in ADULT_PRESENCE:
+            at[other].append((ADULT_PRESENCE[first.type] * first.weight, first))
     for context, scored in sorted(at.items()):
         strength, first = _strongest(scored)
         is_vehicle = town.kind.get(context) == "vehicle"

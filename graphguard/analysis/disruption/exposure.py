@@ -44,7 +44,19 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graphguard.analysis._town import Record, RiskRules, Town, time_overlap
-from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+
+# The factors of a route are the hub analysis' own, so exposure weighs evidence exactly
+# as the hubs do.
+from graphguard.analysis.hubs import (
+    ADULT_PRESENCE,
+    CONCERN_SCORE,
+    DIRECT_FACTORS,
+    NEGLIGIBLE,
+    STEP_DECAY,
+    YOUNG_PRESENCE,
+    Hub,
+    hubs_from_town,
+)
 
 __all__ = [
     "ADULT_PRESENCE",
@@ -64,37 +76,8 @@ __all__ = [
     "exposure_from_town",
 ]
 
-#: A direct link between an adult and a young person, by type: how telling it is.
-DIRECT_FACTORS: Mapping[str, float] = {
-    "ALLEGED_HARM": 1.0,
-    "PARTNER_OF": 1.0,
-    "CONTACTED": 0.8,
-    "ASSOCIATES_WITH": 0.7,
-}
 #: Links that reach a young person even when the adult is otherwise protective of them.
 _ALWAYS = frozenset({"ALLEGED_HARM", "PARTNER_OF"})
-#: How much an adult's link puts them at a place or in a vehicle.
-ADULT_PRESENCE: Mapping[str, float] = {
-    "SEEN_AT": 1.0,
-    "DRIVES": 1.0,
-    "KEEPER_OF": 0.8,
-    "LIVES_AT": 0.8,
-    "PASSENGER_IN": 0.7,
-    "WORKS_AT": 0.5,
-    "ATTENDS": 0.3,
-}
-#: How telling a young person's link to a place or vehicle is of exposure there.
-YOUNG_PRESENCE: Mapping[str, float] = {
-    "FOUND_AT": 1.0,
-    "PASSENGER_IN": 0.8,
-    "SEEN_AT": 0.7,
-    "DRIVES": 0.5,
-    "KEEPER_OF": 0.5,
-    "PLACED_AT": 0.4,
-    "LIVES_AT": 0.3,
-    "WORKS_AT": 0.3,
-    "ATTENDS": 0.15,
-}
 #: An adult of concern's link to an associate (an adult not of concern) through whom
 #: a young person is reached.
 ASSOCIATE_FACTORS: Mapping[str, float] = {
@@ -108,10 +91,6 @@ PEER_FACTORS: Mapping[str, float] = {
     "ASSOCIATES_WITH": 0.25,
     "CONTACTED": 0.2,
 }
-#: A route counts less with every step it takes.
-STEP_DECAY: Mapping[int, float] = {1: 1.0, 2: 0.5, 3: 0.25}
-#: Routes weaker than this are not followed (they could not change a ranking).
-NEGLIGIBLE = 1e-3
 #: A place or vehicle with this many people linked to it counts half.
 _BUSY_AT = 10.0
 #: Rounding of exposure before it is compared, so float noise never decides a tie.
