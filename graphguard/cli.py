@@ -23,6 +23,18 @@ from graphguard.errors import GraphguardError
 F = TypeVar("F", bound=Callable[..., Any])
 
 _DEBUG_HELP = "Show the full traceback of an error instead of one line."
+#: ``ctx.meta`` key a command sets when it went on past rejected rows: the exit is then 1.
+DATA_PROBLEMS = "graphguard.data_problems"
+
+
+def warn_data_problems(store: Any) -> None:
+    """Say on stderr, in one line, that the data had problems; the command then exits 1."""
+    from graphguard.store.open import data_problems
+
+    problem = data_problems(store)
+    if problem:
+        click.echo(f"graphguard: warning: {problem}", err=True)
+        click.get_current_context().meta[DATA_PROBLEMS] = True
 
 
 class _Group(click.Group):
@@ -30,7 +42,10 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if ctx.meta.get(DATA_PROBLEMS):
+                ctx.exit(1)  # the output was written from the valid rows; the data had problems
+            return result
         except GraphguardError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -228,7 +243,7 @@ def analyse(
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
-    _warn_rejects(store)
+    warn_data_problems(store)
     options = AnalysisOptions(
         as_of=_date(as_of),
         seed=seed,
@@ -242,17 +257,6 @@ def analyse(
         click.echo(f"  hub {hub.rank}: {hub.id} (score {hub.score:.2f})")
     for context in result.contexts[:3]:
         click.echo(f"  context {context.rank}: {context.id} (score {context.score:.2f})")
-
-
-def _warn_rejects(store: Any) -> None:
-    """Say on stderr, in one line, that some input rows were rejected (analysis goes on)."""
-    ingest = getattr(store, "ingest", None)
-    if ingest is not None and not ingest.ok:
-        click.echo(
-            f"graphguard: warning: {ingest.rejected_rows} rows rejected and "
-            f"{len(ingest.file_errors)} files unreadable; run `graphguard validate` for details",
-            err=True,
-        )
 
 
 # --------------------------------------------------------------------------- load

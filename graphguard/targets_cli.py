@@ -58,10 +58,12 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
+    from graphguard.cli import warn_data_problems
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
+    warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
     return store.graph(Filters(as_of=as_of)), source
 

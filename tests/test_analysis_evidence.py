@@ -105,7 +105,7 @@ def test_default_as_of_is_the_latest_date_in_the_graph_never_today() -> None:
     g.add_edge("a", "b", first_seen=dt.date(2024, 1, 1), last_seen=dt.date(2025, 3, 1))
     g.add_edge("b", "c", first_seen=dt.date(2025, 5, 1))
     assert default_as_of(g) == dt.date(2025, 5, 1)
-    assert default_as_of(nx.MultiDiGraph([("a", "b")])) == dt.date(1970, 1, 1)
+    assert default_as_of(nx.MultiDiGraph([("a", "b")])) == dt.date.today()
 
 
 def test_half_life_must_be_positive() -> None:

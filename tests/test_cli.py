@@ -81,3 +81,20 @@ def test_every_command_has_help() -> None:
     for command in commands:
         code, text, err = run(command, "--help")
         assert code == 0 and "Usage:" in text, (command, err)
+
+
+def test_analyse_and_targets_exit_1_when_rows_were_rejected(tmp_path: Path) -> None:
+    case = ROOT / "fixtures" / "invalid" / "link_to_rejected_id"
+    code, out, err = run("analyse", str(case), "--out", str(tmp_path / "out"))
+    assert code == 1, out + err
+    assert (tmp_path / "out" / "hubs.json").exists()  # written from the valid rows
+    assert "rows rejected" in err and len(err.strip().splitlines()) == 1
+    code, out, err = run("targets", str(case), "--out", str(tmp_path / "t.csv"))
+    assert code == 1, out + err
+    assert (tmp_path / "t.csv").exists()
+
+
+def test_analyse_on_the_demo_exits_0(tmp_path: Path) -> None:
+    code, out, err = run("analyse", str(ROOT / "fixtures" / "demo"), "--out", str(tmp_path))
+    assert code == 0, out + err
+    assert err == ""

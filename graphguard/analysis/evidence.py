@@ -206,8 +206,9 @@ def link_weight(edge: Mapping[str, Any], *, as_of: dt.date, half_life_days: floa
 def default_as_of(graph: nx.Graph) -> dt.date:
     """The latest date on any link of the graph: a reproducible "today".
 
-    Falls back to 1 January 1970 for a graph whose links carry no dates, so the
-    result never depends on the day the analysis is run.
+    A graph whose links carry no dates at all has no such day; it falls back to
+    today, which then only moves ages (recency treats every undated link alike).
+    Pass ``as_of`` to make such an analysis reproducible.
     """
     latest: dt.date | None = None
     for _, _, data in graph.edges(data=True):
@@ -215,7 +216,7 @@ def default_as_of(graph: nx.Graph) -> dt.date:
             day = data.get(name)
             if day is not None and (latest is None or day > latest):
                 latest = day
-    return latest or dt.date(1970, 1, 1)
+    return latest or dt.date.today()
 
 
 def age_in_years(born: dt.date | None, day: dt.date) -> int | None:

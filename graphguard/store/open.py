@@ -9,7 +9,7 @@ from graphguard.settings import Settings, get_settings
 from graphguard.store.base import Store
 from graphguard.store.memory import MemoryStore
 
-__all__ = ["open_store", "open_neo4j"]
+__all__ = ["open_store", "open_neo4j", "data_problems"]
 
 
 def open_neo4j(settings: Settings | None = None, batch_size: int | None = None) -> Store:
@@ -32,3 +32,20 @@ def open_store(dataset: str | Path | None, settings: Settings | None = None) -> 
     if settings.neo4j_uri:
         return open_neo4j(settings)
     raise UsageError("give a DATASET folder or workbook, or set NEO4J_URI to read from Neo4j")
+
+
+def data_problems(store: Store) -> str | None:
+    """One line saying what was wrong with the data a store was read from, or None.
+
+    Only the embedded store reads files; a Neo4j store holds what a load accepted.
+    """
+    ingest = getattr(store, "ingest", None)
+    if ingest is None or ingest.ok:
+        return None
+    parts = []
+    rows = ingest.rejected_rows
+    if rows:
+        parts.append(f"{rows} row{'s' if rows != 1 else ''} rejected")
+    for report in ingest.file_errors:
+        parts.append(report.error)
+    return "; ".join(parts) + " (run `graphguard validate` for details)"
