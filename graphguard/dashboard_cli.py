@@ -9,14 +9,13 @@ sends Streamlit's usage statistics and never stops to ask for an e-mail address.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-from graphguard.errors import UsageError
+from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.paths import demo_dataset, project_root
 
 __all__ = ["DATASET_ENV", "dashboard", "dashboard_app", "dashboard_env", "streamlit_command"]
@@ -102,8 +101,11 @@ def dashboard(dataset: Path | None, port: int, headless: bool, address: str) -> 
     command = streamlit_command(dashboard_app(), port, headless, address)
     shown = env.get(DATASET_ENV) or f"Neo4j at {env.get('NEO4J_URI')}"
     click.echo(f"graphguard dashboard on {shown}: http://{address}:{port}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become Streamlit rather than wait for it, so a SIGTERM or Ctrl+C sent to this
+    # process reaches the server itself and nothing is left listening.
     try:
-        completed = subprocess.run(command, env=env, check=False)
-    except KeyboardInterrupt:
-        sys.exit(130)
-    sys.exit(completed.returncode)
+        os.execvpe(command[0], command, env)
+    except OSError as error:
+        raise BackendUnavailable(f"cannot start Streamlit ({error.strerror})") from None
