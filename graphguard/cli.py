@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from graphguard import __version__
-from graphguard.errors import GraphguardError
+from graphguard.errors import DataError, GraphguardError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -276,7 +276,13 @@ def analyse(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows with their reasons to this CSV.",
 )
-def load(dataset: Path, batch_size: int | None, rejects_path: Path | None) -> None:
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Make Neo4j hold exactly DATASET: delete entities and links it does not contain "
+    "(refused when any row was rejected, so nothing is deleted by mistake).",
+)
+def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune: bool) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
     Entities are merged on their id and links on their link_id, so loading the same
@@ -293,14 +299,27 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None) -> No
         click.echo(f"graphguard: {report.error}", err=True)
     if rejects_path is not None:
         write_rejects(result.rejects, rejects_path)
+    if prune and not result.ok:
+        raise DataError(
+            "--prune refused: rows were rejected or files unreadable, and pruning would "
+            "delete what they held; fix them (see `graphguard validate`) or load without --prune"
+        )
     store = open_neo4j(batch_size=batch_size)
     total = len(result.dataset)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
-        report = store.load(result.dataset, progress=bar.update)  # type: ignore[attr-defined]
+        report = store.load(  # type: ignore[attr-defined]
+            result.dataset, progress=bar.update, prune=prune
+        )
     click.echo(
         f"Loaded {report.nodes} entities and {report.relationships} links into Neo4j "
         f"in {report.batches} batches ({report.seconds:.1f} s); "
         f"{result.rejected_rows} rows rejected."
+        + (
+            f" Pruned {report.pruned_nodes} entities and {report.pruned_relationships} links "
+            "not in the dataset."
+            if prune
+            else ""
+        )
     )
     if not result.ok:
         sys.exit(1)

@@ -227,3 +227,36 @@ def test_load_cli_with_rejects_loads_the_valid_rows_and_exits_1(
     valid = read_dataset(case).dataset
     assert store.counts()["relationships"] == len(valid.links) > 0
     assert rejects.read_text(encoding="utf-8").count("\n") == 3  # header + two rejected rows
+
+
+def test_prune_makes_neo4j_hold_exactly_the_dataset(store: Neo4jStore, demo: Any) -> None:
+    data: Dataset = demo.dataset
+    store.load(data)
+    person_id = next(iter(data.people))
+    dropped_links = [x for x in data.links if person_id in (x.source_id, x.target_id)]
+    assert dropped_links
+    smaller = Dataset(
+        people={k: v for k, v in data.people.items() if k != person_id},
+        locations=data.locations,
+        vehicles=data.vehicles,
+        links=[x for x in data.links if person_id not in (x.source_id, x.target_id)],
+    )
+    unpruned = store.load(smaller)
+    assert (unpruned.pruned_nodes, unpruned.pruned_relationships) == (0, 0)
+    assert store.counts()["relationships"] == len(data.links)  # without --prune, records stay
+    report = store.load(smaller, prune=True)
+    assert report.pruned_nodes == 1
+    assert report.pruned_relationships == len(dropped_links)
+    assert as_comparable(store.graph()) == as_comparable(graph_from_dataset(smaller))
+
+
+def test_load_cli_refuses_prune_when_rows_were_rejected(
+    neo4j_env: Any, store: Neo4jStore, demo: Any
+) -> None:
+    store.load(demo.dataset)
+    before = store.counts()
+    case = ROOT / "fixtures" / "invalid" / "link_to_rejected_id"
+    result = CliRunner().invoke(main, ["load", str(case), "--prune"])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert "--prune refused" in result.stderr
+    assert store.counts() == before

@@ -100,6 +100,8 @@ class LoadReport:
     nodes: int = 0
     relationships: int = 0
     moved: int = 0
+    pruned_nodes: int = 0
+    pruned_relationships: int = 0
     batches: int = 0
     seconds: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
@@ -149,6 +151,7 @@ class Neo4jStore:
         dataset: Dataset,
         *,
         progress: Callable[[int], None] | None = None,
+        prune: bool = False,
     ) -> LoadReport:
         """Write a dataset: schema, then nodes, then relationships, in batches.
 
@@ -157,6 +160,11 @@ class Neo4jStore:
         nothing and a changed row updates its node or relationship.  A link whose type
         or ends changed is moved (its old relationship deleted) so no link_id is ever
         held twice.  A load stopped part way and run again converges.
+
+        A link is known by its ``link_id``: a link loaded without one gets an id
+        derived from its content, so a corrected row is a new record and the old one
+        stays — unless ``prune`` is set, which makes the database hold exactly this
+        dataset: entities and links it does not contain are deleted after the load.
         """
         import time
 
@@ -204,8 +212,40 @@ class Neo4jStore:
                 self._write(query, batch, report)
                 report.relationships += len(batch)
                 tick(len(batch))
+        if prune:
+            self._prune(dataset, existing, report)
         report.seconds = time.perf_counter() - start
         return report
+
+    def _prune(
+        self, dataset: Dataset, existing: dict[str, tuple[str, str, str]], report: LoadReport
+    ) -> None:
+        kept = {link.link_id for link in dataset.links}
+        stale: dict[str, list[str]] = defaultdict(list)
+        for link_id, (link_type, _, _) in existing.items():
+            if link_id not in kept:
+                stale[link_type].append(link_id)
+        for link_type, link_ids in sorted(stale.items()):
+            rel = _quoted(link_type, (t.value for t in LinkType))
+            for batch in _batches(link_ids, self.batch_size):
+                self._write(
+                    f"UNWIND $rows AS link_id MATCH ()-[r:{rel} {{link_id: link_id}}]->() DELETE r",
+                    batch,
+                    report,
+                )
+                report.pruned_relationships += len(batch)
+        ids = {entity.id for entity in dataset.entities()}
+        with self._session(default_access_mode="READ") as session:
+            gone = [
+                r["id"]
+                for r in session.run("MATCH (n:Entity) RETURN n.id AS id")
+                if r["id"] not in ids
+            ]
+        for batch in _batches(gone, self.batch_size):
+            self._write(
+                "UNWIND $rows AS id MATCH (n:Entity {id: id}) DETACH DELETE n", batch, report
+            )
+            report.pruned_nodes += len(batch)
 
     @staticmethod
     def _node_query(labels: tuple[str, ...]) -> str:
