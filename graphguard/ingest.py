@@ -17,6 +17,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import itertools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -201,20 +202,34 @@ def _xlsx_sheets(path: Path) -> dict[str, tuple[str, Callable[[], tuple[list[str
         raise UsageError("reading .xlsx workbooks needs openpyxl (pip install openpyxl)") from None
     try:
         book = load_workbook(path, read_only=True, data_only=True)
+        # The same cells as written: a formula whose value was never saved (a workbook
+        # written by a program rather than by Excel) reads as empty above; it is read as
+        # its formula text instead, so nothing vanishes silently.
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise UsageError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from None
 
     def opener(title: str) -> Callable[[], tuple[list[str], RowSource]]:
         def open_sheet() -> tuple[list[str], RowSource]:
             rows = book[title].iter_rows(values_only=True)
+            written = formulas[title].iter_rows(values_only=True)
             header_row = next(rows, None)
+            next(written, None)
             if header_row is None:
                 return [], iter(())
             header = ["" if v is None else str(v) for v in header_row]
 
             def records() -> RowSource:
-                for number, values in enumerate(rows, start=2):
-                    yield number, [_excel_cell(v) for v in values]
+                for number, (values, raw) in enumerate(
+                    itertools.zip_longest(rows, written, fillvalue=()), start=2
+                ):
+                    yield (
+                        number,
+                        [
+                            _excel_cell(raw[i] if v is None and i < len(raw) else v)
+                            for i, v in enumerate(values)
+                        ],
+                    )
 
             return header, records()
 

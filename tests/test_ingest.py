@@ -318,3 +318,21 @@ def test_today_decides_what_is_in_the_future(tmp_path: Path) -> None:
     write_csv(tmp_path / "links.csv", ["source_id", "target_id", "type"], [])
     assert read_dataset(tmp_path, today=dt.date(2026, 11, 1)).rejects[0].column == "date_of_birth"
     assert read_dataset(tmp_path, today=dt.date(2026, 11, 30)).ok
+
+
+def test_workbook_formula_without_a_saved_value_is_not_silently_empty(tmp_path: Path) -> None:
+    book = Workbook()
+    people = book.active
+    assert people is not None
+    people.title = "people"
+    people.append(["person_id", "role", "name"])
+    people.append(["YP1", "young_person", '=CONCATENATE("A","B")'])
+    people.append(['=LOWER("X")', "adult", "Bo"])
+    links = book.create_sheet("links")
+    links.append(["source_id", "target_id", "type"])
+    path = tmp_path / "town.xlsx"
+    book.save(path)
+    result = read_dataset(path)
+    assert result.dataset.people["YP1"].name == '=CONCATENATE("A","B")'
+    [reject] = result.rejects
+    assert (reject.line, reject.column) == (3, "person_id")

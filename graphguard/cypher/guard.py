@@ -6,7 +6,8 @@ judges what the server's ``EXPLAIN`` said (see :func:`graphguard.cypher.server.e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ __all__ = [
     "PlanCheck",
     "check_read_only_text",
     "check_plan_read_only",
+    "read_plan",
 ]
 
 #: Procedures a liaison may CALL: they describe the schema and read nothing else.
@@ -179,7 +181,9 @@ def check_read_only_text(text: str) -> str:
     Raises
     ------
     RefusedError
-        With a one-line reason, for more than one statement, a write clause, ``LOAD CSV``,
+        With a one-line reason, for a ``\\u`` escape anywhere (Neo4j decodes them before
+        it reads the query, even in strings and comments), a backslash outside a string
+        literal, more than one statement, a write clause, ``LOAD CSV``,
         ``CALL … IN TRANSACTIONS``, ``USE``, an administration command, an ``EXPLAIN`` or
         ``PROFILE`` prefix, a procedure outside :data:`READ_PROCEDURES` or a function
         outside Cypher's own namespaces.
@@ -203,7 +207,9 @@ def check_read_only_text(text: str) -> str:
     ...
     graphguard.errors.RefusedError: DETACH is a write clause: liaison Cypher is read-only
     """
+    _check_escapes(text)
     found = tokens(text)
+    _check_backslashes(found)
     statements = _statements(found)
     if not statements:
         raise UsageError("the query is empty")
@@ -213,6 +219,42 @@ def check_read_only_text(text: str) -> str:
     _check_statement(statement)
     # Send the statement alone: no comments before it, no ';' or comments after it.
     return text[statement[0].offset : statement[-1].end]
+
+
+def _check_escapes(text: str) -> None:
+    """Refuse any ``\\u`` escape, wherever it is.
+
+    Neo4j decodes ``\\uXXXX`` in the whole query text before it reads it — in keywords
+    and names (``\\u004cOAD CSV`` is ``LOAD CSV``), in strings (``'\\u0027`` closes the
+    string), in back-quoted names (``\\u0060`` closes the name) and in comments
+    (``\\u000a`` ends a ``//`` comment) — so no check that reads the text as written
+    can trust one.  The character itself can always be typed instead.
+    """
+    at = text.find("\\u")
+    if at >= 0:
+        escape = text[at : at + 6]
+        shown = "".join(c if c.isprintable() and not c.isspace() else "?" for c in escape)
+        raise RefusedError(
+            f"the query uses the escape {shown} (character {at + 1}): Neo4j decodes \\uXXXX "
+            "escapes anywhere in a query, even in strings and comments, so liaison Cypher "
+            "may not use them; type the character itself"
+        )
+
+
+def _check_backslashes(tokens: list[Token]) -> None:
+    """Refuse a backslash anywhere but inside a string literal (or a comment).
+
+    Outside strings Cypher has no use for one; refusing it leaves no escape form, known
+    or future, for the keyword checks to miss.
+    """
+    for token in tokens:
+        if (token.kind == "punct" and token.text == "\\") or (
+            token.kind in ("name", "param") and "\\" in token.text
+        ):
+            raise RefusedError(
+                f"a backslash outside a string literal (character {token.offset + 1}): "
+                "Cypher has no use for one there, so liaison Cypher may not use it"
+            )
 
 
 def _check_statement(tokens: list[Token]) -> None:
@@ -295,53 +337,173 @@ def _display_procedures() -> list[str]:
 def _check_function(tokens: list[Token], i: int) -> None:
     """Refuse a dotted function call (``apoc.x.y(…)``) outside Cypher's own namespaces."""
     name, j = _dotted_name(tokens, i)
-    if "." in name and j < len(tokens) and tokens[j].kind == "punct" and tokens[j].text == "(":
-        namespace = name.split(".", 1)[0].lower()
-        if namespace not in _BUILTIN_FUNCTION_NAMESPACES:
-            raise RefusedError(f"function {name} is not one of Cypher's built-in functions")
+    called = j < len(tokens) and tokens[j].kind == "punct" and tokens[j].text == "("
+    if called and not _builtin_function(name):
+        raise RefusedError(f"function {name} is not one of Cypher's built-in functions")
+
+
+def _builtin_function(name: str) -> bool:
+    """Whether a function name is in one of Cypher's own namespaces (or has none).
+
+    Neo4j refuses to register a plugin function in the root namespace, so an undotted
+    name is always one of Cypher's.
+    """
+    return "." not in name or name.split(".", 1)[0].lower() in _BUILTIN_FUNCTION_NAMESPACES
 
 
 @dataclass(frozen=True)
 class PlanCheck:
-    """What ``EXPLAIN`` told us about a query: its type, operators and procedures."""
+    """What ``EXPLAIN`` told us about a query.
+
+    Attributes
+    ----------
+    query_type : str
+        The server's query type: ``r``, ``rw``, ``w`` or ``s``.
+    operators : frozenset of str
+        The plan's operator types, without their runtime suffix (``LoadCSV``, ``Create``).
+    procedures : frozenset of str
+        The procedures its ``ProcedureCall`` operators call, lower-cased.
+    functions : frozenset of str
+        The dotted function names (``vector.similarity.cosine``) the operators' details
+        call; undotted names are always Cypher's own.
+    notices : tuple of str
+        The server's warnings about the query, one line each (an unknown property, a
+        deprecated form).
+    """
 
     query_type: str
     operators: frozenset[str]
     procedures: frozenset[str]
+    functions: frozenset[str] = frozenset()
+    notices: tuple[str, ...] = ()
 
 
-def walk_plan(plan: Any, operators: set[str], procedures: set[str]) -> None:
+# Plan arguments that describe the planner, not the query.
+_PLAN_META_ARGS = frozenset(
+    {
+        "string-representation",
+        "planner",
+        "planner-impl",
+        "planner-version",
+        "runtime",
+        "runtime-impl",
+        "runtime-version",
+        "version",
+        "batch-size",
+        "PipelineInfo",
+    }
+)
+_CALL_IN_TEXT = re.compile(r"([A-Za-z_][\w]*(?:\s*\.\s*`?[A-Za-z_][\w]*`?)+)\s*\(")
+
+
+def read_plan(query_type: str, plan: Any, notices: Sequence[str] = ()) -> PlanCheck:
+    """A :class:`PlanCheck` from the query type and the plan ``EXPLAIN`` returned.
+
+    Walks every operator: collects its type, the procedure a ``ProcedureCall`` calls (from
+    its ``Details``, such as ``db.labels() :: (label :: STRING)``) and the dotted
+    functions its arguments call.
+    """
+    operators: set[str] = set()
+    procedures: set[str] = set()
+    functions: set[str] = set()
+    walk_plan(plan, operators, procedures, functions)
+    return PlanCheck(
+        str(query_type),
+        frozenset(operators),
+        frozenset(procedures),
+        frozenset(functions),
+        tuple(notices),
+    )
+
+
+def walk_plan(
+    plan: Any, operators: set[str], procedures: set[str], functions: set[str] | None = None
+) -> None:
     if not isinstance(plan, Mapping):
         return
     operator = str(plan.get("operatorType", "")).split("@", 1)[0]
     operators.add(operator)
-    if operator == "ProcedureCall":
-        details = str(plan.get("args", {}).get("Details", ""))
-        procedures.add(details.split("(", 1)[0].strip().lower())
+    args = plan.get("args") or {}
+    if not isinstance(args, Mapping):
+        args = {}
+    for key, value in args.items():
+        if key in _PLAN_META_ARGS or not isinstance(value, str):
+            continue
+        text = value
+        if operator == "ProcedureCall" and key == "Details":
+            name, _, text = value.partition("(")
+            # An unreadable name is recorded as it is, and so refused.
+            procedures.add(name.replace("`", "").replace(" ", "").lower())
+        if functions is not None:
+            functions.update(_called_functions(text))
     for child in plan.get("children", []) or []:
-        walk_plan(child, operators, procedures)
+        walk_plan(child, operators, procedures, functions)
+
+
+def _called_functions(text: str) -> set[str]:
+    """The dotted names called in an operator's details (``date.truncate($x, …)``)."""
+    try:
+        found = tokens(text)
+    except UsageError:
+        # Not Cypher-like after all: read it crudely, which can only find more.
+        return {re.sub(r"[\s`]", "", name) for name in _CALL_IN_TEXT.findall(text)}
+    names: set[str] = set()
+    for i, token in enumerate(found):
+        if token.kind not in ("word", "name"):
+            continue
+        previous = found[i - 1] if i else None
+        if previous is not None and previous.kind == "punct" and previous.text in ".:":
+            continue
+        name, j = _dotted_name(found, i)
+        if "." in name and j < len(found) and found[j].kind == "punct" and found[j].text == "(":
+            names.add(name)
+    return names
 
 
 def check_plan_read_only(plan: PlanCheck) -> None:
-    """Refuse a plan whose query type is not read-only (``'r'``).
+    """Refuse a plan that writes, or reads anything but the graph.
 
-    The one exception is a DBMS-typed (``'s'``) plan made only of read operators around
-    a call of a :data:`DBMS_READ_PROCEDURES` procedure, such as ``dbms.components()``.
+    Refused, in this order:
+
+    * a query type other than read-only (``'r'``) — the one exception is a DBMS-typed
+      (``'s'``) plan made only of read operators around a call of a
+      :data:`DBMS_READ_PROCEDURES` procedure, such as ``dbms.components()``;
+    * a ``LoadCSV`` operator, which the server types as a read although it fetches files
+      and URLs (and a URL can carry data out);
+    * a ``ProcedureCall`` of a procedure outside :data:`READ_PROCEDURES`;
+    * a dotted function outside Cypher's own namespaces, where the plan shows it (plugin
+      functions such as APOC's can run Cypher or reach files and URLs).
 
     Raises
     ------
     RefusedError
-        Naming the query type the server reported.
+        With a one-line reason naming what the server's plan showed.
     """
-    if plan.query_type == "r":
-        return
-    if (
+    if plan.query_type != "r" and not (
         plan.query_type == "s"
         and plan.procedures
         and plan.procedures <= DBMS_READ_PROCEDURES
         and plan.operators <= _DBMS_READ_OPERATORS
     ):
-        return
-    meaning = {"rw": "reads and writes", "w": "writes", "s": "changes the schema or the DBMS"}
-    what = meaning.get(plan.query_type, f"is of type {plan.query_type!r}")
-    raise RefusedError(f"the server's EXPLAIN says this query {what}: liaison Cypher is read-only")
+        meaning = {"rw": "reads and writes", "w": "writes", "s": "changes the schema or the DBMS"}
+        what = meaning.get(plan.query_type, f"is of type {plan.query_type!r}")
+        raise RefusedError(
+            f"the server's EXPLAIN says this query {what}: liaison Cypher is read-only"
+        )
+    if "LoadCSV" in plan.operators:
+        raise RefusedError(
+            "the server's EXPLAIN shows a LOAD CSV (LoadCSV operator): liaison Cypher reads "
+            "only the graph"
+        )
+    outside = sorted(p for p in plan.procedures if p not in READ_PROCEDURES)
+    if outside:
+        raise RefusedError(
+            f"the server's EXPLAIN shows a call of procedure {outside[0] or '(unnamed)'}, "
+            "which is not on the read-only allowlist"
+        )
+    foreign = sorted(f for f in plan.functions if not _builtin_function(f))
+    if foreign:
+        raise RefusedError(
+            f"the server's EXPLAIN shows a call of function {foreign[0]}, which is not one "
+            "of Cypher's built-in functions"
+        )
