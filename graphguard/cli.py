@@ -252,6 +252,15 @@ def analyse(
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
     result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
     paths = write_outputs(result, out_dir)
+    from graphguard.audit import audit_event
+
+    audit_event(
+        "analyse",
+        out=str(out_dir),
+        source=str(dataset) if dataset is not None else "neo4j",
+        as_of=result.summary.get("as_of"),
+        seed=seed,
+    )
     click.echo(f"Wrote {', '.join(p.name for p in paths)} to {out_dir}.")
     for hub in result.hubs[:3]:
         click.echo(f"  hub {hub.rank}: {hub.id} (score {hub.score:.2f})")

@@ -27,6 +27,7 @@ from graphguard.cypher import (
     run_query,
 )
 from graphguard.errors import UsageError
+from graphguard.export import safe_cell
 
 __all__ = ["cypher", "format_result"]
 
@@ -143,6 +144,8 @@ def run(
     finally:
         driver.close()
     click.echo(format_result(result, output_format), nl=False)
+    for notice in result.notices:
+        click.echo(f"graphguard: Neo4j notice: {_one_line(notice)}", err=True)
     if result.truncated:
         click.echo(
             f"graphguard: showing the first {result.row_limit} rows only; the result has more "
@@ -182,13 +185,20 @@ def _ad_hoc_value(value: str) -> Any:
 
 
 def format_result(result: QueryResult, output_format: str) -> str:
-    """The result as text: ``table`` (aligned), ``csv`` or ``json`` (a list of objects)."""
+    """The result as text: ``table`` (aligned), ``csv`` or ``json`` (a list of objects).
+
+    CSV cells (the header too) and JSON strings are made safe to open in a spreadsheet
+    with :func:`graphguard.export.safe_cell`: text starting with ``=``, ``+``, ``-``,
+    ``@``, a tab or a carriage return gets a leading apostrophe.  Numbers are left as
+    they are.
+    """
     if output_format == "json":
-        return json.dumps(result.rows, indent=2, ensure_ascii=False, default=str) + "\n"
+        rows = [_safe_json(row) for row in result.rows]
+        return json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
     if output_format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(result.columns)
+        writer.writerow([safe_cell(column) for column in result.columns])
         for row in result.table():
             writer.writerow([_csv_cell(value) for value in row])
         return buffer.getvalue()
@@ -209,8 +219,8 @@ def _is_flat_list(value: Any) -> bool:
     return isinstance(value, list) and not any(isinstance(v, list | dict) for v in value)
 
 
-def _csv_cell(value: Any) -> str:
-    """A CSV cell: lists of plain values joined by '; ', nodes and paths as JSON."""
+def _cell_text(value: Any) -> str:
+    """A cell's text: lists of plain values joined by '; ', nodes and paths as JSON."""
     if _is_flat_list(value):
         return "; ".join(_scalar(v) for v in value)
     if isinstance(value, list | dict):
@@ -218,8 +228,28 @@ def _csv_cell(value: Any) -> str:
     return _scalar(value)
 
 
+def _csv_cell(value: Any) -> str:
+    """A CSV cell, safe in a spreadsheet (a number is never a formula, so stays as it is)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _scalar(value)
+    return str(safe_cell(_cell_text(value)))
+
+
+def _safe_json(value: Any) -> Any:
+    """``value`` with every string in it safe in a spreadsheet (keys are left alone)."""
+    if isinstance(value, list):
+        return [_safe_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _safe_json(v) for k, v in value.items()}
+    return safe_cell(value)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _table_cell(value: Any) -> str:
-    text = ", ".join(_scalar(v) for v in value) if _is_flat_list(value) else _csv_cell(value)
+    text = ", ".join(_scalar(v) for v in value) if _is_flat_list(value) else _cell_text(value)
     text = " ".join(text.split())
     return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "…"
 

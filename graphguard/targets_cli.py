@@ -10,9 +10,7 @@ default ``$GRAPHGUARD_HOME/audit.jsonl``), naming young people only by pseudonym
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from typing import Any
 import click
 import networkx as nx
 
+from graphguard.audit import audit_event
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
 
@@ -66,28 +65,6 @@ def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
     return store.graph(Filters(as_of=as_of)), source
-
-
-def _audit(action: str, **fields: Any) -> None:
-    """Append one JSON line to the audit log, owner-read/write only."""
-    from graphguard.settings import get_settings
-
-    settings = get_settings()
-    try:
-        user = settings.user or getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    entry = {
-        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "user": user,
-        "action": action,
-        **fields,
-    }
-    path = settings.audit_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
 
 
 def _key() -> bytes:
@@ -177,7 +154,7 @@ def targets(
         graph, key=_key(), top=top, shareable=shareable, as_of=day, source=source
     )
     write_target_list(target_list, out)
-    _audit(
+    audit_event(
         "export targets",
         path=str(out),
         format=kind,
@@ -301,7 +278,7 @@ def relocation(
     data = comparison.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    _audit(
+    audit_event(
         "view relocation",
         young_person=pseudonym(young_person_id, key),
         source=source,
@@ -425,7 +402,7 @@ def placement_check_command(
     data = check.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    _audit(
+    audit_event(
         "view placement check",
         young_person=pseudonym(young_person, key) if young_person else None,
         source=source,

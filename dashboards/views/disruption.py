@@ -276,9 +276,9 @@ def audited(kind: str) -> Any:
     """A download callback that audits the export as ``graphguard targets`` does."""
 
     def audit() -> None:
-        from graphguard.targets_cli import _audit
+        from graphguard.audit import audit_event
 
-        _audit(
+        audit_event(
             "export targets",
             path=f"dashboard download targets.{kind}",
             format=kind,

@@ -35,6 +35,9 @@ class QueryResult:
         link id), or None when the result holds none.
     query_name : str or None
         The library query's name; None for ad-hoc Cypher.
+    notices : tuple of str
+        The server's warnings about the query, one line each, such as "The property
+        `nme` does not exist. Verify that the spelling is correct. (line 1, column 27)".
     """
 
     columns: list[str]
@@ -44,6 +47,7 @@ class QueryResult:
     elapsed: float
     graph: nx.MultiDiGraph | None = None
     query_name: str | None = None
+    notices: tuple[str, ...] = ()
 
     def table(self) -> list[list[Any]]:
         """The rows as lists in column order (for CSV writers and data frames)."""

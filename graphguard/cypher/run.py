@@ -64,7 +64,7 @@ def run_query(
     Raises
     ------
     RefusedError
-        When any layer refuses (static check, EXPLAIN, READ access mode).
+        When any layer refuses (static check, EXPLAIN's plan, READ access mode).
     QueryTimeout
         When the query ran past ``timeout``.
     UsageError
@@ -88,9 +88,8 @@ def run_query(
                 f"the Cypher row limit must be at least 1, not {row_limit!r} ({ROW_LIMIT_SETTING})"
             )
         statement = check_read_only_text(text)
-        check_plan_read_only(
-            explain_query(driver, statement, params, database=database, timeout=timeout)
-        )
+        plan = explain_query(driver, statement, params, database=database, timeout=timeout)
+        check_plan_read_only(plan)
         fetched = execute_read(
             driver,
             statement,
@@ -112,6 +111,7 @@ def run_query(
             elapsed=time.perf_counter() - started,
             graph=result_graph(fetched.records),
             query_name=query_name,
+            notices=plan.notices,
         )
         outcome, reason = "ok", None
     except QueryTimeout as exc:

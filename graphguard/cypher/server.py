@@ -1,17 +1,25 @@
 """The two calls to the server: ``EXPLAIN`` a query, and run it read-only.
 
-Driver errors become graphguard errors here, each one clear line.
+Driver errors become graphguard errors here, each one clear line.  The driver's own
+reports of the server's notifications (a ``neo4j.notifications`` log record, a
+``Neo4jWarning`` in development mode) are long and span lines, so they are kept quiet
+in the sessions opened here: the run asks the server for none, and the ``EXPLAIN``
+keeps the server's warnings as one-line notices (:attr:`PlanCheck.notices`) instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import logging
+import re
+import threading
+import warnings
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from graphguard.cypher.guard import PlanCheck, walk_plan
+from graphguard.cypher.guard import PlanCheck, read_plan
 from graphguard.errors import BackendUnavailable, GraphguardError, RefusedError, UsageError
 
 __all__ = ["QueryTimeout", "FetchedRecords", "TIMEOUT_SETTING", "explain_query", "execute_read"]
@@ -33,6 +41,9 @@ def explain_query(
 ) -> PlanCheck:
     """Ask the server to ``EXPLAIN`` ``text`` (nothing runs) and read the plan.
 
+    The server's warnings about the query (an unknown property, a deprecated form) come
+    back as :attr:`PlanCheck.notices`, one line each; the driver prints nothing.
+
     Raises
     ------
     UsageError
@@ -43,14 +54,81 @@ def explain_query(
     import neo4j
 
     try:
-        with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
-            summary = s.run(neo4j.Query(f"EXPLAIN {text}", timeout=timeout), params).consume()
+        with (
+            _quiet_notifications(),
+            driver.session(
+                database=database,
+                default_access_mode=neo4j.READ_ACCESS,
+                notifications_min_severity="WARNING",
+            ) as s,
+        ):
+            summary = s.run(neo4j.Query(f"{_EXPLAIN}{text}", timeout=timeout), params).consume()
     except Exception as exc:
         raise _server_error(exc, timeout) from None
-    operators: set[str] = set()
-    procedures: set[str] = set()
-    walk_plan(summary.plan or {}, operators, procedures)
-    return PlanCheck(str(summary.query_type), frozenset(operators), frozenset(procedures))
+    return read_plan(str(summary.query_type), summary.plan or {}, _notices(summary))
+
+
+_EXPLAIN = "EXPLAIN "
+_NOTICE_LENGTH = 240
+
+
+def _notices(summary: Any) -> list[str]:
+    """The server's notifications about an ``EXPLAIN``, one short line each."""
+    notices: list[str] = []
+    for status in getattr(summary, "gql_status_objects", None) or []:
+        if not getattr(status, "is_notification", False):
+            continue
+        text = " ".join(str(status.status_description or "").split())
+        text = re.sub(r"^(?:warn|info|note):\s*", "", text)
+        if not text:
+            continue
+        if len(text) > _NOTICE_LENGTH:
+            text = text[: _NOTICE_LENGTH - 1] + "…"
+        position = getattr(status, "position", None)
+        if position is not None and position.line >= 1 and position.column >= 1:
+            # The positions count the EXPLAIN prefix on the first line.
+            column = position.column - len(_EXPLAIN) if position.line == 1 else position.column
+            if column >= 1:
+                text += f" (line {position.line}, column {column})"
+        if text not in notices:
+            notices.append(text)
+    return notices
+
+
+class _QuietFilter(logging.Filter):
+    """Drops ``neo4j.notifications`` records on a thread while it is inside our sessions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(self.local, "quiet", False)
+
+
+_QUIET = _QuietFilter()
+logging.getLogger("neo4j.notifications").addFilter(_QUIET)
+
+
+@contextlib.contextmanager
+def _quiet_notifications() -> Iterator[None]:
+    """Keep the driver from printing the server's notifications while the block runs.
+
+    The driver logs each notification on ``neo4j.notifications`` (which reaches stderr
+    when nothing handles logging) and, in development mode, also warns; both are long
+    and span lines.  The log records are dropped on this thread only; the warnings are
+    ignored with :func:`warnings.catch_warnings`.
+    """
+    from neo4j.warnings import Neo4jWarning
+
+    before = getattr(_QUIET.local, "quiet", False)
+    _QUIET.local.quiet = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Neo4jWarning)
+            yield
+    finally:
+        _QUIET.local.quiet = before
 
 
 @dataclass(frozen=True)
@@ -90,7 +168,15 @@ def execute_read(
     import neo4j
 
     try:
-        with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as s:
+        with (
+            _quiet_notifications(),
+            driver.session(
+                database=database,
+                default_access_mode=neo4j.READ_ACCESS,
+                # The EXPLAIN already gave the server's warnings; do not send them again.
+                notifications_min_severity="OFF",
+            ) as s,
+        ):
             tx = s.begin_transaction(metadata=dict(metadata or {}), timeout=timeout)
             try:
                 result = tx.run(text, params)
