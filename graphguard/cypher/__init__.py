@@ -8,16 +8,21 @@ columns it returns (the format is documented in ``docs/cypher.md``).  The CLI
 Every query — from the library or typed ad hoc — runs through :func:`run_query`, which
 keeps the liaison role read-only in depth:
 
-1. :func:`check_read_only_text` refuses, before anything reaches the server, more than one
-   statement, write clauses, ``LOAD CSV``, ``CALL … IN TRANSACTIONS``, ``USE``,
-   administration commands, ``EXPLAIN``/``PROFILE`` prefixes, procedures outside
-   :data:`READ_PROCEDURES` and functions outside Cypher's own namespaces.  Comments,
-   string literals and back-quoted names are tokenised first, so a ``;`` or a keyword
-   inside a string cannot confuse it and a write after a comment cannot hide.
+1. :func:`check_read_only_text` refuses, before anything reaches the server, any
+   ``\\u`` escape (Neo4j decodes them anywhere in the text, even in strings and
+   comments), a backslash outside a string literal, more than one statement, write
+   clauses, ``LOAD CSV``, ``CALL … IN TRANSACTIONS``, ``USE``, administration commands,
+   ``EXPLAIN``/``PROFILE`` prefixes, procedures outside :data:`READ_PROCEDURES` and
+   functions outside Cypher's own namespaces.  Comments, string literals and
+   back-quoted names are tokenised first, so a ``;`` or a keyword inside a string cannot
+   confuse it and a write after a comment cannot hide.
 2. :func:`explain_query` asks the server to ``EXPLAIN`` the query and
    :func:`check_plan_read_only` refuses anything whose query type is not ``'r'`` (read
    only) — with one exception: a plan that only calls a DBMS information procedure of
-   :data:`DBMS_READ_PROCEDURES` (``dbms.components()`` is typed ``'s'`` by the server).
+   :data:`DBMS_READ_PROCEDURES` (``dbms.components()`` is typed ``'s'`` by the server) —
+   and any read-typed plan with a ``LoadCSV`` operator, a ``ProcedureCall`` outside
+   :data:`READ_PROCEDURES` or, where the operators' details show one, a function outside
+   Cypher's own namespaces.
 3. :func:`execute_read` runs it in a ``READ`` access-mode session, inside an explicit
    transaction with a timeout that is always rolled back, and fetches at most
    ``row_limit + 1`` records so it can say when the limit was hit.
@@ -33,6 +38,7 @@ from graphguard.cypher.guard import (
     PlanCheck,
     check_plan_read_only,
     check_read_only_text,
+    read_plan,
 )
 from graphguard.cypher.lexer import parse_literal
 from graphguard.cypher.library import (
@@ -79,6 +85,7 @@ __all__ = [
     "check_read_only_text",
     "explain_query",
     "check_plan_read_only",
+    "read_plan",
     "execute_read",
     "run_query",
     "run_library_query",

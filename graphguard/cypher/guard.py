@@ -378,6 +378,10 @@ class PlanCheck:
     notices: tuple[str, ...] = ()
 
 
+# Operators of SHOW and TERMINATE commands: typed 'r' by the server, and allowed in a READ
+# transaction, yet they list other users' queries and parameters, settings, or stop work.
+_COMMAND_OPERATOR_PREFIXES = ("Show", "Terminate")
+
 # Plan arguments that describe the planner, not the query.
 _PLAN_META_ARGS = frozenset(
     {
@@ -431,11 +435,14 @@ def walk_plan(
             continue
         text = value
         if operator == "ProcedureCall" and key == "Details":
-            name, _, text = value.partition("(")
-            # An unreadable name is recorded as it is, and so refused.
-            procedures.add(name.replace("`", "").replace(" ", "").lower())
+            # Past the procedure's name, the details are its arguments and signature.
+            text = value.partition("(")[2]
         if functions is not None:
             functions.update(_called_functions(text))
+    if operator == "ProcedureCall":
+        # A missing or unreadable name is recorded as it is, and so refused.
+        name = str(args.get("Details", "")).partition("(")[0]
+        procedures.add(name.replace("`", "").replace(" ", "").lower())
     for child in plan.get("children", []) or []:
         walk_plan(child, operators, procedures, functions)
 
@@ -468,6 +475,9 @@ def check_plan_read_only(plan: PlanCheck) -> None:
     * a query type other than read-only (``'r'``) — the one exception is a DBMS-typed
       (``'s'``) plan made only of read operators around a call of a
       :data:`DBMS_READ_PROCEDURES` procedure, such as ``dbms.components()``;
+    * a ``SHOW …`` or ``TERMINATE …`` command operator (``ShowTransactions``,
+      ``TerminateTransactions``, ``ShowSettings`` …), which the server types as reads
+      although they show other users' queries and parameters, or stop their work;
     * a ``LoadCSV`` operator, which the server types as a read although it fetches files
       and URLs (and a URL can carry data out);
     * a ``ProcedureCall`` of a procedure outside :data:`READ_PROCEDURES`;
@@ -489,6 +499,12 @@ def check_plan_read_only(plan: PlanCheck) -> None:
         what = meaning.get(plan.query_type, f"is of type {plan.query_type!r}")
         raise RefusedError(
             f"the server's EXPLAIN says this query {what}: liaison Cypher is read-only"
+        )
+    commands = sorted(o for o in plan.operators if o.startswith(_COMMAND_OPERATOR_PREFIXES))
+    if commands:
+        raise RefusedError(
+            f"the server's EXPLAIN shows a command ({commands[0]} operator): liaison Cypher "
+            "runs read queries, not SHOW or TERMINATE commands"
         )
     if "LoadCSV" in plan.operators:
         raise RefusedError(

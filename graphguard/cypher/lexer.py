@@ -93,6 +93,9 @@ def tokens(text: str) -> list[Token]:
 
 
 def _read_string(text: str, start: int) -> tuple[str, int]:
+    # Neo4j decodes \uXXXX in the whole query text before it lexes it (so \u0027 can close
+    # a string); the guard refuses any \u in a query before it tokenises, so decoding it
+    # here only serves parse_literal, whose values are sent as parameters.
     quote, out, i = text[start], [], start + 1
     while i < len(text):
         ch = text[i]
