@@ -43,7 +43,9 @@ def _server(workdir: Path) -> tuple[str, str, str, Path | None, Any]:
     from graphguard import neo4j_local
 
     data_dir = workdir / "neo4j"
-    info = neo4j_local.start(data_dir, port=neo4j_local.free_port(), heap="2g")
+    info = neo4j_local.start(
+        data_dir, port=neo4j_local.free_port(), heap="2g", allow_csv_import=True
+    )
     return info.uri, info.username, info.password, data_dir, neo4j_local
 
 
