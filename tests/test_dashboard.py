@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -478,16 +480,56 @@ def test_dashboard_defaults_to_the_demo_without_neo4j() -> None:
 def test_dashboard_command_runs_streamlit(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, Any] = {}
 
-    def fake_run(command: list[str], env: dict[str, str], check: bool) -> Any:
-        seen.update(command=command, env=env)
-        return subprocess.CompletedProcess(command, 0)
+    def fake_exec(program: str, command: list[str], env: dict[str, str]) -> None:
+        seen.update(program=program, command=command, env=env)
+        raise SystemExit(0)  # exec never returns
 
-    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(os, "execvpe", fake_exec)
     result = CliRunner().invoke(dashboard, [str(DEMO), "--port", "8600", "--headless"])
     assert result.exit_code == 0, result.output
+    assert seen["program"] == seen["command"][0]
     assert seen["command"][1:5] == ["-m", "streamlit", "run", str(APP)]
     assert seen["command"] == streamlit_command(APP, 8600, True, "127.0.0.1")
     assert seen["env"]["GRAPHGUARD_DATASET"] == str(DEMO)
+
+
+def test_graphguard_dashboard_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """The real command: it serves the demo, and a SIGTERM leaves nothing listening."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    env["HOME"] = str(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "graphguard.cli", "dashboard", "--headless", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and status is None:
+            assert process.poll() is None, "the dashboard exited before serving"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as reply:
+                    status = reply.status
+            except OSError:
+                time.sleep(0.5)
+        assert status == 200
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def test_dashboard_command_refuses_a_missing_dataset(tmp_path: Path) -> None:
