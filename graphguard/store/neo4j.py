@@ -84,8 +84,12 @@ def connect(uri: str, username: str, password: str | None) -> Any:
     except (ServiceUnavailable, OSError) as exc:
         driver.close()
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        # The driver's own text repeats the address ("Couldn't connect to h:p (resolved
+        # to ('h:p',)): ..."); keep only the reason it gives, if any.
+        reason = first.rsplit("):", 1)[-1].strip(" :") if "resolved to" in first else first
+        why = f" ({reason})" if reason else " (nothing answered there)"
         raise BackendUnavailable(
-            f"cannot reach Neo4j at {uri} ({first}); start one with `graphguard neo4j start`"
+            f"cannot reach Neo4j at {uri}{why}; start one with `graphguard neo4j start`"
         ) from None
     except Neo4jError as exc:
         driver.close()
