@@ -130,6 +130,15 @@ def _open(page: Any, url: str, heading: str) -> None:
     )
 
 
+def _wait_for_text(page: Any, *phrases: str) -> str:
+    """The page's text once every phrase is on it (a page may rerun after it first settles)."""
+    for phrase in phrases:
+        page.wait_for_function(
+            "phrase => document.body.innerText.includes(phrase)", arg=phrase, timeout=120_000
+        )
+    return str(page.inner_text("body"))
+
+
 def _assert_page_is_fine(page: Any) -> None:
     text = page.inner_text("body")
     for failure in _PAGE_FAILURES:
@@ -210,8 +219,9 @@ def test_hubs_draw_the_focus_graph(page: Any, dashboard_url: str) -> None:
 
 def test_disruption_planner_draws_the_plan(page: Any, dashboard_url: str) -> None:
     _open(page, f"{dashboard_url}/disruption", "Disruption planner")
-    body = page.inner_text("body")
-    for words in ("The plan", "Total exposure now", "victim vacuum", "Target list"):
+    expected = ("The plan", "Total exposure now", "victim vacuum", "Target list")
+    body = _wait_for_text(page, *expected)
+    for words in expected:
         assert words in body, body[:3000]
     title = "the plan's targets and who they expose"
     drawn = _wait_for_drawing(page, title)
