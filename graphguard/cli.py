@@ -7,7 +7,6 @@ Errors reach the user as one line on stderr and an exit code (DESIGN.md): 0 succ
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import sys
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from graphguard import __version__
+from graphguard.cli_options import AS_OF, parse_as_of
 from graphguard.errors import DataError, GraphguardError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,15 +70,6 @@ class _Group(click.Group):
                 f"graphguard: error: {name}: {message} (run with --debug for details)", err=True
             )
             ctx.exit(2)
-
-
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -206,12 +197,7 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for hubs.json, contexts.json, groups.json, measures.csv, summary.json.",
 )
-@click.option(
-    "--as-of",
-    "as_of",
-    default=None,
-    help="Weigh evidence as of this day, YYYY-MM-DD [default: the latest link date].",
-)
+@AS_OF
 @click.option(
     "--seed",
     type=int,
@@ -245,7 +231,7 @@ def analyse(
     store = open_store(dataset)
     warn_data_problems(store)
     options = AnalysisOptions(
-        as_of=_date(as_of),
+        as_of=parse_as_of(as_of),
         seed=seed,
         half_life_days=half_life or get_settings().half_life_days,
     )

@@ -19,19 +19,13 @@ import click
 import networkx as nx
 
 from graphguard.audit import audit_event
+from graphguard.cli_options import AS_OF, parse_as_of
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
 
 __all__ = ["targets", "plan", "relocation", "placement_check_command"]
 
 _DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
-_AS_OF = click.option(
-    "--as-of",
-    "as_of",
-    metavar="DATE",
-    help="The picture as it stood on DATE (YYYY-MM-DD): later links are left out and "
-    "evidence is weighed against DATE [default: the latest date in the data].",
-)
 _FORMAT = click.option(
     "--format",
     "output_format",
@@ -45,15 +39,6 @@ _PSEUDONYMISE = click.option(
     is_flag=True,
     help="Show every young person as a keyed pseudonym instead of their id (for sharing).",
 )
-
-
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"--as-of {value!r} is not a date in the form YYYY-MM-DD") from None
 
 
 def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
@@ -120,7 +105,7 @@ def _emit(
     is_flag=True,
     help="Withhold records with handling code C, and targets that rest only on them.",
 )
-@_AS_OF
+@AS_OF
 @click.option(
     "--seed",
     type=int,
@@ -148,7 +133,7 @@ def targets(
     from graphguard.targets import build_target_list, write_target_list
 
     kind = export_format(out)
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     graph, source = _graph(dataset, day)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, as_of=day, source=source
@@ -185,7 +170,7 @@ def targets(
     show_default=True,
     help="How many targets to disrupt together.",
 )
-@_AS_OF
+@AS_OF
 @_FORMAT
 def plan(dataset: Path | None, k: int, as_of: str | None, output_format: str) -> None:
     """The K targets whose disruption together most reduces exposure, chosen greedily.
@@ -196,7 +181,7 @@ def plan(dataset: Path | None, k: int, as_of: str | None, output_format: str) ->
     """
     from graphguard.analysis.disruption import exposure, greedy_plan
 
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     graph, _ = _graph(dataset, day)
     ex = exposure(graph, as_of=day)
     result = greedy_plan(graph, k, exposure=ex)
@@ -250,7 +235,7 @@ def _render_plan(data: dict[str, Any]) -> str:
     show_default=True,
     help="How many adults or contexts each alternative disrupts.",
 )
-@_AS_OF
+@AS_OF
 @_FORMAT
 @_PSEUDONYMISE
 def relocation(
@@ -271,7 +256,7 @@ def relocation(
     """
     from graphguard.analysis.disruption import relocation_comparison
 
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     graph, source = _graph(dataset, day)
     comparison = relocation_comparison(graph, young_person_id, as_of=day, k=k)
     key = _key()
@@ -363,7 +348,7 @@ def _tie_line(tie: dict[str, Any]) -> str:
     show_default=True,
     help="How far to look, in metres.",
 )
-@_AS_OF
+@AS_OF
 @_FORMAT
 @_PSEUDONYMISE
 def placement_check_command(
@@ -388,7 +373,7 @@ def placement_check_command(
 
     if young_person is None and (latitude is None or longitude is None):
         raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     graph, source = _graph(dataset, day)
     check = placement_check(
         graph,
