@@ -107,7 +107,7 @@ def measure_browser(dataset: Path) -> dict[str, Any]:
     """Time the real server in headless Chromium: Overview rendered, Network drawn."""
     from playwright.sync_api import sync_playwright
 
-    from graphguard.dashboard_cli import streamlit_command
+    from graphguard.cli.dashboard import streamlit_command
     from graphguard.neo4j_local import free_port
 
     port = free_port()

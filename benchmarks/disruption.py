@@ -12,7 +12,7 @@ when that folder already holds it.  The dataset is read into a graph (not timed)
 then, each timed alone:
 
 ``read``
-    the graph read into the analysis' :class:`~graphguard.analysis._town.Town`
+    the graph read into the analysis' :class:`~graphguard.analysis.town.Town`
     (every link's evidence weight, presence at every context) — shared by every
     score, done once;
 ``hubs``
@@ -78,7 +78,6 @@ def _timed(step: Any) -> tuple[Any, float]:
 
 
 def measure(folder: Path, *, sample: int, k: int, seed: int) -> dict[str, Any]:
-    from graphguard.analysis._town import Town
     from graphguard.analysis.disruption import (
         candidates,
         disruption_impacts,
@@ -87,6 +86,7 @@ def measure(folder: Path, *, sample: int, k: int, seed: int) -> dict[str, Any]:
         greedy_plan,
     )
     from graphguard.analysis.hubs import hubs_from_town
+    from graphguard.analysis.town import Town
     from graphguard.store import MemoryStore
 
     graph = MemoryStore.from_path(folder).graph()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from graphguard.analysis._vectorised import adjacency, eigenvector, shortest_path_measures
+from graphguard.analysis.centrality import adjacency, eigenvector, shortest_path_measures
 from graphguard.analysis.measures import network_measures, simple_graph
 
 

@@ -17,7 +17,7 @@ from graphguard.analysis import (
     analyse,
     write_outputs,
 )
-from graphguard.analysis._town import SCORED_ATTRIBUTES
+from graphguard.analysis.town import SCORED_ATTRIBUTES
 from graphguard.model import PROTECTED_CHARACTERISTICS
 from graphguard.store import MemoryStore
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from graphguard.dashboard_cli import streamlit_command
+from graphguard.cli.dashboard import streamlit_command
 from graphguard.neo4j_local import free_port
 
 pytestmark = pytest.mark.browser

@@ -26,7 +26,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from graphguard.cli import _Group
+from graphguard.cli.base import GraphguardGroup
+from graphguard.cli.cypher import cypher
 from graphguard.cypher import (
     PlanCheck,
     QueryFileError,
@@ -47,7 +48,7 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
-from graphguard.cypher_cli import cypher, format_result
+from graphguard.cypher.results import format_result
 from graphguard.errors import GraphguardError, RefusedError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ N1, N2, DECOYS, PLACEMENT = STORY["network_1"], STORY["network_2"], STORY["decoy
 # ------------------------------------------------------------------------------ helpers
 
 
-@click.group(cls=_Group)
+@click.group(cls=GraphguardGroup)
 def _root() -> None:
     """The `graphguard` error handling around the cypher group, as main gives it."""
 

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
-from graphguard.dashboard_cli import dashboard, dashboard_env, streamlit_command
+from graphguard.cli.dashboard import dashboard, dashboard_env, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"

@@ -15,6 +15,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
+from graphguard.cli.disruption import placement_check, plan, relocation, targets
 from graphguard.export import pseudonym
 from graphguard.settings import get_settings, pseudonym_key
 from graphguard.store import MemoryStore
@@ -26,25 +27,25 @@ from graphguard.targets import (
     YoungPersonScrubber,
     build_target_list,
 )
-from graphguard.targets_cli import placement_check_command, plan, relocation, targets
 
 from .helpers import LINKS, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "demo"
 STORY = json.loads((DEMO / "story.json").read_text(encoding="utf-8"))
-COMMANDS = (targets, plan, relocation, placement_check_command)
+COMMANDS = (targets, plan, relocation, placement_check)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @pytest.fixture
 def cli() -> click.Group:
     """The ``graphguard`` group when it carries these commands, else a group like it."""
-    from graphguard.cli import _Group, main
+    from graphguard.cli import main
+    from graphguard.cli.base import GraphguardGroup
 
     if all(command.name in main.commands for command in COMMANDS):
         return main
-    return _Group("graphguard", commands={c.name: c for c in COMMANDS if c.name})
+    return GraphguardGroup("graphguard", commands={c.name: c for c in COMMANDS if c.name})
 
 
 def run(cli: click.Group, *args: str) -> tuple[int, str, str]:
@@ -414,7 +415,7 @@ def test_relocation_command(cli: click.Group) -> None:
     assert code == 2 and "not a young person" in stderr
 
 
-def test_placement_check_command(cli: click.Group) -> None:
+def test_placement_check(cli: click.Group) -> None:
     code, stdout, stderr = run(cli, "placement-check", DEMO, "--young-person", "YP076")
     assert code == 0, stdout + stderr
     first = next(line for line in stdout.splitlines() if " m  " in line)

@@ -34,8 +34,8 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Record, Town, cite, noisy_or, time_overlap
 from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+from graphguard.analysis.town import Record, Town, cite, noisy_or, time_overlap
 
 __all__ = ["Context", "risky_contexts", "contexts_from_town"]
 

@@ -23,9 +23,9 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Town
 from graphguard.analysis.hubs import Hub, hubs_from_town
 from graphguard.analysis.projection import MAX_CONTEXT_SIZE, peer_graph_from_town
+from graphguard.analysis.town import Town
 
 __all__ = ["PURPOSE", "PeerGroup", "communities", "peer_groups", "groups_from_town"]
 

@@ -43,7 +43,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Record, RiskRules, Town, cite, noisy_or, time_overlap
+from graphguard.analysis.town import Record, RiskRules, Town, cite, noisy_or, time_overlap
 
 __all__ = [
     "COMPONENT_WEIGHTS",

@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graphguard.analysis._vectorised import adjacency, eigenvector, shortest_path_measures
+from graphguard.analysis.centrality import adjacency, eigenvector, shortest_path_measures
 
 __all__ = [
     "EXACT_LIMIT",
@@ -163,7 +163,7 @@ def network_measures(
     (normalised, endpoints excluded); closeness ``nx.closeness_centrality`` with the
     Wasserman–Faust correction for disconnected graphs; eigenvector
     ``nx.eigenvector_centrality`` on each connected component (see
-    :func:`graphguard.analysis._vectorised.eigenvector`).
+    :func:`graphguard.analysis.centrality.eigenvector`).
 
     Examples
     --------

@@ -1,6 +1,6 @@
 """The whole analysis in one call, and the files ``graphguard analyse`` writes.
 
-:func:`analyse` reads the graph once (:class:`~graphguard.analysis._town.Town`) and
+:func:`analyse` reads the graph once (:class:`~graphguard.analysis.town.Town`) and
 runs, in order: perpetrator-centred hubs, risky contexts (weighted by the hubs),
 peer groups (citing the hubs), and the network measures (carrying each young
 person's group).  :func:`write_outputs` writes ``hubs.json``, ``contexts.json``,
@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 
 import networkx as nx
 
-from graphguard.analysis._town import SCORED_ATTRIBUTES, Town, collector_paused
 from graphguard.analysis.contexts import Context, contexts_from_town
 from graphguard.analysis.evidence import (
     DEFAULT_GRADES,
@@ -42,6 +41,7 @@ from graphguard.analysis.measures import (
     network_measures,
 )
 from graphguard.analysis.projection import MAX_CONTEXT_SIZE
+from graphguard.analysis.town import SCORED_ATTRIBUTES, Town, collector_paused
 
 __all__ = [
     "OUTPUT_FILES",

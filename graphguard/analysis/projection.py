@@ -25,7 +25,7 @@ from collections.abc import Hashable, Iterable
 
 import networkx as nx
 
-from graphguard.analysis._town import Town, noisy_or
+from graphguard.analysis.town import Town, noisy_or
 
 __all__ = [
     "MAX_CONTEXT_SIZE",

@@ -32,6 +32,13 @@ Every run, allowed or refused, appends one JSON line to the audit log
 """
 
 from graphguard.cypher.audit import AuditEntry, append_audit, read_audit
+from graphguard.cypher.execute import (
+    TIMEOUT_SETTING,
+    FetchedRecords,
+    QueryTimeout,
+    execute_read,
+    explain_query,
+)
 from graphguard.cypher.guard import (
     DBMS_READ_PROCEDURES,
     READ_PROCEDURES,
@@ -54,13 +61,6 @@ from graphguard.cypher.library import (
 )
 from graphguard.cypher.results import QueryResult
 from graphguard.cypher.run import ROW_LIMIT_SETTING, run_library_query, run_query
-from graphguard.cypher.server import (
-    TIMEOUT_SETTING,
-    FetchedRecords,
-    QueryTimeout,
-    execute_read,
-    explain_query,
-)
 
 __all__ = [
     "PARAM_TYPES",

@@ -1,7 +1,7 @@
 """The checks that keep liaison Cypher read-only before it runs.
 
 :func:`check_read_only_text` is the static layer (no server); :func:`check_plan_read_only`
-judges what the server's ``EXPLAIN`` said (see :func:`graphguard.cypher.server.explain_query`).
+judges what the server's ``EXPLAIN`` said (see :func:`graphguard.cypher.execute.explain_query`).
 """
 
 from __future__ import annotations

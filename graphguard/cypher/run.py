@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from graphguard.cypher.audit import AuditEntry, append_audit, audit_user
+from graphguard.cypher.execute import TIMEOUT_SETTING, QueryTimeout, execute_read, explain_query
 from graphguard.cypher.guard import check_plan_read_only, check_read_only_text
 from graphguard.cypher.library import QuerySpec, coerce_params
 from graphguard.cypher.results import QueryResult, plain_value, result_graph
-from graphguard.cypher.server import TIMEOUT_SETTING, QueryTimeout, execute_read, explain_query
 from graphguard.errors import RefusedError, UsageError
 
 __all__ = ["ROW_LIMIT_SETTING", "run_query", "run_library_query"]

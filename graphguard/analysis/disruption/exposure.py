@@ -25,7 +25,7 @@ were.  The routes:
 
 Protective links (SUPPORTS, FAMILY_OF, links marked ``protective``) and school
 transport never add exposure; the analysis' risk rules
-(:class:`~graphguard.analysis._town.RiskRules`) decide which of an adult's links
+(:class:`~graphguard.analysis.town.RiskRules`) decide which of an adult's links
 can carry risk, and which young people an adult is protective of.
 
 The routes are found once and indexed by the entities and links they pass through,
@@ -43,8 +43,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from graphguard.analysis._town import Record, RiskRules, Town, time_overlap
-
 # The factors of a route are the hub analysis' own, so exposure weighs evidence exactly
 # as the hubs do.
 from graphguard.analysis.hubs import (
@@ -57,6 +55,7 @@ from graphguard.analysis.hubs import (
     Hub,
     hubs_from_town,
 )
+from graphguard.analysis.town import Record, RiskRules, Town, time_overlap
 
 __all__ = [
     "ADULT_PRESENCE",

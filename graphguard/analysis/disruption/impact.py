@@ -18,7 +18,6 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Town
 from graphguard.analysis.contexts import Context, contexts_from_town
 from graphguard.analysis.disruption.exposure import (
     DIGITS,
@@ -31,6 +30,7 @@ from graphguard.analysis.disruption.exposure import (
     exposure_from_town,
 )
 from graphguard.analysis.hubs import Hub, hubs_from_town
+from graphguard.analysis.town import Town
 
 __all__ = [
     "KIND_ORDER",

@@ -16,11 +16,11 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Record, RiskRules, Town
 from graphguard.analysis.disruption.exposure import ADULT_PRESENCE, DIGITS, Exposure, entity_label
 from graphguard.analysis.disruption.impact import _prepare
 from graphguard.analysis.disruption.relocation import ProtectiveTie, relocation_cuts
 from graphguard.analysis.hubs import Hub
+from graphguard.analysis.town import Record, RiskRules, Town
 from graphguard.errors import UsageError
 
 __all__ = ["PlacementCheck", "PlacementContext", "haversine_m", "placement_check"]

@@ -18,7 +18,6 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis._town import Record, Town
 from graphguard.analysis.disruption.exposure import DIGITS, Exposure, _hit, entity_label
 from graphguard.analysis.disruption.impact import (
     LINKED_FALL,
@@ -27,6 +26,7 @@ from graphguard.analysis.disruption.impact import (
     greedy_plan,
 )
 from graphguard.analysis.hubs import Hub
+from graphguard.analysis.town import Record, Town
 from graphguard.errors import UsageError
 
 __all__ = [

@@ -1,97 +1,26 @@
-"""The ``graphguard`` command: a thin layer that parses options and calls the library.
-
-Errors reach the user as one line on stderr and an exit code (DESIGN.md): 0 success,
-1 the data had problems, 2 usage error, 3 refused, 4 a backend unavailable.  Run with
-``--debug`` for the traceback instead.
-"""
+"""Data commands: ``validate``, ``synth``, ``analyse`` and ``load``."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from graphguard import __version__
-from graphguard.cli_options import AS_OF, parse_as_of
-from graphguard.errors import DataError, GraphguardError
+from graphguard.cli.base import warn_data_problems
+from graphguard.cli.options import AS_OF
+from graphguard.errors import DataError
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-_DEBUG_HELP = "Show the full traceback of an error instead of one line."
-#: ``ctx.meta`` key a command sets when it went on past rejected rows: the exit is then 1.
-DATA_PROBLEMS = "graphguard.data_problems"
-
-
-def warn_data_problems(store: Any) -> None:
-    """Say on stderr, in one line, that the data had problems; the command then exits 1."""
-    from graphguard.store.open import data_problems
-
-    problem = data_problems(store)
-    if problem:
-        click.echo(f"graphguard: warning: {problem}", err=True)
-        click.get_current_context().meta[DATA_PROBLEMS] = True
-
-
-class _Group(click.Group):
-    """A command group that turns errors into one line on stderr and the right exit code."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            result = super().invoke(ctx)
-            if ctx.meta.get(DATA_PROBLEMS):
-                ctx.exit(1)  # the output was written from the valid rows; the data had problems
-            return result
-        except GraphguardError as error:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"graphguard: error: {error}", err=True)
-            ctx.exit(error.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except BrokenPipeError:
-            # The reader went away (`graphguard ... | head`): stop quietly, as Unix tools do.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            ctx.exit(141)
-        except KeyboardInterrupt:
-            click.echo("graphguard: interrupted", err=True)
-            ctx.exit(130)
-        except Exception as error:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            message = str(error).splitlines()[0] if str(error) else ""
-            name = type(error).__name__
-            click.echo(
-                f"graphguard: error: {name}: {message} (run with --debug for details)", err=True
-            )
-            ctx.exit(2)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--debug", is_flag=True, help=_DEBUG_HELP)
-@click.version_option(__version__, prog_name="graphguard")
-@click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
-    """Contextual-safeguarding network analysis.
-
-    Joins what partner agencies know about young people at risk of exploitation into
-    one graph of young people, adults, locations and vehicles, finds peer groups and
-    perpetrator-centred hubs, and ranks the contexts whose disruption would most
-    reduce the risk.  Without NEO4J_URI the embedded store is used.
-    """
-    ctx.ensure_object(dict)
-    ctx.obj["debug"] = debug
+__all__ = ["analyse", "load", "synth", "validate"]
 
 
 # --------------------------------------------------------------------------- validate
 
 
-@main.command()
+@click.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option(
     "--rejects",
@@ -156,7 +85,7 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
 # --------------------------------------------------------------------------- synth
 
 
-@main.command()
+@click.command()
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--young-people",
@@ -188,7 +117,7 @@ def synth(out: Path, young_people: int, seed: int) -> None:
 # --------------------------------------------------------------------------- analyse
 
 
-@main.command()
+@click.command()
 @click.argument("dataset", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--out",
@@ -214,7 +143,7 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     "[default: GRAPHGUARD_HALF_LIFE_DAYS or 365].",
 )
 def analyse(
-    dataset: Path | None, out_dir: Path, as_of: str | None, seed: int, half_life: float | None
+    dataset: Path | None, out_dir: Path, as_of: dt.date | None, seed: int, half_life: float | None
 ) -> None:
     """Find peer groups, perpetrator-centred hubs and risky contexts; write them to --out.
 
@@ -231,7 +160,7 @@ def analyse(
     store = open_store(dataset)
     warn_data_problems(store)
     options = AnalysisOptions(
-        as_of=parse_as_of(as_of),
+        as_of=as_of,
         seed=seed,
         half_life_days=half_life or get_settings().half_life_days,
     )
@@ -257,7 +186,7 @@ def analyse(
 # --------------------------------------------------------------------------- load
 
 
-@main.command()
+@click.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option(
     "--batch-size",
@@ -318,97 +247,3 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     )
     if not result.ok:
         sys.exit(1)
-
-
-# --------------------------------------------------------------------------- neo4j
-
-_DATA_DIR = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".graphguard/neo4j"),
-    show_default=True,
-    help="Where the server keeps its data, logs, configuration and password.",
-)
-
-
-@main.group()
-def neo4j() -> None:
-    """A local real Neo4j 5.26 Community server (from Maven Central) for development."""
-
-
-@neo4j.command("start")
-@click.option(
-    "--port",
-    type=click.IntRange(1, 65535),
-    default=7687,
-    show_default=True,
-    help="The Bolt port, on 127.0.0.1 only.",
-)
-@_DATA_DIR
-@click.option("--heap", default="1g", show_default=True, help="The JVM heap size.")
-def neo4j_start(port: int, data_dir: Path, heap: str) -> None:
-    """Start the server in the background (building it on first use) and print its URI."""
-    from graphguard import neo4j_local
-
-    info = neo4j_local.start(
-        data_dir, port=port, heap=heap, progress=lambda m: click.echo(m, err=True)
-    )
-    click.echo(f"Neo4j is running at {info.uri} (user {info.username}); data in {info.data_dir}.")
-    click.echo(f'Set up a shell with: eval "$(graphguard neo4j env --data-dir {data_dir})"')
-
-
-@neo4j.command("stop")
-@_DATA_DIR
-def neo4j_stop(data_dir: Path) -> None:
-    """Shut the server down cleanly; its data is kept."""
-    from graphguard import neo4j_local
-
-    if neo4j_local.stop(data_dir):
-        click.echo("Neo4j stopped.")
-    else:
-        click.echo("Neo4j was not running.")
-
-
-@neo4j.command("status")
-@_DATA_DIR
-def neo4j_status(data_dir: Path) -> None:
-    """Say whether the server is running; exit 4 when it is not."""
-    from graphguard import neo4j_local
-
-    info = neo4j_local.status(data_dir)
-    if info.running:
-        click.echo(f"Neo4j is running at {info.uri} (pid {info.pid}); data in {info.data_dir}.")
-    else:
-        click.echo(f"Neo4j is not running (data dir {info.data_dir}).")
-        sys.exit(4)
-
-
-@neo4j.command("env")
-@_DATA_DIR
-@click.option(
-    "--prefix",
-    default="",
-    help="Put this before each variable name (tests use "
-    "GRAPHGUARD_TEST_ so they never touch a real NEO4J_URI).",
-)
-def neo4j_env(data_dir: Path, prefix: str) -> None:
-    """Print export lines for a shell to eval: NEO4J_URI, NEO4J_USERNAME, NEO4J_PASSWORD."""
-    from graphguard import neo4j_local
-
-    for line in neo4j_local.env_lines(data_dir):
-        click.echo(line.replace("export ", f"export {prefix}", 1))
-
-
-def _register() -> None:
-    from graphguard.cypher_cli import cypher
-    from graphguard.dashboard_cli import dashboard
-    from graphguard.targets_cli import placement_check_command, plan, relocation, targets
-
-    for command in (targets, plan, relocation, placement_check_command, cypher, dashboard):
-        main.add_command(command)
-
-
-_register()
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -8,9 +8,6 @@ to print as one line with its exit code (2 usage, 3 refused, 4 Neo4j unavailable
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -20,19 +17,16 @@ import click
 from graphguard.cypher import (
     ROW_LIMIT_SETTING,
     TIMEOUT_SETTING,
-    QueryResult,
     load_library,
     parse_literal,
     run_library_query,
     run_query,
 )
+from graphguard.cypher.results import FORMATS, format_result
 from graphguard.errors import UsageError
-from graphguard.export import safe_cell
 
-__all__ = ["cypher", "format_result"]
+__all__ = ["cypher"]
 
-FORMATS = ("table", "csv", "json")
-_CELL_WIDTH = 60
 
 
 @click.group("cypher")
@@ -182,94 +176,5 @@ def _ad_hoc_value(value: str) -> Any:
         return value
 
 
-# ------------------------------------------------------------------------------ output
-
-
-def format_result(result: QueryResult, output_format: str) -> str:
-    """The result as text: ``table`` (aligned), ``csv`` or ``json`` (a list of objects).
-
-    CSV cells (the header too) and JSON strings are made safe to open in a spreadsheet
-    with :func:`graphguard.export.safe_cell`: text starting with ``=``, ``+``, ``-``,
-    ``@``, a tab or a carriage return gets a leading apostrophe.  Numbers are left as
-    they are.
-    """
-    if output_format == "json":
-        rows = [_safe_json(row) for row in result.rows]
-        return json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
-    if output_format == "csv":
-        buffer = io.StringIO()
-        # CRLF line ends (RFC 4180, as graphguard.export writes): a carriage return inside
-        # a cell is then quoted, so it cannot start a new row (and a formula) in Excel.
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow([safe_cell(column) for column in result.columns])
-        for row in result.table():
-            writer.writerow([_csv_cell(value) for value in row])
-        return buffer.getvalue()
-    if output_format == "table":
-        return _table(result)
-    raise UsageError(f"unknown format {output_format!r} (one of {', '.join(FORMATS)})")
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def _is_flat_list(value: Any) -> bool:
-    return isinstance(value, list) and not any(isinstance(v, list | dict) for v in value)
-
-
-def _cell_text(value: Any) -> str:
-    """A cell's text: lists of plain values joined by '; ', nodes and paths as JSON."""
-    if _is_flat_list(value):
-        return "; ".join(_scalar(v) for v in value)
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return _scalar(value)
-
-
-def _csv_cell(value: Any) -> str:
-    """A CSV cell, safe in a spreadsheet (a number is never a formula, so stays as it is)."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _scalar(value)
-    return str(safe_cell(_cell_text(value)))
-
-
-def _safe_json(value: Any) -> Any:
-    """``value`` with every string in it safe in a spreadsheet (keys are left alone)."""
-    if isinstance(value, list):
-        return [_safe_json(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _safe_json(v) for k, v in value.items()}
-    return safe_cell(value)
-
-
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _table_cell(value: Any) -> str:
-    text = ", ".join(_scalar(v) for v in value) if _is_flat_list(value) else _cell_text(value)
-    text = " ".join(text.split())
-    return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "…"
-
-
-def _table(result: QueryResult) -> str:
-    cells = [[_table_cell(value) for value in row] for row in result.table()]
-    widths = [
-        max([len(column), *(len(row[i]) for row in cells)])
-        for i, column in enumerate(result.columns)
-    ]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    lines = [line(result.columns), line(["-" * w for w in widths])]
-    lines += [line(row) for row in cells]
-    count = len(result.rows)
-    more = " (cut at the row limit)" if result.truncated else ""
-    lines.append(f"({count} row{'s' if count != 1 else ''}{more}, {result.elapsed:.2f} s)")
-    return "\n".join(lines) + "\n"

@@ -19,30 +19,14 @@ import click
 import networkx as nx
 
 from graphguard.audit import audit_event
-from graphguard.cli_options import AS_OF, parse_as_of
+from graphguard.cli.base import warn_data_problems
+from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
 
-__all__ = ["targets", "plan", "relocation", "placement_check_command"]
-
-_DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
-_FORMAT = click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Readable text or JSON on stdout.",
-)
-_PSEUDONYMISE = click.option(
-    "--pseudonymise",
-    is_flag=True,
-    help="Show every young person as a keyed pseudonym instead of their id (for sharing).",
-)
-
+__all__ = ["targets", "plan", "relocation", "placement_check"]
 
 def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
-    from graphguard.cli import warn_data_problems
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
@@ -86,7 +70,7 @@ def _emit(
 
 
 @click.command("targets")
-@_DATASET
+@DATASET
 @click.option(
     "--out",
     "out",
@@ -119,7 +103,7 @@ def targets(
     out: Path,
     top: int | None,
     shareable: bool,
-    as_of: str | None,
+    as_of: dt.date | None,
     seed: int,
 ) -> None:
     """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
@@ -133,10 +117,9 @@ def targets(
     from graphguard.targets import build_target_list, write_target_list
 
     kind = export_format(out)
-    day = parse_as_of(as_of)
-    graph, source = _graph(dataset, day)
+    graph, source = _graph(dataset, as_of)
     target_list = build_target_list(
-        graph, key=_key(), top=top, shareable=shareable, as_of=day, source=source
+        graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
     )
     write_target_list(target_list, out)
     audit_event(
@@ -161,7 +144,7 @@ def targets(
 
 
 @click.command("plan")
-@_DATASET
+@DATASET
 @click.option(
     "--k",
     "k",
@@ -171,8 +154,8 @@ def targets(
     help="How many targets to disrupt together.",
 )
 @AS_OF
-@_FORMAT
-def plan(dataset: Path | None, k: int, as_of: str | None, output_format: str) -> None:
+@FORMAT
+def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str) -> None:
     """The K targets whose disruption together most reduces exposure, chosen greedily.
 
     Each next target is the one adding most to the fall in total exposure, given
@@ -181,9 +164,8 @@ def plan(dataset: Path | None, k: int, as_of: str | None, output_format: str) ->
     """
     from graphguard.analysis.disruption import exposure, greedy_plan
 
-    day = parse_as_of(as_of)
-    graph, _ = _graph(dataset, day)
-    ex = exposure(graph, as_of=day)
+    graph, _ = _graph(dataset, as_of)
+    ex = exposure(graph, as_of=as_of)
     result = greedy_plan(graph, k, exposure=ex)
     data = {
         "as_of": ex.as_of.isoformat(),
@@ -226,7 +208,7 @@ def _render_plan(data: dict[str, Any]) -> str:
 
 @click.command("relocation")
 @click.argument("young_person_id")
-@_DATASET
+@DATASET
 @click.option(
     "--k",
     "k",
@@ -236,13 +218,13 @@ def _render_plan(data: dict[str, Any]) -> str:
     help="How many adults or contexts each alternative disrupts.",
 )
 @AS_OF
-@_FORMAT
-@_PSEUDONYMISE
+@FORMAT
+@PSEUDONYMISE
 def relocation(
     young_person_id: str,
     dataset: Path | None,
     k: int,
-    as_of: str | None,
+    as_of: dt.date | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -256,9 +238,8 @@ def relocation(
     """
     from graphguard.analysis.disruption import relocation_comparison
 
-    day = parse_as_of(as_of)
-    graph, source = _graph(dataset, day)
-    comparison = relocation_comparison(graph, young_person_id, as_of=day, k=k)
+    graph, source = _graph(dataset, as_of)
+    comparison = relocation_comparison(graph, young_person_id, as_of=as_of, k=k)
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
@@ -336,7 +317,7 @@ def _tie_line(tie: dict[str, Any]) -> str:
 
 
 @click.command("placement-check")
-@_DATASET
+@DATASET
 @click.option("--young-person", "young_person", metavar="ID", help="Check this young person.")
 @click.option("--lat", "latitude", type=float, help="Latitude of a proposed address.")
 @click.option("--lon", "longitude", type=float, help="Longitude of a proposed address.")
@@ -349,15 +330,15 @@ def _tie_line(tie: dict[str, Any]) -> str:
     help="How far to look, in metres.",
 )
 @AS_OF
-@_FORMAT
-@_PSEUDONYMISE
-def placement_check_command(
+@FORMAT
+@PSEUDONYMISE
+def placement_check(
     dataset: Path | None,
     young_person: str | None,
     latitude: float | None,
     longitude: float | None,
     radius: float,
-    as_of: str | None,
+    as_of: dt.date | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -369,19 +350,18 @@ def placement_check_command(
     current placement (or home) is checked; add --lat and --lon to check a proposed
     address for them.
     """
-    from graphguard.analysis.disruption import placement_check
+    from graphguard.analysis.disruption import placement_check as check_placement
 
     if young_person is None and (latitude is None or longitude is None):
         raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
-    day = parse_as_of(as_of)
-    graph, source = _graph(dataset, day)
-    check = placement_check(
+    graph, source = _graph(dataset, as_of)
+    check = check_placement(
         graph,
         young_person_id=young_person,
         latitude=latitude,
         longitude=longitude,
         radius_m=radius,
-        as_of=day,
+        as_of=as_of,
     )
     key = _key()
     data = check.as_dict()
