@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import random
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from graphguard.analysis.disruption import (
     Candidate,
     Exposure,
+    Route,
     candidates,
     disruption_impacts,
     exposure,
@@ -25,6 +27,7 @@ from graphguard.analysis.disruption import (
     relocation_comparison,
     relocation_cuts,
 )
+from graphguard.analysis.routes import combined_reach
 from graphguard.errors import UsageError
 from graphguard.store import MemoryStore
 from graphguard.synth import TownTruth, write_town
@@ -229,22 +232,66 @@ def test_every_kind_of_route_is_found() -> None:
     assert ex.reach("A", "Y") == pytest.approx(expected)
 
 
-def test_route_factors_are_the_hubs_own() -> None:
-    """The methodology says exposure weighs links as the hubs do; keep it true."""
-    from graphguard.analysis import hubs
-    from graphguard.analysis.disruption import (
-        ADULT_PRESENCE,
-        DIRECT_FACTORS,
-        NEGLIGIBLE,
-        STEP_DECAY,
-        YOUNG_PRESENCE,
-    )
+def _agreement(ex: Exposure) -> int:
+    """Check that each hub's reach is exposure's own routes combined; count pairs checked."""
+    assert ex.hubs is not None
+    hubs = {hub.id: hub for hub in ex.hubs}
+    own: dict[tuple[str, str], list[Route]] = defaultdict(list)
+    for route in ex.routes:
+        if route.own:
+            own[route.adult, route.young_person].append(route)
+    checked = 0
+    for adult in ex.concern:
+        reach = hubs[adult].reach
+        assert set(reach) == {y for a, y in own if a == adult}, adult
+        for young_person, value in reach.items():
+            routes = own[adult, young_person]
+            assert value == pytest.approx(combined_reach(routes), abs=1e-12)
+            if all(r.own for r in ex.routes if (r.adult, r.young_person) == (adult, young_person)):
+                assert ex.reach(adult, young_person) == pytest.approx(value, abs=1e-12)
+            checked += 1
+    return checked
 
-    assert DIRECT_FACTORS is hubs.DIRECT_FACTORS
-    assert ADULT_PRESENCE is hubs.ADULT_PRESENCE
-    assert YOUNG_PRESENCE is hubs.YOUNG_PRESENCE
-    assert STEP_DECAY is hubs.STEP_DECAY
-    assert NEGLIGIBLE == hubs.NEGLIGIBLE
+
+def test_hub_reach_and_exposure_rest_on_the_same_routes(
+    demo_graph: nx.MultiDiGraph,
+    demo_exposure: Exposure,
+    town: tuple[nx.MultiDiGraph, TownTruth],
+    town_exposure: Exposure,
+) -> None:
+    """One route finder serves both: a hub's reach of each young person is exposure's
+    own routes (direct, shared context, vehicle to place) for that pair, combined."""
+    assert _agreement(demo_exposure) > 50
+    assert _agreement(town_exposure) > 50
+    # every young person's sightings marked protective: neither counts them any more
+    marked = demo_graph.copy()
+    victim = STORY["network_1"]["victims"][0]
+    for _, _, data in marked.edges(victim, data=True):
+        if data["type"] in ("SEEN_AT", "FOUND_AT", "PASSENGER_IN"):
+            data["protective"] = True
+    again = exposure(marked)
+    assert _agreement(again) > 50
+    before = {h.id: h.reach.get(victim, 0.0) for h in demo_exposure.hubs or []}
+    after = {h.id: h.reach.get(victim, 0.0) for h in again.hubs or []}
+    assert any(after[a] < before[a] for a in demo_exposure.concern)
+
+
+def test_a_protective_sighting_reaches_no_one_in_hubs_or_exposure() -> None:
+    """The case that drifted: a young person's sighting marked protective."""
+    for protective in (False, True):
+        b = _Graph().adult("A").young("Y", "Z").place("FLAT")
+        b.link("A", "Z", "ALLEGED_HARM", count=8, intel_grade="A")  # A is of concern
+        b.link("A", "FLAT", "SEEN_AT")
+        b.link("Y", "FLAT", "SEEN_AT", protective=protective)
+        ex = exposure(b.graph)
+        [hub] = ex.hubs or []
+        assert hub.concern
+        if protective:
+            assert "Y" not in hub.reach and ex.of("Y") == 0.0
+        else:
+            assert hub.reach["Y"] > 0
+            assert hub.reach["Y"] == pytest.approx(ex.reach("A", "Y"))
+            assert ex.of("Y") == pytest.approx(ex.concern["A"] * hub.reach["Y"])
 
 
 def test_protective_links_never_add_exposure() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis.disruption.exposure import DIGITS, Exposure, _hit, entity_label
+from graphguard.analysis.disruption.exposure import DIGITS, Exposure, entity_label, surviving
 from graphguard.analysis.disruption.impact import (
     LINKED_FALL,
     _prepare,
@@ -303,15 +303,17 @@ def relocation_comparison(
     for pair in own_pairs:
         adults.add(ex.pair_adult[pair])
         survivors = [
-            ex.routes[r]
-            for r in ex.pair_routes[pair]
-            if not _hit(ex.routes[r], frozenset(), cut_set)
+            (route, strength)
+            for route in (ex.routes[r] for r in ex.pair_routes[pair])
+            if (strength := surviving(route, frozenset(), cut_set, ex.half_life_days)) > 0
         ]
         for r in ex.pair_routes[pair]:
             contexts.update(e for e in ex.routes[r].via if town.kind.get(e) in _CONTEXTS)
         if survivors:
-            reach = 1.0 - math.prod(1.0 - s.strength for s in survivors)
-            links = sorted({link for s in survivors for link in s.links})
+            reach = 1.0 - math.prod(1.0 - strength for _, strength in survivors)
+            links = sorted(
+                {link for route, _ in survivors for link in route.links if link not in cut_set}
+            )
             kept.append(
                 {
                     "adult": ex.pair_adult[pair],
@@ -401,14 +403,15 @@ def _vacuum(ex: Exposure, young_person: str, cut: frozenset[str]) -> list[Vacuum
         remaining = 1.0
         for r in ex.pair_routes[pair]:
             route = ex.routes[r]
-            if _hit(route, frozenset(), cut):
+            strength = surviving(route, frozenset(), cut, ex.half_life_days)
+            if strength <= 0:
                 continue
             through = [c for c in route.via if c in context_weight]
             via_contexts[other].update(through)
             if adult in adult_weight:
-                remaining *= 1.0 - route.strength
+                remaining *= 1.0 - strength
             elif through:
-                remaining *= 1.0 - route.strength * max(context_weight[c] for c in through)
+                remaining *= 1.0 - strength * max(context_weight[c] for c in through)
         reach = 1.0 - remaining
         if reach <= 0:
             continue
