@@ -45,9 +45,11 @@ from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     Impact,
     Route,
+    check_options,
     disruption_analysis,
 )
 from graphguard.analysis.evidence import age_in_years
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.export import pseudonym, write_table
 
 __all__ = [
@@ -493,8 +495,7 @@ def build_target_list(
     key: bytes,
     top: int | None = None,
     shareable: bool = False,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     analysis: DisruptionAnalysis | None = None,
     exported_on: dt.date | None = None,
     source: str | None = None,
@@ -510,10 +511,11 @@ def build_target_list(
         Keep the first ``top`` targets; every target with an impact if None.
     shareable : bool, default False
         Withhold records with handling code C, and targets that rest only on them.
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence (the defaults if None); checked
+        against ``analysis`` when both are given.
     analysis : DisruptionAnalysis, optional
-        Computed if None.
+        Computed with ``options`` if None.
     exported_on : date, optional
         The export date written in the notes; today if None.
     source : str, optional
@@ -524,8 +526,10 @@ def build_target_list(
     TargetList
         Adults, locations, vehicles and businesses only — never a young person.
     """
-    result = analysis or disruption_analysis(graph, as_of=as_of, half_life_days=half_life_days)
+    result = analysis or disruption_analysis(graph, options=options)
     ex = result.exposure
+    if analysis is not None and options is not None:
+        check_options(ex, options)
     scrub = YoungPersonScrubber(graph)
     hub_scores = {hub.id: hub.score for hub in result.hubs}
     context_scores = {context.id: context.score for context in result.contexts}

@@ -45,6 +45,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.routes import Route, combined_reach, own_routes
 from graphguard.analysis.town import Record, Town, cite, noisy_or
 
@@ -441,7 +442,7 @@ def _explain(
 
 
 def perpetrator_hubs(
-    graph: nx.MultiDiGraph, *, as_of: dt.date | None = None, half_life_days: float = 365.0
+    graph: nx.MultiDiGraph, *, options: AnalysisOptions | None = None
 ) -> list[Hub]:
     """Score every adult for how much risk to young people is organised around them.
 
@@ -449,10 +450,8 @@ def perpetrator_hubs(
     ----------
     graph : networkx.MultiDiGraph
         graphguard's typed graph (from a store).
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
-    half_life_days : float, default 365
-        The half-life of evidence.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence; the defaults if None.
 
     Returns
     -------
@@ -474,4 +473,4 @@ def perpetrator_hubs(
     >>> "L1" in hub.explanation
     True
     """
-    return hubs_from_town(Town(graph, as_of=as_of, half_life_days=half_life_days))
+    return hubs_from_town((options or AnalysisOptions()).town(graph))

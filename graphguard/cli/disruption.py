@@ -13,27 +13,39 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import networkx as nx
 
 from graphguard.audit import audit_event
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
+from graphguard.cli.options import AS_OF, DATASET, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
 
+if TYPE_CHECKING:
+    from graphguard.analysis.options import AnalysisOptions
+
 __all__ = ["targets", "plan", "relocation", "placement_check"]
 
-def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
+
+def _options(as_of: dt.date | None, half_life: float | None) -> AnalysisOptions:
+    """The analysis options: the settings, overridden by --as-of and --half-life."""
+    from graphguard.analysis.options import AnalysisOptions
+
+    return AnalysisOptions.from_settings(as_of=as_of, half_life_days=half_life)
+
+
+def _graph(dataset: Path | None, options: AnalysisOptions) -> tuple[nx.MultiDiGraph, str]:
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
-    return store.graph(Filters(as_of=as_of)), source
+    # --as-of is the picture as it stood then: later links are left out, not only weighed.
+    return store.graph(Filters(as_of=options.as_of)), source
 
 
 def _key() -> bytes:
@@ -90,6 +102,7 @@ def _emit(
     help="Withhold records with handling code C, and targets that rest only on them.",
 )
 @AS_OF
+@HALF_LIFE
 @click.option(
     "--seed",
     type=int,
@@ -104,6 +117,7 @@ def targets(
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
+    half_life: float | None,
     seed: int,
 ) -> None:
     """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
@@ -117,9 +131,10 @@ def targets(
     from graphguard.targets import build_target_list, write_target_list
 
     kind = export_format(out)
-    graph, source = _graph(dataset, as_of)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     target_list = build_target_list(
-        graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
+        graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
     write_target_list(target_list, out)
     audit_event(
@@ -154,8 +169,15 @@ def targets(
     help="How many targets to disrupt together.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
-def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str) -> None:
+def plan(
+    dataset: Path | None,
+    k: int,
+    as_of: dt.date | None,
+    half_life: float | None,
+    output_format: str,
+) -> None:
     """The K targets whose disruption together most reduces exposure, chosen greedily.
 
     Each next target is the one adding most to the fall in total exposure, given
@@ -164,8 +186,9 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
     """
     from graphguard.analysis.disruption import exposure, greedy_plan
 
-    graph, _ = _graph(dataset, as_of)
-    ex = exposure(graph, as_of=as_of)
+    options = _options(as_of, half_life)
+    graph, _ = _graph(dataset, options)
+    ex = exposure(graph, options=options)
     result = greedy_plan(graph, k, exposure=ex)
     data = {
         "as_of": ex.as_of.isoformat(),
@@ -218,6 +241,7 @@ def _render_plan(data: dict[str, Any]) -> str:
     help="How many adults or contexts each alternative disrupts.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def relocation(
@@ -225,6 +249,7 @@ def relocation(
     dataset: Path | None,
     k: int,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -238,8 +263,9 @@ def relocation(
     """
     from graphguard.analysis.disruption import relocation_comparison
 
-    graph, source = _graph(dataset, as_of)
-    comparison = relocation_comparison(graph, young_person_id, as_of=as_of, k=k)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
+    comparison = relocation_comparison(graph, young_person_id, options=options, k=k)
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
@@ -330,6 +356,7 @@ def _tie_line(tie: dict[str, Any]) -> str:
     help="How far to look, in metres.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def placement_check(
@@ -339,6 +366,7 @@ def placement_check(
     longitude: float | None,
     radius: float,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -354,14 +382,15 @@ def placement_check(
 
     if young_person is None and (latitude is None or longitude is None):
         raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
-    graph, source = _graph(dataset, as_of)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     check = check_placement(
         graph,
         young_person_id=young_person,
         latitude=latitude,
         longitude=longitude,
         radius_m=radius,
-        as_of=as_of,
+        options=options,
     )
     key = _key()
     data = check.as_dict()

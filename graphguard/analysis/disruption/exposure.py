@@ -36,7 +36,6 @@ so :meth:`Exposure.what_if` re-evaluates only the pairs a disruption touches.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections import defaultdict
@@ -46,6 +45,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.routes import (
     ADULT_PRESENCE,
     ASSOCIATE_FACTORS,
@@ -313,8 +313,7 @@ def exposure(
     *,
     hubs: Sequence[Hub] | None = None,
     adults_of_concern: Mapping[str, float] | Iterable[str] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     without: Iterable[str] = (),
     cut_links: Iterable[str] = (),
 ) -> Exposure:
@@ -331,10 +330,8 @@ def exposure(
     adults_of_concern : mapping of str to float, or iterable of str, optional
         The adults of concern with their weights in ``(0, 1]`` (an iterable of ids
         weighs each 1), instead of ``hubs``.
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
-    half_life_days : float, default 365
-        The half-life of evidence.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence; the defaults if None.
     without : iterable of str, optional
         Entities (adults, locations, vehicles) to treat as disrupted: no route
         passes through them.  Never a young person.
@@ -363,7 +360,7 @@ def exposure(
     >>> ex.what_if(without=["L1"]).total_after
     0.0
     """
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    town = (options or AnalysisOptions()).town(graph)
     if adults_of_concern is None:
         return exposure_from_town(town, hubs=hubs, without=without, cut_links=cut_links)
     if isinstance(adults_of_concern, Mapping):

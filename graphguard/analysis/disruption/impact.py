@@ -9,7 +9,6 @@ disrupted: every route through it removed, all other evidence held as it is.
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -30,7 +29,7 @@ from graphguard.analysis.disruption.exposure import (
     exposure_from_town,
 )
 from graphguard.analysis.hubs import Hub, hubs_from_town
-from graphguard.analysis.town import Town
+from graphguard.analysis.options import AnalysisOptions
 
 __all__ = [
     "KIND_ORDER",
@@ -41,6 +40,7 @@ __all__ = [
     "Plan",
     "PlanStep",
     "candidates",
+    "check_options",
     "disruption_analysis",
     "disruption_impacts",
     "greedy_plan",
@@ -163,12 +163,29 @@ def _prepare(
     graph: nx.MultiDiGraph,
     ex: Exposure | None,
     hubs: Sequence[Hub] | None,
-    as_of: dt.date | None,
-    half_life_days: float,
+    options: AnalysisOptions | None,
 ) -> Exposure:
-    if ex is not None:
-        return ex
-    return exposure(graph, hubs=hubs, as_of=as_of, half_life_days=half_life_days)
+    """The exposure given, checked against ``options``; else one computed under them."""
+    if ex is None:
+        return exposure(graph, hubs=hubs, options=options)
+    if options is not None:
+        check_options(ex, options)
+    return ex
+
+
+def check_options(ex: Exposure, options: AnalysisOptions) -> None:
+    """Refuse an exposure weighed under other options than ``options`` (:class:`ValueError`).
+
+    An exposure computed elsewhere must have been weighed on the same day with the
+    same half-life, or the numbers built on it would mix two pictures.
+    """
+    as_of = options.as_of or ex.as_of
+    if (as_of, options.half_life_days) != (ex.as_of, ex.half_life_days):
+        raise ValueError(
+            f"the exposure given was weighed as of {ex.as_of.isoformat()} with a half-life "
+            f"of {ex.half_life_days:g} days, not as of {as_of.isoformat()} with "
+            f"{options.half_life_days:g}: compute it with the same options"
+        )
 
 
 def disruption_impacts(
@@ -177,8 +194,7 @@ def disruption_impacts(
     exposure: Exposure | None = None,
     targets: Sequence[Candidate] | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> list[Impact]:
     """The fall in total exposure if each candidate target alone were disrupted.
 
@@ -186,7 +202,7 @@ def disruption_impacts(
     ----------
     graph : networkx.MultiDiGraph
     exposure : Exposure, optional
-        Computed on ``graph`` if None (with ``hubs``, ``as_of``, ``half_life_days``).
+        Computed on ``graph`` if None (with ``hubs`` and ``options``).
     targets : list of Candidate, optional
         Every :func:`candidates` if None.
 
@@ -201,7 +217,7 @@ def disruption_impacts(
     only the pairs with a route through it, so ranking every target costs about as
     much as the routes through all of them — a small multiple of one exposure.
     """
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     pool = list(targets) if targets is not None else candidates(graph, ex)
     scored: list[tuple[Candidate, float, dict[str, float], dict[str, float]]] = []
     for target in pool:
@@ -304,8 +320,7 @@ def greedy_plan(
     exposure: Exposure | None = None,
     targets: Sequence[Candidate] | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> Plan:
     """The ``k`` targets whose disruption together most reduces total exposure, greedily.
 
@@ -330,7 +345,7 @@ def greedy_plan(
     """
     if k < 0:
         raise ValueError("k must be at least 0")
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     pool = list(targets) if targets is not None else candidates(graph, ex)
     state = _PlanState(ex)
     pairs_of = [ex.touched(t.members) for t in pool]
@@ -397,10 +412,13 @@ class DisruptionAnalysis:
 
 
 def disruption_analysis(
-    graph: nx.MultiDiGraph, *, as_of: dt.date | None = None, half_life_days: float = 365.0
+    graph: nx.MultiDiGraph, *, options: AnalysisOptions | None = None
 ) -> DisruptionAnalysis:
-    """Hubs, contexts, exposure and every target's impact, reading the graph once."""
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    """Hubs, contexts, exposure and every target's impact, reading the graph once.
+
+    ``options`` (``as_of``, the half-life) are the analysis' own; the defaults if None.
+    """
+    town = (options or AnalysisOptions()).town(graph)
     hubs = hubs_from_town(town)
     contexts = contexts_from_town(town, hubs)
     ex = exposure_from_town(town, hubs=hubs)

@@ -26,6 +26,7 @@ from graphguard.analysis.disruption.impact import (
     greedy_plan,
 )
 from graphguard.analysis.hubs import Hub
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import Record, Town
 from graphguard.errors import UsageError
 
@@ -262,8 +263,7 @@ def relocation_comparison(
     *,
     exposure: Exposure | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     k: int = 3,
     vacuum_size: int = 10,
 ) -> RelocationComparison:
@@ -274,7 +274,9 @@ def relocation_comparison(
     graph : networkx.MultiDiGraph
     young_person_id : str
     exposure : Exposure, optional
-        Computed on ``graph`` if None.
+        Computed on ``graph`` if None (with ``hubs`` and ``options``).
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life; checked against ``exposure`` when both are given.
     k : int, default 3
         How many targets each alternative disrupts.
     vacuum_size : int, default 10
@@ -289,7 +291,7 @@ def relocation_comparison(
     targets on this young person's routes: the locations, vehicles and businesses
     ("disrupt the contexts"), the adults ("disrupt the adults"), and both.
     """
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     town = ex.town
     cut, ties, _ = relocation_cuts(graph, young_person_id, exposure=ex)
     moved = ex.what_if(cut_links=cut)
