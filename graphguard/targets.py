@@ -426,8 +426,13 @@ def _explain(
     if linked:
         whom = f"lowering it for {_count(len(linked), 'young person', 'young people')}{detail}"
     else:
-        count = _count(len(impact.young_people), "young person", "young people")
-        whom = f"lowering it slightly (by under {LINKED_FALL} each) for {count}"
+        # The linked count is 0: say so, and count the smaller falls on the same
+        # (shareable) routes the rest of the row rests on.
+        on_routes = {route.young_person for route in routes}
+        slight = sum(1 for y in impact.young_people if y in on_routes)
+        whom = f"lowering no young person's exposure by {LINKED_FALL} or more"
+        if slight:
+            whom += f" (it lowers that of {_young(slight)}, each by less)"
     share = f"{impact.share:.0%}" if impact.share >= 0.01 else f"{impact.share:.1%}"
     it = "them" if target.kind == "adult" else "it"
     cut = (

@@ -554,6 +554,26 @@ def test_disrupting_a_context_beats_relocating_a_victim_in_a_synthetic_town(
             assert best > moved.relocation_total_fall, (network.id, victim)
 
 
+def test_the_move_is_set_out_like_the_alternatives(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    """The move's others' fall and young people protected come from the library."""
+    for victim in STORY["network_1"]["victims"]:
+        comparison = relocation_comparison(demo_graph, victim, exposure=demo_exposure)
+        cut, _, _ = relocation_cuts(demo_graph, victim, exposure=demo_exposure)
+        moved = demo_exposure.what_if(cut_links=cut)
+        move = comparison.move
+        assert move.total_fall == pytest.approx(comparison.relocation_total_fall)
+        assert move.own_after == pytest.approx(comparison.exposure_if_moved)
+        others = sum(fall for y, fall in moved.young_people.items() if y != victim)
+        assert move.others_fall == pytest.approx(others)
+        assert move.young_people_protected == sum(
+            1 for fall in moved.young_people.values() if fall >= 0.01
+        )
+        assert comparison.as_dict()["move"]["others_fall"] == round(move.others_fall, 4)
+    assert relocation_comparison(demo_graph, "YP016", exposure=demo_exposure).move.others_fall > 0
+
+
 def test_victim_vacuum_names_the_other_victims_in_the_demo(
     demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
 ) -> None:

@@ -378,6 +378,20 @@ def test_export_is_audited_without_young_people(cli: click.Group, tmp_path: Path
     assert "YP028" not in "\n".join(log)
 
 
+def test_every_explanation_counts_the_linked_young_people(demo_graph: nx.MultiDiGraph) -> None:
+    """LOC069 once said "for 4 young people" with 0 linked young people."""
+    for shareable in (False, True):
+        rows = build_target_list(demo_graph, key=b"k", shareable=shareable).rows
+        assert shareable or any(row["linked_young_people"] == 0 for row in rows)
+        for row in rows:
+            said = re.search(r"lowering it for (\d+) young pe", row["explanation"])
+            if row["linked_young_people"]:
+                assert said and int(said.group(1)) == row["linked_young_people"], row
+            else:
+                assert said is None, row
+                assert "lowering no young person's exposure by 0.01 or more" in row["explanation"]
+
+
 # --------------------------------------------------------------------------- commands
 
 

@@ -229,6 +229,11 @@ class RelocationComparison:
     alternatives : list of Alternative
         Disrupting the contexts, the adults, and both, chosen greedily from those
         that expose this young person.
+    move : Alternative
+        The move itself in the same terms, so it can be set beside the
+        alternatives: its total fall, their exposure after, the others' fall (the
+        peers whose routes ran through them) and how many young people's exposure
+        falls by at least ``LINKED_FALL``.
     """
 
     young_person: str
@@ -241,6 +246,7 @@ class RelocationComparison:
     relocation_total_fall: float
     vacuum: list[VacuumEntry]
     alternatives: list[Alternative]
+    move: Alternative
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -254,6 +260,7 @@ class RelocationComparison:
             "protective_ties_cut": [t.as_dict() for t in self.protective_ties],
             "victim_vacuum": [v.as_dict() for v in self.vacuum],
             "alternatives": [a.as_dict() for a in self.alternatives],
+            "move": self.move.as_dict(),
         }
 
 
@@ -366,6 +373,17 @@ def relocation_comparison(
         relocation_total_fall=moved.fall,
         vacuum=vacuum,
         alternatives=alternatives,
+        move=Alternative(
+            name="move the young person",
+            targets=[],
+            labels=[],
+            total_fall=moved.fall,
+            own_after=own_after,
+            others_fall=moved.fall - (own_now - own_after),
+            young_people_protected=sum(
+                1 for fall in moved.young_people.values() if fall >= LINKED_FALL
+            ),
+        ),
     )
 
 
