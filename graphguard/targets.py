@@ -451,7 +451,9 @@ def _explain(
         top = sorted(contexts, key=lambda c: (-contexts[c], c))[:3]
         if top:
             ways.append("through " + ", ".join(top))
-        how = f"; reaches them {' and '.join(ways)}" if ways else ""
+        # "Reaches N young people" is the hub's own count (routes reaching at 0.05 or
+        # more); the linked young people are another count, so say "routes" here.
+        how = f"; its routes run {' and '.join(ways)}" if ways else ""
         text = f"Adult of concern (hub score {score:.2f}): {cut}{how}"
     else:
         weight: dict[str, float] = defaultdict(float)

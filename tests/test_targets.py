@@ -392,6 +392,33 @@ def test_every_explanation_counts_the_linked_young_people(demo_graph: nx.MultiDi
                 assert "lowering no young person's exposure by 0.01 or more" in row["explanation"]
 
 
+def test_young_people_reached_and_linked_are_two_named_counts(
+    demo_graph: nx.MultiDiGraph,
+) -> None:
+    """ "Reaches 8 young people" (Hubs) and 13 linked young people (targets) for one adult:
+    two definitions, each under its own name, each counted as documented."""
+    from graphguard.analysis.disruption import disruption_analysis
+
+    found = disruption_analysis(demo_graph)
+    hubs = {hub.id: hub for hub in found.hubs}
+    impacts = {impact.target.id: impact for impact in found.impacts}
+    rows = {
+        row["target_id"]: row
+        for row in build_target_list(demo_graph, key=b"k", analysis=found).rows
+    }
+    differ = 0
+    for adult in found.exposure.concern:
+        hub, row = hubs[adult], rows[adult]
+        reached = sum(1 for value in hub.reach.values() if value >= 0.05)
+        assert hub.components["young_people_reached"] == reached
+        assert f"Reaches {reached} young pe" in hub.explanation
+        linked = [y for y, fall in impacts[adult].young_people.items() if fall >= 0.01]
+        assert row["linked_young_people"] == len(linked)
+        assert "reach" not in row["explanation"].lower()
+        differ += reached != len(linked)
+    assert differ  # the two counts are not the same thing
+
+
 # --------------------------------------------------------------------------- commands
 
 
