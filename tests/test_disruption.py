@@ -513,6 +513,63 @@ def test_greedy_can_miss_a_pair_of_redundant_routes() -> None:
     assert plan.impact < best == pytest.approx(ex.what_if(without=["F1", "F2"]).fall)
 
 
+def test_a_place_or_vehicle_wins_where_the_adults_meet_the_children_there() -> None:
+    """Places and vehicles win the plan where closing them cuts most: several adults
+    reach the children only there."""
+    b = _Graph().adult("A1", "A2", "A3").young("Y1", "Y2", "Y3", "Y4").place("FLAT")
+    b.young("Z").vehicle("CAR")
+    for adult in ("A1", "A2", "A3"):
+        b.link(adult, "FLAT", "SEEN_AT", count=6, intel_grade="A")
+    for child in ("Y1", "Y2", "Y3", "Y4"):
+        b.link(child, "FLAT", "FOUND_AT", count=4, intel_grade="A")
+    b.link("A1", "Z", "CONTACTED", count=1, source_grade="3")  # A1's weak reach elsewhere
+    ex = exposure(b.graph, adults_of_concern={"A1": 0.9, "A2": 0.7, "A3": 0.6})
+    plan = greedy_plan(b.graph, 2, exposure=ex)
+    assert plan.targets[0] == "FLAT"
+    assert plan.steps[0].added_impact > 2 * max(
+        ex.what_if(without=[a]).fall for a in ("A1", "A2", "A3")
+    )
+    # and a car two drivers use to carry the children
+    c = _Graph().adult("D1", "D2").young("Y1", "Y2", "Y3").vehicle("CAR")
+    for adult in ("D1", "D2"):
+        c.link(adult, "CAR", "DRIVES", count=5, intel_grade="A")
+    for child in ("Y1", "Y2", "Y3"):
+        c.link(child, "CAR", "PASSENGER_IN", count=3, intel_grade="A")
+    ex = exposure(c.graph, adults_of_concern={"D1": 0.8, "D2": 0.8})
+    assert greedy_plan(c.graph, 1, exposure=ex).targets == ["CAR"]
+
+
+def test_why_the_demo_plan_picks_adults(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    """The methodology's reason, checked on the demo story: its adults reach their victims
+    mostly by direct contact, which no closure cuts, so each of the story's places and
+    vehicles removes less than the strongest adult using it; a contexts-only plan picks
+    the story's places and vehicles."""
+    impacts = {i.target.id: i for i in disruption_impacts(demo_graph, exposure=demo_exposure)}
+    plan = greedy_plan(demo_graph, 5, exposure=demo_exposure)
+    adults = set(STORY["network_1"]["adults"] + STORY["network_2"]["adults"])
+    assert set(plan.targets) <= adults
+    story_contexts: set[str] = set()
+    for network in _networks():
+        story_contexts |= set(network["contexts"])
+    for context in story_contexts:
+        impact = impacts[context]
+        assert impact.adults  # adults of concern use it
+        assert impact.impact < max(impacts[a].impact for a in impact.adults), context
+    shares: dict[str, float] = defaultdict(float)
+    for route in demo_exposure.routes:
+        if route.adult in adults:
+            shares["contact" if route.shape in ("direct", "peer") else "context"] += route.strength
+    assert shares["contact"] > 2 * shares["context"]
+    contexts = candidates(demo_graph, demo_exposure, kinds={"location", "vehicle", "business"})
+    context_plan = greedy_plan(demo_graph, 5, exposure=demo_exposure, targets=contexts)
+    assert set(context_plan.targets) <= story_contexts | {"business:marsh-cars"}
+    assert {STORY["network_1"]["flat"], STORY["network_2"]["hotel"]} <= set(context_plan.targets)
+    with pytest.raises(ValueError, match="unknown target kinds"):
+        candidates(demo_graph, demo_exposure, kinds={"young_person"})
+
+
 def test_plan_stops_when_nothing_more_helps(demo_graph: nx.MultiDiGraph) -> None:
     plan = greedy_plan(demo_graph, 50)
     assert len(plan.steps) < 50

@@ -482,6 +482,12 @@ def test_plan_command(cli: click.Group) -> None:
     assert data["steps"][0]["target_id"] == "AD097"
     code, stdout, _ = run(cli, "plan", DEMO, "--k", "2")
     assert code == 0 and "1. AD097" in stdout
+    code, stdout, _ = run(cli, "plan", DEMO, "--targets", "contexts", "--format", "json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["targets"] == "contexts" and len(data["steps"]) == 5
+    assert {s["kind"] for s in data["steps"]} <= {"location", "vehicle", "business"}
+    assert STORY["network_1"]["flat"] in {s["target_id"] for s in data["steps"]}
 
 
 @pytest.mark.neo4j

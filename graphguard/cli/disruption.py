@@ -168,12 +168,21 @@ def targets(
     show_default=True,
     help="How many targets to disrupt together.",
 )
+@click.option(
+    "--targets",
+    "target_kinds",
+    type=click.Choice(["all", "contexts", "adults"]),
+    default="all",
+    show_default=True,
+    help="Which targets the plan may choose: contexts are places, vehicles and businesses.",
+)
 @AS_OF
 @HALF_LIFE
 @FORMAT
 def plan(
     dataset: Path | None,
     k: int,
+    target_kinds: str,
     as_of: dt.date | None,
     half_life: float | None,
     output_format: str,
@@ -181,17 +190,19 @@ def plan(
     """The K targets whose disruption together most reduces exposure, chosen greedily.
 
     Each next target is the one adding most to the fall in total exposure, given
-    those already chosen (Borgatti's key-player problem).  No young person is ever
-    a target or named.
+    those already chosen (Borgatti's key-player problem); --targets contexts plans
+    only places, vehicles and businesses.  No young person is ever a target or named.
     """
-    from graphguard.analysis.disruption import exposure, greedy_plan
+    from graphguard.analysis.disruption import TARGET_KINDS, candidates, exposure, greedy_plan
 
     options = _options(as_of, half_life)
     graph, _ = _graph(dataset, options)
     ex = exposure(graph, options=options)
-    result = greedy_plan(graph, k, exposure=ex)
+    pool = candidates(graph, ex, kinds=TARGET_KINDS[target_kinds])
+    result = greedy_plan(graph, k, exposure=ex, targets=pool)
     data = {
         "as_of": ex.as_of.isoformat(),
+        "targets": target_kinds,
         "total_exposure": round(result.total_before, 4),
         "total_after": round(result.total_after, 4),
         "steps": [
@@ -212,9 +223,14 @@ def plan(
 
 
 def _render_plan(data: dict[str, Any]) -> str:
+    among = {
+        "all": "",
+        "contexts": " among places, vehicles and businesses",
+        "adults": " among adults",
+    }
     lines = [
-        f"Disruption plan (evidence as of {data['as_of']}): total exposure "
-        f"{data['total_exposure']:.2f} -> {data['total_after']:.2f}"
+        f"Disruption plan{among[data['targets']]} (evidence as of {data['as_of']}): total "
+        f"exposure {data['total_exposure']:.2f} -> {data['total_after']:.2f}"
     ]
     for step in data["steps"]:
         lines.append(

@@ -50,6 +50,7 @@ from graphguard.analysis.disruption.exposure import (
 from graphguard.analysis.disruption.impact import (
     KIND_ORDER,
     LINKED_FALL,
+    TARGET_KINDS,
     Candidate,
     DisruptionAnalysis,
     Impact,
@@ -85,6 +86,7 @@ __all__ = [
     "NEGLIGIBLE",
     "PEER_FACTORS",
     "STEP_DECAY",
+    "TARGET_KINDS",
     "YOUNG_PRESENCE",
     "Alternative",
     "Candidate",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +34,7 @@ from graphguard.analysis.options import AnalysisOptions
 __all__ = [
     "KIND_ORDER",
     "LINKED_FALL",
+    "TARGET_KINDS",
     "Candidate",
     "DisruptionAnalysis",
     "Impact",
@@ -81,14 +82,30 @@ class Candidate:
         return KIND_ORDER[self.kind], self.id
 
 
-def candidates(graph: nx.MultiDiGraph, ex: Exposure) -> list[Candidate]:
+#: The kinds of target a plan may be asked for: ``contexts`` are what Contextual
+#: Safeguarding asks to change — places, vehicles and businesses.
+TARGET_KINDS: Mapping[str, frozenset[str]] = {
+    "all": frozenset(KIND_ORDER),
+    "contexts": frozenset({"location", "vehicle", "business"}),
+    "adults": frozenset({"adult"}),
+}
+
+
+def candidates(
+    graph: nx.MultiDiGraph, ex: Exposure, *, kinds: Iterable[str] | None = None
+) -> list[Candidate]:
     """Every possible target: adults of concern, locations, vehicles and businesses.
 
     A business is every vehicle (and every location) recorded under one
     ``operator`` — or, for a location, a ``business`` column — so that disrupting a
     private-hire firm disrupts all its cars.  Young people are never candidates.
-    Sorted by kind (adult, location, vehicle, business) and id.
+    Sorted by kind (adult, location, vehicle, business) and id.  ``kinds`` keeps
+    only those kinds of target (see :data:`TARGET_KINDS`).
     """
+    wanted = frozenset(KIND_ORDER if kinds is None else kinds)
+    unknown = wanted - set(KIND_ORDER)
+    if unknown:
+        raise ValueError(f"unknown target kinds {sorted(unknown)}; use {', '.join(KIND_ORDER)}")
     found: list[Candidate] = []
     for adult in sorted(ex.concern):
         found.append(Candidate(adult, "adult", (adult,), entity_label(graph, adult)))
@@ -125,7 +142,7 @@ def candidates(graph: nx.MultiDiGraph, ex: Exposure) -> list[Candidate]:
         details = {"operator": names[key], "private_hire": hire, "members": list(members)}
         found.append(Candidate(f"business:{key}", "business", members, label, details))
     found.sort(key=lambda c: c.order)
-    return found
+    return [c for c in found if c.kind in wanted]
 
 
 @dataclass(frozen=True)
