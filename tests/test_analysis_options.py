@@ -158,3 +158,18 @@ def test_no_date_after_as_of_appears_in_any_output(tmp_path: Path) -> None:
     for _, _, data in graph.edges(data=True):
         for name in ("first_seen", "last_seen"):
             assert data.get(name) is None or data[name] <= day
+
+
+def test_explanations_cite_no_later_day_even_from_an_unfiltered_graph(
+    demo_graph: nx.MultiDiGraph,
+) -> None:
+    from graphguard.analysis import analyse
+
+    day = dt.date(2026, 6, 30)
+    result = analyse(demo_graph, AnalysisOptions(as_of=day))
+    texts = [hub.explanation for hub in result.hubs] + [c.explanation for c in result.contexts]
+    assert any("most recent" in text for text in texts)
+    assert not [text for text in texts if _later(text, day)]
+    found = disruption_analysis(demo_graph, options=AnalysisOptions(as_of=day))
+    moved = relocation_comparison(demo_graph, PLACED, exposure=found.exposure).as_dict()
+    assert not _later(json.dumps(moved), day)
