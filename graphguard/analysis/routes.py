@@ -135,23 +135,33 @@ def usable(record: Record) -> bool:
     return not record.protective and record.type not in _NEVER and not record.school_transport
 
 
+def _step(step: Step, before: Record | None, half_life_days: float) -> tuple[float, Record]:
+    """A step's value (its records as independent reports) and its strongest record.
+
+    Each record is discounted by its time overlap with ``before``, the strongest
+    record of the step before (none for the first step).
+    """
+    scored = [
+        (
+            factor
+            * record.weight
+            * (1.0 if before is None else time_overlap(before, record, half_life_days)),
+            record,
+        )
+        for factor, record in step
+    ]
+    _, best = max(scored, key=lambda item: (item[0], item[1].link_id))
+    return noisy_or(v for v, _ in scored), best
+
+
 def _combine(steps: Iterable[Step], half_life_days: float) -> tuple[float, tuple[Record, ...]]:
     """The product of the steps' values, and the strongest record of each step."""
     value = 1.0
     cited: list[Record] = []
     before: Record | None = None
     for step in steps:
-        scored = [
-            (
-                factor
-                * record.weight
-                * (1.0 if before is None else time_overlap(before, record, half_life_days)),
-                record,
-            )
-            for factor, record in step
-        ]
-        value *= noisy_or(v for v, _ in scored)
-        _, before = max(scored, key=lambda item: (item[0], item[1].link_id))
+        step_value, before = _step(step, before, half_life_days)
+        value *= step_value
         cited.append(before)
     return value, tuple(cited)
 
@@ -300,8 +310,9 @@ class _Finder:
     ) -> None:
         """Young people linked to the context at the end of ``chain``."""
         town = self.town
+        half_life = town.half_life_days
         scale = STEP_DECAY[len(chain) + 1] * busy_discount(town.busyness(context))
-        head, _ = _combine(chain, town.half_life_days)
+        head, cited = _combine(chain, half_life)
         if scale * head < NEGLIGIBLE:
             return
         for who, presence in town.people_at(context).items():
@@ -312,8 +323,24 @@ class _Finder:
                 for r in presence.records
                 if r.type in YOUNG_PRESENCE and r.link_id not in self.cut and usable(r)
             )
-            if step:
-                self.add(who, via, shape, (*chain, step), scale)
+            if not step:
+                continue
+            # the chain is the same for everyone here: only the last step is new
+            value, best = _step(step, cited[-1], half_life)
+            strength = scale * (head * value)
+            if strength >= NEGLIGIBLE:
+                self.found.append(
+                    Route(
+                        self.adult,
+                        who,
+                        min(1.0, strength),
+                        via,
+                        (*cited, best),
+                        shape,
+                        (*chain, step),
+                        scale,
+                    )
+                )
 
     def peers(self, direct: Iterable[Route]) -> None:
         """Young people in contact with a young person the adult reaches directly."""
