@@ -201,7 +201,7 @@ def _evidence(
     """The records on the cut routes that touch the target, heaviest first."""
     items: dict[str, _Item] = {}
     for route in routes:
-        for record in route.records:
+        for record in route.every_record:
             if record.source not in members and record.target not in members:
                 continue
             reference = record.reference or record.link_id
@@ -263,14 +263,14 @@ def _signals(
     for route in routes:
         if route.young_person not in wanted:
             continue
-        last = route.records[-1]
-        if any(r.type == "PARTNER_OF" for r in route.records):
+        if any(r.type == "PARTNER_OF" for r in route.every_record):
             intimate.add(route.young_person)
         if any(graph.nodes[v].get("location_kind") == "hotel" for v in route.via):
             hotel.add(route.young_person)
-        if last.type == "FOUND_AT":
+        last = route.step_types(-1)
+        if "FOUND_AT" in last:
             found.add(route.young_person)
-        if last.type == "PASSENGER_IN" and route.records[0].type in ("DRIVES", "KEEPER_OF"):
+        if "PASSENGER_IN" in last and route.step_types(0) & {"DRIVES", "KEEPER_OF"}:
             carried.add(route.young_person)
     intimate_adults = 0
     for adult in adults:
@@ -395,7 +395,8 @@ def suggested_tactics(target: Candidate, signals: _Signals, graph: nx.MultiDiGra
 def _shareable(route: Route, graph: nx.MultiDiGraph) -> bool:
     """Whether no record of a route has handling code C."""
     return all(
-        graph.edges[r.source, r.target, r.link_id].get("handling") != "C" for r in route.records
+        graph.edges[r.source, r.target, r.link_id].get("handling") != "C"
+        for r in route.every_record
     )
 
 

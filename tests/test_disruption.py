@@ -346,6 +346,24 @@ def test_incremental_what_if_equals_recomputing(
     assert demo_exposure.what_if(cut_links=cut).total_after == pytest.approx(again.total)
 
 
+def test_cutting_one_record_of_a_step_weakens_the_route() -> None:
+    """A step's records combine; cutting one that is not cited still lowers the route."""
+    b = _Graph().adult("A").young("Y").place("FLAT")
+    strong = b.link("A", "FLAT", "SEEN_AT", count=6, intel_grade="A")
+    weak = b.link("A", "FLAT", "SEEN_AT", count=1, intel_grade="C")
+    b.link("Y", "FLAT", "FOUND_AT", count=4, intel_grade="A")
+    ex = exposure(b.graph, adults_of_concern=["A"])
+    [route] = ex.routes
+    assert [r.link_id for r in route.records][0] == strong
+    assert set(route.links) >= {strong, weak}
+    for cut in ([weak], [strong], [weak, strong]):
+        again = exposure(b.graph, adults_of_concern=["A"], cut_links=cut)
+        result = ex.what_if(cut_links=cut)
+        assert result.fall > 0
+        assert result.total_after == pytest.approx(again.total, abs=1e-12)
+    assert ex.what_if(cut_links=[weak, strong]).total_after == 0.0
+
+
 def test_business_groups_an_operators_vehicles(
     demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
 ) -> None:

@@ -204,9 +204,18 @@ class Route:
         return (self.adult, *self.via)
 
     @property
+    def every_record(self) -> tuple[Record, ...]:
+        """Every record on the route, in step order (``records`` cites one per step)."""
+        return tuple(record for step in self.steps for _, record in step)
+
+    @property
     def links(self) -> tuple[str, ...]:
         """Every link id on the route, in step order."""
         return tuple(record.link_id for step in self.steps for _, record in step)
+
+    def step_types(self, index: int) -> frozenset[str]:
+        """The link types of one step (``-1`` for the young person's end)."""
+        return frozenset(record.type for _, record in self.steps[index])
 
     @property
     def own(self) -> bool:

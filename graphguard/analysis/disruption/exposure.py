@@ -176,8 +176,8 @@ class Exposure:
             self.pair_routes[pair].append(index)
             for entity in route.entities:
                 node_pairs[entity].add(pair)
-            for record in route.records:
-                link_pairs[record.link_id].add(pair)
+            for link in route.links:
+                link_pairs[link].add(pair)
         self._pair_ids = pair_ids
         self._young_pairs: dict[str, list[int]] = defaultdict(list)
         for pair, young_person in enumerate(self.pair_young):
