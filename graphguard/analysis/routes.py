@@ -42,7 +42,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from graphguard.analysis.town import Record, RiskRules, Town, noisy_or, time_overlap
+from graphguard.analysis.town import Record, RiskRules, Town, time_overlap
 
 __all__ = [
     "ADULT_PRESENCE",
@@ -139,19 +139,20 @@ def _step(step: Step, before: Record | None, half_life_days: float) -> tuple[flo
     """A step's value (its records as independent reports) and its strongest record.
 
     Each record is discounted by its time overlap with ``before``, the strongest
-    record of the step before (none for the first step).
+    record of the step before (none for the first step); ties go to the larger id.
     """
-    scored = [
-        (
-            factor
-            * record.weight
-            * (1.0 if before is None else time_overlap(before, record, half_life_days)),
-            record,
-        )
-        for factor, record in step
-    ]
-    _, best = max(scored, key=lambda item: (item[0], item[1].link_id))
-    return noisy_or(v for v, _ in scored), best
+    remaining = 1.0
+    best: Record | None = None
+    best_value = -1.0
+    for factor, record in step:
+        value = factor * record.weight
+        if before is not None:
+            value *= time_overlap(before, record, half_life_days)
+        remaining *= 1.0 - value
+        if best is None or (value, record.link_id) > (best_value, best.link_id):
+            best, best_value = record, value
+    assert best is not None, "a step has at least one record"
+    return 1.0 - remaining, best
 
 
 def _combine(steps: Iterable[Step], half_life_days: float) -> tuple[float, tuple[Record, ...]]:
