@@ -66,8 +66,6 @@ driver = common.neo4j_driver(settings)
 run_options: dict[str, Any] = {
     "timeout": settings.cypher_timeout,
     "row_limit": settings.cypher_row_limit,
-    "audit_path": settings.audit_path,
-    "user": settings.user,
     "database": settings.neo4j_database,
 }
 

@@ -3,8 +3,8 @@
 A thin layer over :mod:`graphguard.targets` and :mod:`graphguard.analysis.disruption`:
 each command reads DATASET (or Neo4j, when no DATASET is given and ``NEO4J_URI`` is
 set), calls the library and writes a file or prints text or JSON.  Every export and
-every view of a young person is appended to the audit log (``GRAPHGUARD_AUDIT_LOG``,
-default ``$GRAPHGUARD_HOME/audit.jsonl``), naming young people only by pseudonym.
+every view is audited by :mod:`graphguard.audit` before it is written or shown (if the
+audit cannot be written, nothing is), naming young people only by pseudonym.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from typing import Any
 import click
 import networkx as nx
 
-from graphguard.audit import audit_event
+from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
+from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
+from graphguard.files import check_destination
 
 __all__ = ["targets", "plan", "relocation", "placement_check"]
+
 
 def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
     from graphguard.store.base import Filters
@@ -78,6 +80,7 @@ def _emit(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write: .csv, .xlsx (with an 'about' sheet) or .json.",
 )
+@FORCE
 @click.option(
     "--top",
     type=click.IntRange(1, None),
@@ -101,6 +104,7 @@ def _emit(
 def targets(
     dataset: Path | None,
     out: Path,
+    force: bool,
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
@@ -117,21 +121,22 @@ def targets(
     from graphguard.targets import build_target_list, write_target_list
 
     kind = export_format(out)
+    destination = check_destination(out, force=force)
     graph, source = _graph(dataset, as_of)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
     )
-    write_target_list(target_list, out)
-    audit_event(
-        "export targets",
-        path=str(out),
+    with audited(
+        Event.EXPORT_TARGETS,
+        path=str(destination),
         format=kind,
         rows=len(target_list.rows),
         shareable=shareable,
         as_of=target_list.as_of.isoformat(),
         source=source,
         seed=seed,
-    )
+    ):
+        write_target_list(target_list, destination)
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     count = len(target_list.rows)
     click.echo(
@@ -164,7 +169,7 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
     """
     from graphguard.analysis.disruption import exposure, greedy_plan
 
-    graph, _ = _graph(dataset, as_of)
+    graph, source = _graph(dataset, as_of)
     ex = exposure(graph, as_of=as_of)
     result = greedy_plan(graph, k, exposure=ex)
     data = {
@@ -185,7 +190,9 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
             for number, step in enumerate(result.steps, start=1)
         ],
     }
-    _emit(data, output_format, _render_plan)
+    targets = [step.target.id for step in result.steps]
+    with audited(Event.PLAN, source=source, k=k, as_of=data["as_of"], targets=targets):
+        _emit(data, output_format, _render_plan)
 
 
 def _render_plan(data: dict[str, Any]) -> str:
@@ -244,13 +251,13 @@ def relocation(
     data = comparison.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view relocation",
+    with audited(
+        Event.RELOCATION,
         young_person=pseudonym(young_person_id, key),
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_relocation)
+    ):
+        _emit(data, output_format, _render_relocation)
 
 
 def _render_relocation(data: dict[str, Any]) -> str:
@@ -367,13 +374,13 @@ def placement_check(
     data = check.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view placement check",
+    with audited(
+        Event.PLACEMENT_CHECK,
         young_person=pseudonym(young_person, key) if young_person else None,
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_placement)
+    ):
+        _emit(data, output_format, _render_placement)
 
 
 def _render_placement(data: dict[str, Any]) -> str:
