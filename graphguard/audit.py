@@ -390,7 +390,7 @@ def pseudonymised_text(text: str, key: bytes) -> str:
     (``{id: 'YP003'}``) or in a comment; the audit keeps the query's shape and the
     ``sha256`` of the exact text (on its line), so the query can still be confirmed.
 
-    >>> pseudonymised_text("MATCH (p {id: 'YP003'}) // Ada\nRETURN p", b"k")
+    >>> pseudonymised_text("MATCH (p {id: 'YP003'}) // Ada\\nRETURN p", b"k")
     "MATCH (p {id: 'ID-3aac36139a'}) /* comment withheld */ RETURN p"
     """
     from graphguard.cypher.lexer import tokens

@@ -76,6 +76,7 @@ def run_query(
     params = dict(params or {})
     started = time.perf_counter()
     with _audited(audit_path, text, params, database, query_name) as action:
+        action.note(rows=None, truncated=False)  # until rows come back
         try:
             if not timeout > 0 or not math.isfinite(timeout):
                 raise UsageError(
