@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from graphguard.errors import UsageError
-from graphguard.files import atomic_file, write_text
+from graphguard.files import atomic_file, write_bytes, write_text
 
 __all__ = ["EXPORT_FORMATS", "pseudonym", "safe_cell", "write_table", "export_format"]
 
@@ -160,5 +161,8 @@ def _write_xlsx(
         for note in notes:
             about.append([safe_cell(note)])
         about.column_dimensions["A"].width = 120
-    with atomic_file(path, "wb") as handle:
-        book.save(handle)
+    # Built in memory, then written in one atomic step: a failed save (a full disk) can
+    # leave openpyxl's zip half-closed, and never a 0-byte or truncated workbook on disk.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_bytes(path, buffer.getvalue())
