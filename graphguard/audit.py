@@ -234,8 +234,15 @@ def append(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
             entry = json.loads(json.dumps(entry, ensure_ascii=False, default=_plain))
             entry["hash"] = _hash(entry)
             line = json.dumps(entry, ensure_ascii=False) + "\n"
-            handle.write(line.encode("utf-8"))
-            os.fsync(handle.fileno())
+            end = handle.seek(0, os.SEEK_END)
+            try:
+                _write_all(handle.fileno(), line.encode("utf-8"))
+                os.fsync(handle.fileno())
+            except OSError:
+                # A full disk can take part of the line: cut it off, or the chain is torn.
+                with contextlib.suppress(OSError):
+                    os.ftruncate(handle.fileno(), end)
+                raise
     except OSError as error:
         from graphguard.files import write_error
 
@@ -243,6 +250,14 @@ def append(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
             f"the audit log cannot be written: {write_error(path, error)}; nothing was disclosed"
         ) from error
     return entry
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write every byte: a full disk can take part of a write without an error."""
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        view = view[written:]
 
 
 def _last_link(handle: Any) -> tuple[int, str]:
