@@ -114,8 +114,6 @@ class Audited:
 
     event: Event
     run: str
-    path: Path
-    outcome: str = "ok"
     details: dict[str, Any] = field(default_factory=dict)
 
     def note(self, **details: Any) -> None:
@@ -153,7 +151,7 @@ def audited(event: Event, log: Path | None = None, **fields: Any) -> Iterator[Au
     log = log or _configured_path()
     run = secrets.token_hex(6)
     append(log, {"event": str(event), "run": run, "outcome": "started", **fields})
-    action = Audited(event, run, log)
+    action = Audited(event, run)
     try:
         yield action
     except BaseException as error:
@@ -174,7 +172,8 @@ def audited(event: Event, log: Path | None = None, **fields: Any) -> Iterator[Au
         raise
     append(
         log,
-        {"event": str(event), "run": run, "outcome": action.outcome, **fields, **action.details},
+        {"event": str(event), "run": run, "outcome": "ok", **fields, **action.details},
+        consequence="it went ahead, but its outcome is not recorded",
     )
 
 
@@ -199,12 +198,15 @@ def _configured_path() -> Path:
     return settings.audit_path
 
 
-def append(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
+def append(
+    path: Path, fields: Mapping[str, Any], *, consequence: str = "nothing was disclosed"
+) -> dict[str, Any]:
     """Append one chained line to the audit log at ``path``; returns the line as written.
 
     The time, the acting user, the process id, ``seq``, ``prev`` and ``hash`` are added
-    here.  The log is locked while its last line is read and the new one written, so
-    two processes (the CLI and the dashboard) never fork the chain.
+    here; ``consequence`` ends the message of a failure.  The log is locked while its
+    last line is read and the new one written, so two processes (the CLI and the
+    dashboard) never fork the chain.
 
     Raises
     ------
@@ -218,7 +220,7 @@ def append(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
     try:
         handle = private_file(path, "the audit log", create=True, append=True)
     except RefusedError as error:
-        raise AuditError(f"{error}; nothing was disclosed") from error
+        raise AuditError(f"{error}; {consequence}") from error
     try:
         with handle:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
@@ -247,7 +249,7 @@ def append(path: Path, fields: Mapping[str, Any]) -> dict[str, Any]:
         from graphguard.files import write_error
 
         raise AuditError(
-            f"the audit log cannot be written: {write_error(path, error)}; nothing was disclosed"
+            f"the audit log cannot be written: {write_error(path, error)}; {consequence}"
         ) from error
     return entry
 

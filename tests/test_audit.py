@@ -384,3 +384,21 @@ def click_context(command: Any) -> Any:
     import click
 
     return click.Context(command)
+
+
+def test_an_outcome_that_cannot_be_recorded_says_the_action_went_ahead(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_append = audit.append
+
+    def append_then_fail(path: Path, fields: Any, **kw: Any) -> Any:
+        if fields["outcome"] != "started":
+            raise audit.AuditError(f"the audit log {path} cannot be written; {kw['consequence']}")
+        return real_append(path, fields, **kw)
+
+    monkeypatch.setattr(audit, "append", append_then_fail)
+    ran = []
+    unrecorded = pytest.raises(audit.AuditError, match="went ahead, but its outcome is not recorded")
+    with unrecorded, audit.audited(audit.Event.PLAN):
+        ran.append(True)
+    assert ran == [True]

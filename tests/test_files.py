@@ -353,3 +353,14 @@ def test_check_destination_resolves_what_was_typed(
     assert check_destination(None, force=False) is None
     monkeypatch.chdir(tmp_path)
     assert check_destination("x.csv", force=False) == tmp_path.resolve() / "x.csv"
+
+
+def test_a_links_target_decides_the_format_and_what_is_audited(
+    tmp_path: Path, home: Path
+) -> None:
+    link = tmp_path / "targets.csv"
+    link.symlink_to(tmp_path / "really.json")
+    assert run("targets", DEMO, "--out", link, "--force", "--top", "2")[0] == 0
+    assert len(json.loads((tmp_path / "really.json").read_text(encoding="utf-8"))) == 2
+    finished = audit_outcomes()[-1]
+    assert finished["format"] == "json" and finished["path"] == str(tmp_path / "really.json")

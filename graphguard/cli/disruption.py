@@ -120,8 +120,9 @@ def targets(
     """
     from graphguard.targets import build_target_list, write_target_list
 
-    kind = export_format(out)
+    export_format(out)
     destination = check_destination(out, force=force)
+    kind = export_format(destination)  # a link's target decides what is written
     graph, source = _graph(dataset, as_of)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
