@@ -127,9 +127,7 @@ def test_the_temporary_file_is_owner_only_while_it_is_written(tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx", "json"])
-def test_a_full_disk_is_one_line_and_the_previous_export_stays(
-    tiny_disk: Path, kind: str
-) -> None:
+def test_a_full_disk_is_one_line_and_the_previous_export_stays(tiny_disk: Path, kind: str) -> None:
     rows = [{"id": f"AD{i:03}", "note": "x" * 200} for i in range(40)]
     target = tiny_disk / f"targets.{kind}"
     write_table(rows[:3], ["id", "note"], target)
@@ -258,9 +256,7 @@ def interrupt_mid_write(
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def test_sigint_during_analyse_leaves_the_previous_complete_set(
-    tmp_path: Path, home: Path
-) -> None:
+def test_sigint_during_analyse_leaves_the_previous_complete_set(tmp_path: Path, home: Path) -> None:
     out = tmp_path / "analysis"
     assert run("analyse", DEMO, "--out", out, "--seed", "1")[0] == 0
     before = snapshot(out)
@@ -355,9 +351,7 @@ def test_check_destination_resolves_what_was_typed(
     assert check_destination("x.csv", force=False) == tmp_path.resolve() / "x.csv"
 
 
-def test_a_links_target_decides_the_format_and_what_is_audited(
-    tmp_path: Path, home: Path
-) -> None:
+def test_a_links_target_decides_the_format_and_what_is_audited(tmp_path: Path, home: Path) -> None:
     link = tmp_path / "targets.csv"
     link.symlink_to(tmp_path / "really.json")
     assert run("targets", DEMO, "--out", link, "--force", "--top", "2")[0] == 0
