@@ -621,7 +621,9 @@ def write_rejects(rejects: list[Reject], path: str | Path) -> int:
         for column in group[0].row:
             if column not in data_columns:
                 data_columns.append(column)
-    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+    from graphguard.files import atomic_file
+
+    with atomic_file(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "line", "column", "reason", *data_columns])
         for (file, line), group in grouped.items():

@@ -371,10 +371,15 @@ def test_export_is_audited_without_young_people(cli: click.Group, tmp_path: Path
     assert run(cli, "targets", DEMO, "--out", out, "--top", "3")[0] == 0
     assert run(cli, "relocation", "YP028", DEMO)[0] == 0
     log = get_settings().audit_path.read_text(encoding="utf-8").splitlines()
-    entries = [json.loads(line) for line in log[-2:]]
-    assert entries[0]["action"] == "export targets" and entries[0]["rows"] == 3
-    assert entries[1]["action"] == "view relocation"
-    assert entries[1]["young_person"] == pseudonym("YP028", pseudonym_key())
+    entries = [json.loads(line) for line in log[-4:]]
+    assert [(e["event"], e["outcome"]) for e in entries] == [
+        ("export targets", "started"),
+        ("export targets", "ok"),
+        ("view relocation", "started"),
+        ("view relocation", "ok"),
+    ]
+    assert entries[1]["rows"] == 3 and entries[1]["path"] == str(out.resolve())
+    assert entries[3]["young_person"] == pseudonym("YP028", pseudonym_key())
     assert "YP028" not in "\n".join(log)
 
 

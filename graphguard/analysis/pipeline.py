@@ -36,6 +36,7 @@ from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs
 from graphguard.analysis.measures import NetworkMeasures, network_measures
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import SCORED_ATTRIBUTES, Town, collector_paused
+from graphguard.files import atomic_folder, new_private_file
 
 __all__ = [
     "OUTPUT_FILES",
@@ -207,7 +208,8 @@ def _summary(
 
 def _json(path: Path, value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
-    path.write_text(text + "\n", encoding="utf-8")
+    with new_private_file(path) as handle:
+        handle.write(text + "\n")
 
 
 def _plain(value: Any) -> Any:
@@ -221,7 +223,12 @@ def _number(value: float) -> str:
 
 
 def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
-    """Write the analysis files into ``out_dir`` (created if missing).
+    """Write the analysis files into ``out_dir`` as one set: all of them or none.
+
+    They are written into a private folder beside ``out_dir`` that then takes its
+    place (:func:`graphguard.files.atomic_folder`), so an interrupted or failed run
+    leaves the previous complete set, never new files beside old ones.  An existing
+    ``out_dir`` holding other files than these is refused.
 
     Returns
     -------
@@ -229,26 +236,25 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
         The files written, in :data:`OUTPUT_FILES` order.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in OUTPUT_FILES]
-    hubs, contexts, groups, measures, summary = paths
-    _json(hubs, [hub.as_dict() for hub in result.hubs])
-    _json(contexts, [context.as_dict() for context in result.contexts])
-    _json(groups, [group.as_dict() for group in result.groups])
-    with measures.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(MEASURE_COLUMNS)
-        for row in result.measures.rows:
-            writer.writerow(
-                (
-                    row.id,
-                    row.kind,
-                    _number(row.degree),
-                    _number(row.betweenness),
-                    _number(row.closeness),
-                    _number(row.eigenvector),
-                    row.group or "",
+    with atomic_folder(out, OUTPUT_FILES) as staging:
+        hubs, contexts, groups, measures, summary = (staging / name for name in OUTPUT_FILES)
+        _json(hubs, [hub.as_dict() for hub in result.hubs])
+        _json(contexts, [context.as_dict() for context in result.contexts])
+        _json(groups, [group.as_dict() for group in result.groups])
+        with new_private_file(measures, "w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(MEASURE_COLUMNS)
+            for row in result.measures.rows:
+                writer.writerow(
+                    (
+                        row.id,
+                        row.kind,
+                        _number(row.degree),
+                        _number(row.betweenness),
+                        _number(row.closeness),
+                        _number(row.eigenvector),
+                        row.group or "",
+                    )
                 )
-            )
-    _json(summary, result.summary)
-    return paths
+        _json(summary, result.summary)
+    return [out / name for name in OUTPUT_FILES]

@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 
+from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, HALF_LIFE
+from graphguard.cli.options import AS_OF, FORCE, HALF_LIFE
 from graphguard.errors import DataError
+from graphguard.files import check_destination
 
 __all__ = ["analyse", "load", "synth", "validate"]
 
@@ -28,6 +30,7 @@ __all__ = ["analyse", "load", "synth", "validate"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
 )
+@FORCE
 @click.option(
     "--format",
     "output_format",
@@ -36,17 +39,17 @@ __all__ = ["analyse", "load", "synth", "validate"]
     show_default=True,
     help="Report as readable text or as JSON on stdout.",
 )
-def validate(dataset: Path, rejects_path: Path | None, output_format: str) -> None:
+def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
     not be read.
     """
-    from graphguard.ingest import read_dataset, write_rejects
+    from graphguard.ingest import read_dataset
 
+    destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset, collect_links=False)
-    if rejects_path is not None:
-        write_rejects(result.rejects, rejects_path)
+    _write_rejects(result, dataset, destination)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -80,6 +83,16 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
             parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be read")
         where = f"; rejected rows written to {rejects_path}" if rejects_path and rows else ""
         click.echo(", ".join(parts) + where + ".")
+
+
+def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None:
+    """Write the rejected rows (which hold what the agencies sent) to --rejects, audited."""
+    if destination is None:
+        return
+    from graphguard.ingest import write_rejects
+
+    with audited(Event.EXPORT_REJECTS, path=str(destination), dataset=str(dataset)) as action:
+        action.note(rows=write_rejects(result.rejects, destination))
 
 
 # --------------------------------------------------------------------------- synth
@@ -124,8 +137,10 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for hubs.json, contexts.json, groups.json, measures.csv, summary.json.",
+    help="Folder for hubs.json, contexts.json, groups.json, measures.csv, summary.json "
+    "(written as one set: a failed run leaves the previous set).",
 )
+@FORCE
 @AS_OF
 @click.option(
     "--seed",
@@ -136,34 +151,39 @@ def synth(out: Path, young_people: int, seed: int) -> None:
 )
 @HALF_LIFE
 def analyse(
-    dataset: Path | None, out_dir: Path, as_of: dt.date | None, seed: int, half_life: float | None
+    dataset: Path | None,
+    out_dir: Path,
+    force: bool,
+    as_of: dt.date | None,
+    seed: int,
+    half_life: float | None,
 ) -> None:
     """Find peer groups, perpetrator-centred hubs and risky contexts; write them to --out.
 
     Reads DATASET, or Neo4j (NEO4J_URI) when no DATASET is given.  Every ranking
     comes with its score components and a plain-English explanation citing the
-    evidence; the same data and seed give identical files.
+    evidence; the same data and seed give identical files.  An --out folder that
+    already holds outputs needs --force.
     """
     from graphguard.analysis import AnalysisOptions, write_outputs
     from graphguard.analysis import analyse as run_analysis
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
+    destination = check_destination(out_dir, force=force)
     store = open_store(dataset)
     warn_data_problems(store)
     options = AnalysisOptions.from_settings(as_of=as_of, seed=seed, half_life_days=half_life)
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
     result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
-    paths = write_outputs(result, out_dir)
-    from graphguard.audit import audit_event
-
-    audit_event(
-        "analyse",
-        out=str(out_dir),
+    with audited(
+        Event.ANALYSE,
+        out=str(destination),
         source=str(dataset) if dataset is not None else "neo4j",
         as_of=result.summary.get("as_of"),
         seed=seed,
-    )
+    ):
+        paths = write_outputs(result, destination)
     click.echo(f"Wrote {', '.join(p.name for p in paths)} to {out_dir}.")
     for hub in result.hubs[:3]:
         click.echo(f"  hub {hub.rank}: {hub.id} (score {hub.score:.2f})")
@@ -188,13 +208,16 @@ def analyse(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows with their reasons to this CSV.",
 )
+@FORCE
 @click.option(
     "--prune",
     is_flag=True,
     help="Make Neo4j hold exactly DATASET: delete entities and links it does not contain "
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
-def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune: bool) -> None:
+def load(
+    dataset: Path, batch_size: int | None, rejects_path: Path | None, force: bool, prune: bool
+) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
     Entities are merged on their id and links on their link_id, so loading the same
@@ -203,14 +226,14 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     """
     from tqdm import tqdm
 
-    from graphguard.ingest import read_dataset, write_rejects
+    from graphguard.ingest import read_dataset
     from graphguard.store.open import open_neo4j
 
+    destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset)
     for report in result.file_errors:
         click.echo(f"graphguard: {report.error}", err=True)
-    if rejects_path is not None:
-        write_rejects(result.rejects, rejects_path)
+    _write_rejects(result, dataset, destination)
     if prune and not result.ok:
         raise DataError(
             "--prune refused: rows were rejected or files unreadable, and pruning would "

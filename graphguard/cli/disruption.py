@@ -3,8 +3,8 @@
 A thin layer over :mod:`graphguard.targets` and :mod:`graphguard.analysis.disruption`:
 each command reads DATASET (or Neo4j, when no DATASET is given and ``NEO4J_URI`` is
 set), calls the library and writes a file or prints text or JSON.  Every export and
-every view of a young person is appended to the audit log (``GRAPHGUARD_AUDIT_LOG``,
-default ``$GRAPHGUARD_HOME/audit.jsonl``), naming young people only by pseudonym.
+every view is audited by :mod:`graphguard.audit` before it is written or shown (if the
+audit cannot be written, nothing is), naming young people only by pseudonym.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import click
 import networkx as nx
 
-from graphguard.audit import audit_event
+from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, DATASET, FORMAT, HALF_LIFE, PSEUDONYMISE
+from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
+from graphguard.files import check_destination
 
 if TYPE_CHECKING:
     from graphguard.analysis.options import AnalysisOptions
@@ -90,6 +91,7 @@ def _emit(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write: .csv, .xlsx (with an 'about' sheet) or .json.",
 )
+@FORCE
 @click.option(
     "--top",
     type=click.IntRange(1, None),
@@ -106,6 +108,7 @@ def _emit(
 def targets(
     dataset: Path | None,
     out: Path,
+    force: bool,
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
@@ -121,22 +124,24 @@ def targets(
     """
     from graphguard.targets import build_target_list, write_target_list
 
-    kind = export_format(out)
+    export_format(out)
+    destination = check_destination(out, force=force)
+    kind = export_format(destination)  # a link's target decides what is written
     options = _options(as_of, half_life)
     graph, source = _graph(dataset, options)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
-    write_target_list(target_list, out)
-    audit_event(
-        "export targets",
-        path=str(out),
+    with audited(
+        Event.EXPORT_TARGETS,
+        path=str(destination),
         format=kind,
         rows=len(target_list.rows),
         shareable=shareable,
         as_of=target_list.as_of.isoformat(),
         source=source,
-    )
+    ):
+        write_target_list(target_list, destination)
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     count = len(target_list.rows)
     click.echo(
@@ -186,7 +191,7 @@ def plan(
     from graphguard.analysis.disruption import TARGET_KINDS, candidates, exposure, greedy_plan
 
     options = _options(as_of, half_life)
-    graph, _ = _graph(dataset, options)
+    graph, source = _graph(dataset, options)
     ex = exposure(graph, options=options)
     pool = candidates(graph, ex, kinds=TARGET_KINDS[target_kinds])
     result = greedy_plan(graph, k, exposure=ex, targets=pool)
@@ -209,7 +214,9 @@ def plan(
             for number, step in enumerate(result.steps, start=1)
         ],
     }
-    _emit(data, output_format, _render_plan)
+    targets = [step.target.id for step in result.steps]
+    with audited(Event.PLAN, source=source, k=k, as_of=data["as_of"], targets=targets):
+        _emit(data, output_format, _render_plan)
 
 
 def _render_plan(data: dict[str, Any]) -> str:
@@ -276,13 +283,13 @@ def relocation(
     data = comparison.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view relocation",
+    with audited(
+        Event.RELOCATION,
         young_person=pseudonym(young_person_id, key),
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_relocation)
+    ):
+        _emit(data, output_format, _render_relocation)
 
 
 def _render_relocation(data: dict[str, Any]) -> str:
@@ -402,13 +409,13 @@ def placement_check(
     data = check.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view placement check",
+    with audited(
+        Event.PLACEMENT_CHECK,
         young_person=pseudonym(young_person, key) if young_person else None,
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_placement)
+    ):
+        _emit(data, output_format, _render_placement)
 
 
 def _render_placement(data: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["AS_OF", "DATASET", "DATE", "FORMAT", "HALF_LIFE", "PSEUDONYMISE", "DateType"]
+__all__ = ["AS_OF", "DATASET", "DATE", "FORCE", "FORMAT", "HALF_LIFE", "PSEUDONYMISE", "DateType"]
 
 
 class DateType(click.ParamType):
@@ -51,9 +51,7 @@ HALF_LIFE = click.option(
 )
 
 #: ``[DATASET]``: a dataset folder or workbook; without it, Neo4j when NEO4J_URI is set.
-DATASET = click.argument(
-    "dataset", required=False, type=click.Path(exists=True, path_type=Path)
-)
+DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
 
 #: ``--format text|json`` for commands that print a result.
 FORMAT = click.option(
@@ -70,4 +68,12 @@ PSEUDONYMISE = click.option(
     "--pseudonymise",
     is_flag=True,
     help="Show every young person as a keyed pseudonym instead of their id (for sharing).",
+)
+
+#: ``--force`` for commands that write a file or a folder the user names.
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing output (file, or folder of graphguard's outputs) and write "
+    "through a symbolic link; without it either is refused.",
 )
