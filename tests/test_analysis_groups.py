@@ -1,4 +1,4 @@
-"""Peer groups: seeded Louvain on the classic networks, Newman projection, the demo's groups."""
+"""Peer groups: seeded Leiden on the classic networks, Newman projection, planted truth, the demo."""
 
 from __future__ import annotations
 
@@ -39,13 +39,13 @@ def agreement(found: list[set[object]], label: dict[object, object]) -> float:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 42])
-def test_karate_club_split_is_recovered(seed: int) -> None:
+def test_karate_club_communities_stay_within_the_split(seed: int) -> None:
     graph = nx.karate_club_graph()
     found = communities(graph, seed=seed)
     assert nx.community.is_partition(graph, found)
-    assert nx.community.modularity(graph, found) > 0.38
+    assert all(nx.is_connected(graph.subgraph(community)) for community in found)
     clubs = nx.get_node_attributes(graph, "club")
-    assert agreement(found, clubs) >= 0.8
+    assert agreement(found, clubs) >= 0.9
     assert not any({0, 33} <= community for community in found)
 
 
@@ -59,20 +59,17 @@ def test_communities_are_stable_under_the_seed_and_the_input_order() -> None:
     assert sizes == sorted(sizes, reverse=True)
 
 
-def test_davis_southern_women_two_groups_match_the_consensus() -> None:
+def test_davis_southern_women_cores_lie_within_the_consensus_groups() -> None:
     bipartite = nx.davis_southern_women_graph()
     women = bipartite.graph["top"]
     projected = newman_projection(bipartite, women)
     found = communities(projected, seed=0)
-    assert len(found) == 2
-    misplaced = (
-        min(
-            len(found[0] ^ DAVIS_GROUPS[0]) + len(found[1] ^ DAVIS_GROUPS[1]),
-            len(found[0] ^ DAVIS_GROUPS[1]) + len(found[1] ^ DAVIS_GROUPS[0]),
-        )
-        // 2
+    assert nx.community.is_partition(projected, found)
+    first, second = found[:2]
+    assert len(first) >= 5 and len(second) >= 5
+    assert (first <= DAVIS_GROUPS[0] and second <= DAVIS_GROUPS[1]) or (
+        first <= DAVIS_GROUPS[1] and second <= DAVIS_GROUPS[0]
     )
-    assert misplaced <= 2
 
 
 def test_newman_weighting_makes_busy_contexts_count_for_little() -> None:

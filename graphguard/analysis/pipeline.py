@@ -32,7 +32,7 @@ from graphguard.analysis.evidence import (
     INTEL_FACTORS,
     SOURCE_FACTORS,
 )
-from graphguard.analysis.groups import PURPOSE, PeerGroup, groups_from_town
+from graphguard.analysis.groups import MIN_TIES, PURPOSE, PeerGroup, groups_from_town
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs_from_town
 from graphguard.analysis.measures import (
     DEFAULT_SAMPLES,
@@ -87,11 +87,11 @@ class AnalysisOptions:
     as_of : date, optional
         The day evidence is weighed against; the latest link date in the graph if None.
     seed : int, default 0
-        Seed of Louvain and of the sampled measures.
+        Seed of the peer-group search (Leiden) and of the sampled measures.
     half_life_days : float, default 365
         After this many days a link's evidence counts half.
-    resolution : float, default 1.0
-        Louvain resolution for peer groups.
+    min_group_ties : int, default 2
+        Each peer-group member has direct peer links with this many other members.
     min_group_size : int, default 2
         Smaller peer groups are not reported.
     max_context_size : int
@@ -105,7 +105,7 @@ class AnalysisOptions:
     as_of: dt.date | None = None
     seed: int = 0
     half_life_days: float = 365.0
-    resolution: float = 1.0
+    min_group_ties: int = MIN_TIES
     min_group_size: int = 2
     max_context_size: int = MAX_CONTEXT_SIZE
     exact_limit: int = EXACT_LIMIT
@@ -194,7 +194,7 @@ def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult
             town,
             hubs,
             seed=options.seed,
-            resolution=options.resolution,
+            min_ties=options.min_group_ties,
             min_size=options.min_group_size,
             max_context_size=options.max_context_size,
         ),
