@@ -38,6 +38,7 @@ __all__ = [
     "PeerGroup",
     "cohesive_cores",
     "communities",
+    "group_members",
     "groups_from_town",
     "peer_groups",
 ]
@@ -176,7 +177,7 @@ def cohesive_cores(
     repeatedly, until every one left has enough; what remains is split where direct
     links no longer join it.  A young person whose only tie to a group is one friend
     in it is that friend's friend, not a member; shared places alone do not make a
-    member either.
+    member either.  With ``min_ties`` 0 the community is returned whole.
 
     Examples
     --------
@@ -186,6 +187,8 @@ def cohesive_cores(
     [['a', 'b', 'c']]
     """
     members = set(community)
+    if min_ties <= 0:
+        return [members]
     while True:
         loose = {
             member
@@ -202,6 +205,25 @@ def cohesive_cores(
         (u, v) for u, v, d in peers.subgraph(members).edges(data=True) if d.get("direct", 0.0) > 0
     )
     cores = [set(core) for core in nx.connected_components(direct)]
+    return sorted(cores, key=lambda c: (-len(c), min(map(_key, c))))
+
+
+def group_members(
+    peers: nx.Graph, *, seed: int = 0, min_ties: int = MIN_TIES, min_size: int = 2
+) -> list[set[Hashable]]:
+    """The peer groups of a peer graph, as sets of young people, largest first.
+
+    :func:`communities` of the young people with any peer tie, each narrowed to its
+    :func:`cohesive_cores`; cores smaller than ``min_size`` are not groups.  Ties in
+    size are ordered by the smallest member, so group ids are stable.
+    """
+    linked = peers.subgraph([n for n in peers if peers.degree(n) > 0])
+    cores = [
+        core
+        for community in communities(linked, seed=seed)
+        for core in cohesive_cores(linked, community, min_ties=min_ties)
+        if len(core) >= min_size
+    ]
     return sorted(cores, key=lambda c: (-len(c), min(map(_key, c))))
 
 
@@ -309,15 +331,7 @@ def groups_from_town(
 ) -> list[PeerGroup]:
     """:func:`peer_groups` on a graph already read into a :class:`Town`."""
     peers = peer_graph_from_town(town, max_context_size=max_context_size)
-    peers.remove_nodes_from([n for n in list(peers) if peers.degree(n) == 0])
-    cores = [
-        core
-        for community in communities(peers, seed=seed)
-        for core in cohesive_cores(peers, community, min_ties=min_ties)
-    ]
-    found = sorted(
-        (c for c in cores if len(c) >= min_size), key=lambda c: (-len(c), min(map(_key, c)))
-    )
+    found = group_members(peers, seed=seed, min_ties=min_ties, min_size=min_size)
     reaching: dict[str, list[Hub]] = {}
     for hub in hubs:
         if hub.concern:
