@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/groups.py [--sizes 500,2000,10000] [--seeds 1,2] [--tmp DIR]
-                                [--runs 8] [--json FILE]
+                                [--runs 8] [--methods NAME,...] [--json FILE]
 
 For each size (young people) and seed a synthetic town is written with
 :func:`graphguard.synth.write_town` into ``DIR/town-<size>-seed<seed>`` (or reused
@@ -109,7 +109,7 @@ def leiden(kind: Any, **options: float) -> Method:
                        for u, v, d in peers.edges(data=True))  # fmt: skip
         graph = igraph.Graph(n=len(nodes), edges=[(u, v) for u, v, _ in edges])
         found = leidenalg.find_partition(
-            graph, kind, weights=[w for *_, w in edges], n_iterations=-1, seed=0, **options
+            graph, kind, weights=[w for *_, w in edges], seed=0, **options
         )
         return [{nodes[i] for i in c} for c in found]
 
@@ -166,13 +166,13 @@ def _direct_graph(town: Town) -> nx.Graph:
     for young_person in town.young_people:
         for record in town.links.get(young_person, ()):
             other = record.other(young_person)
-            if record.type in PEER_LINK_TYPES and other != young_person:
-                if town.is_young_person(other):
-                    direct.add_edge(young_person, other)
+            peer = record.type in PEER_LINK_TYPES and town.is_young_person(other)
+            if peer and other != young_person:
+                direct.add_edge(young_person, other)
     return direct
 
 
-def score_town(name: str, folder: Path, truth: Groups, runs: int) -> dict[str, Any]:
+def score_town(name: str, folder: Path, truth: Groups, chosen: dict[str, Method]) -> dict[str, Any]:
     """Every method on one town: NMI, adjusted Rand, groups found, largest, seconds."""
     town = Town(MemoryStore.from_path(folder).graph())
     people = town.young_people
@@ -183,7 +183,7 @@ def score_town(name: str, folder: Path, truth: Groups, runs: int) -> dict[str, A
     projection = time.perf_counter() - start
     direct = _direct_graph(town)
     rows: dict[str, dict[str, float]] = {}
-    for method, find in methods(runs).items():
+    for method, find in chosen.items():
         start = time.perf_counter()
         found = [g for g in find(peers, direct) if len(g) >= 2]
         seconds = time.perf_counter() - start
@@ -221,46 +221,61 @@ def towns(sizes: list[int], seeds: list[int], tmp: Path) -> list[tuple[str, Path
 
 
 def table(results: list[dict[str, Any]]) -> str:
+    """The figures as a Markdown table: NMI per town, means, and time on the largest town."""
     names = [r["town"] for r in results]
-    header = ["method", *(f"{n} NMI" for n in names), "mean NMI", "mean ARI", "s (largest)", "x base"]
+    header = ["method", *(f"{n} NMI" for n in names)]
+    header += ["mean NMI", "mean ARI", "s (largest)", "x base"]
     lines = [" | ".join(header), " | ".join("---" for _ in header)]
-    largest = max(results, key=lambda r: r["young_people"])
-    base = largest["methods"]["baseline"]["seconds"]
+    largest = max(results, key=lambda r: r["young_people"])["methods"]
+    base = largest.get("baseline", {}).get("seconds")
     for method in results[0]["methods"]:
         nmis = [r["methods"][method]["nmi"] for r in results]
         aris = [r["methods"][method]["ari"] for r in results]
-        seconds = largest["methods"][method]["seconds"]
+        seconds = largest[method]["seconds"]
         lines.append(" | ".join([
             method,
             *(f"{v:.4f}" for v in nmis),
             f"{statistics.fmean(nmis):.4f}",
             f"{statistics.fmean(aris):.4f}",
             f"{seconds:.2f}",
-            f"{seconds / base:.2f}",
+            f"{seconds / base:.2f}" if base else "-",
         ]))  # fmt: skip
-    sizes = [
-        f"{r['town']}: graphguard groups {r['methods']['graphguard']['groups']} "
-        f"(largest {r['methods']['graphguard']['largest']}), baseline "
-        f"{r['methods']['baseline']['groups']} (largest {r['methods']['baseline']['largest']}), "
-        f"planted {r['planted_groups']}; peer graph {r['peer_edges']} edges in "
-        f"{r['projection_seconds']:.2f} s"
-        for r in results
-    ]
-    return "\n".join([*lines, "", *sizes])
+    lines.append("")
+    for r in results:
+        found = ", ".join(
+            f"{method} {row['groups']} (largest {row['largest']})"
+            for method, row in r["methods"].items()
+            if method in ("baseline", "graphguard")
+        )
+        lines.append(
+            f"{r['town']}: {r['young_people']} young people, {r['planted_groups']} planted groups; "
+            f"groups found: {found}; peer graph {r['peer_edges']} edges in "
+            f"{r['projection_seconds']:.2f} s"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--seeds", default=",".join(map(str, DEFAULT_SEEDS)))
-    parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()) / "graphguard-bench")
+    default_tmp = Path(tempfile.gettempdir()) / "graphguard-bench"
+    parser.add_argument("--tmp", type=Path, default=default_tmp)
     parser.add_argument("--runs", type=int, default=8, help="Louvain runs per consensus round")
+    parser.add_argument("--methods", help="only these methods, comma-separated")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     seeds = [int(s) for s in args.seeds.split(",") if s]
+    chosen = methods(args.runs)
+    if args.methods:
+        names = [m.strip() for m in args.methods.split(",")]
+        unknown = [m for m in names if m not in chosen]
+        if unknown:
+            parser.error(f"unknown method {unknown[0]!r}; choose from {', '.join(chosen)}")
+        chosen = {m: chosen[m] for m in names}
     results = [
-        score_town(name, folder, truth, args.runs)
+        score_town(name, folder, truth, chosen)
         for name, folder, truth in towns(sizes, seeds, args.tmp)
     ]
     print(table(results))

@@ -1,4 +1,4 @@
-"""Peer groups: seeded Leiden on the classic networks, Newman projection, planted truth, the demo."""
+"""Peer groups: seeded Leiden on classic networks, Newman projection, planted truth, the demo."""
 
 from __future__ import annotations
 
@@ -105,9 +105,7 @@ def story() -> dict[str, object]:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_demo_peer_groups_recover_the_story(
-    demo: nx.MultiDiGraph, story: dict, seed: int
-) -> None:
+def test_demo_peer_groups_recover_the_story(demo: nx.MultiDiGraph, story: dict, seed: int) -> None:
     groups = peer_groups(demo, seed=seed)
     young = {n for n, d in demo.nodes(data=True) if d.get("role") == "young_person"}
     members = [set(group.members) for group in groups]

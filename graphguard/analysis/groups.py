@@ -116,8 +116,9 @@ def communities(
     unlikely it is, were the links spread at random over the pairs, that so large a
     share of the link weight falls inside the communities when so small a share of
     the pairs does.  Surprise has no resolution parameter and, unlike modularity, no
-    resolution limit, so it finds small dense groups in a large sparse graph.  It is
-    iterated until no move improves it.
+    resolution limit, so it finds small dense groups in a large sparse graph.  Leiden
+    runs leidenalg's default two iterations (more changed no group in
+    ``benchmarks/groups.py``, at a third more time on 100,000 young people).
 
     The graph is handed to igraph with its nodes and edges in sorted order, so the
     result depends only on the graph's content and the seed, not on the order the
@@ -160,7 +161,6 @@ def communities(
         converted,
         leidenalg.SurpriseVertexPartition,
         weights=[w for _, _, w in edges],
-        n_iterations=-1,
         seed=seed % _SEED_RANGE,
     )
     found = [{nodes[i] for i in members} for members in partition]
