@@ -19,7 +19,7 @@ import networkx as nx
 
 from graphguard.analysis.evidence import DEFAULT_HALF_LIFE_DAYS
 from graphguard.analysis.measures import DEFAULT_SAMPLES, EXACT_LIMIT
-from graphguard.analysis.projection import MAX_CONTEXT_SIZE
+from graphguard.analysis.projection import MAX_CONTEXT_SIZE, MIN_TIES
 from graphguard.analysis.town import Town
 
 if TYPE_CHECKING:
@@ -37,11 +37,11 @@ class AnalysisOptions:
     as_of : date, optional
         The day evidence is weighed against; the latest link date in the graph if None.
     seed : int, default 0
-        Seed of Louvain and of the sampled measures.
+        Seed of the peer-group search (Leiden) and of the sampled measures.
     half_life_days : float, default 365
         After this many days a link's evidence counts half.
-    resolution : float, default 1.0
-        Louvain resolution for peer groups.
+    min_group_ties : int, default 2
+        Each peer-group member has direct peer links with this many other members.
     min_group_size : int, default 2
         Smaller peer groups are not reported.
     max_context_size : int
@@ -64,7 +64,7 @@ class AnalysisOptions:
     as_of: dt.date | None = None
     seed: int = 0
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS
-    resolution: float = 1.0
+    min_group_ties: int = MIN_TIES
     min_group_size: int = 2
     max_context_size: int = MAX_CONTEXT_SIZE
     exact_limit: int = EXACT_LIMIT

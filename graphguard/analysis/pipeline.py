@@ -147,7 +147,7 @@ def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult
             town,
             hubs,
             seed=options.seed,
-            resolution=options.resolution,
+            min_ties=options.min_group_ties,
             min_size=options.min_group_size,
             max_context_size=options.max_context_size,
         ),

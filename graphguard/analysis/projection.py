@@ -38,6 +38,10 @@ __all__ = [
 #: Contexts with more young people than this add nothing to the projection.
 MAX_CONTEXT_SIZE = 50
 
+#: Each member of a peer group has direct peer links (below) with at least this many
+#: other members (see :mod:`graphguard.analysis.groups`).
+MIN_TIES = 2
+
 #: Links that join two young people directly as peers.
 PEER_LINK_TYPES: frozenset[str] = frozenset({"ASSOCIATES_WITH", "CONTACTED", "PARTNER_OF"})
 
