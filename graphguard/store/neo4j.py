@@ -60,7 +60,8 @@ BOLT_SCHEMES: tuple[str, ...] = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s
 RETRY_SECONDS = 10.0
 
 #: Disk a load needs per row (entity or link) on a fresh database, store files and
-#: transaction log together: measured at about 0.9 KB on synthetic towns (docs/loading.md).
+#: transaction log together: about 0.75 KB measured on a synthetic town, rounded up
+#: (docs/loading.md).
 BYTES_PER_ROW = 1024
 #: Room Neo4j needs beyond the rows themselves (checkpoints, a new log file).
 DISK_HEADROOM = 32 * 1024 * 1024
