@@ -42,9 +42,10 @@ from graphguard.analysis.disruption import (
     relocation_comparison,
 )
 from graphguard.errors import GraphguardError, UsageError
+from graphguard.model import node_kind
 from graphguard.paths import demo_dataset
 from graphguard.settings import Settings, get_settings
-from graphguard.store.base import Filters, Store, graph_summary, node_kind
+from graphguard.store.base import Filters, Store, graph_summary
 from graphguard.targets import TargetList, build_target_list, write_target_list
 from graphguard.viz import (
     DEFAULT_MAX_NODES,

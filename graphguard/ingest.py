@@ -37,7 +37,7 @@ from graphguard.model import (
     column_parsers,
     coordinates_problem,
     dates_problem,
-    endpoint_kind,
+    node_kind,
 )
 
 __all__ = [
@@ -391,7 +391,7 @@ class _Reader:
                 continue
             assert entity_id is not None  # required, so present when there are no problems
             entity = _construct(model, values, extra)
-            self.ids[entity_id] = (name, line, endpoint_kind(entity))
+            self.ids[entity_id] = (name, line, node_kind(entity))
             store[entity_id] = entity
             report.accepted += 1
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import common
 import streamlit as st
 
-from graphguard.store.base import NODE_KINDS, node_kind
+from graphguard.model import NODE_KINDS, node_kind
 from graphguard.viz import DEFAULT_MAX_NODES, KIND_STYLES, entity_label
 
 view = common.current_view()

@@ -25,7 +25,7 @@ from graphguard.analysis.pipeline import (
     analyse,
     write_outputs,
 )
-from graphguard.analysis.projection import co_presence_graph, newman_projection, peer_graph
+from graphguard.analysis.projection import newman_projection, peer_graph
 
 __all__ = [
     "CONCERN_SCORE",
@@ -40,7 +40,6 @@ __all__ = [
     "NetworkMeasures",
     "PeerGroup",
     "analyse",
-    "co_presence_graph",
     "communities",
     "default_as_of",
     "evidence_components",

@@ -90,21 +90,12 @@ def _emit(
     help="Withhold records with handling code C, and targets that rest only on them.",
 )
 @AS_OF
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of randomised steps (the target list has none; accepted so scripts can pass "
-    "the options they pass to `analyse`).",
-)
 def targets(
     dataset: Path | None,
     out: Path,
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
-    seed: int,
 ) -> None:
     """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
 
@@ -130,7 +121,6 @@ def targets(
         shareable=shareable,
         as_of=target_list.as_of.isoformat(),
         source=source,
-        seed=seed,
     )
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     count = len(target_list.rows)

@@ -15,22 +15,22 @@ from typing import Any, Protocol, runtime_checkable
 import networkx as nx
 
 from graphguard.model import (
+    NODE_KINDS,
     Entity,
     IntelGrade,
     Link,
     Location,
     Person,
     SourceGrade,
+    node_kind,
 )
 
 __all__ = [
-    "NODE_KINDS",
     "RESERVED_ATTRIBUTES",
     "Filters",
     "Store",
     "node_attributes",
     "link_attributes",
-    "node_kind",
     "link_passes",
     "node_passes",
     "finish_graph",
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 #: The kinds a filter can ask for: a person's role, or the entity kind.
-NODE_KINDS: tuple[str, ...] = ("young_person", "adult", "location", "vehicle")
 
 #: Node attribute names graphguard sets itself; an unknown input column of the same
 #: name is kept as ``extra_<name>``.
@@ -104,12 +103,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
-
-
-def node_kind(attributes: dict[str, Any]) -> str:
-    """``young_person``, ``adult``, ``location`` or ``vehicle`` for a node's attributes."""
-    role = attributes.get("role")
-    return str(role) if role else str(attributes["kind"])
 
 
 def node_attributes(entity: Entity) -> dict[str, Any]:
