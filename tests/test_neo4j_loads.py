@@ -8,6 +8,7 @@ repairing them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -520,3 +521,34 @@ def _locks(store: Neo4jStore) -> int:
     with store.driver.session() as session:
         record = session.run("MATCH (l:GraphguardLock) RETURN count(l) AS n").single()
     return int(record["n"])
+
+
+def test_labels_and_types_are_checked_before_they_are_formatted_in() -> None:
+    from graphguard.store import queries
+
+    assert "`SEEN_AT`" in queries.merge_links("SEEN_AT")
+    assert "`YoungPerson`" in queries.merge_entities(("Person", "YoungPerson"))
+    for bad in ("SEEN_AT]->() DETACH DELETE r //", "seen_at", "Entity"):
+        with pytest.raises(ValueError, match="not a graphguard"):
+            queries.merge_links(bad)
+        with pytest.raises(ValueError, match="not a graphguard"):
+            queries.delete_links(bad)
+    with pytest.raises(ValueError, match="not a graphguard"):
+        queries.merge_entities(("Person", "Admin"))
+
+
+def test_a_lock_is_stale_when_its_process_is_gone_or_it_fell_silent() -> None:
+    from graphguard.store.lock import LockHolder
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    here = socket.gethostname()
+    holder = LockHolder("t", "load x", "alice", here, dead.pid, "2026-12-02 07:00:00", 0)
+    assert "no longer running" in str(holder.stale_reason(30))
+    alive = LockHolder("t", "load x", "alice", here, os.getppid(), "2026-12-02 07:00:00", 0)
+    assert alive.stale_reason(30) is None
+    # Another host's process cannot be looked at: only its silence counts.
+    remote = LockHolder("t", "load x", "alice", "elsewhere", dead.pid, "2026-12-02", 29)
+    assert remote.stale_reason(30) is None
+    silent = dataclasses.replace(remote, idle_seconds=31)
+    assert "not been touched for 31 s" in str(silent.stale_reason(30))

@@ -260,7 +260,9 @@ class LoadLock:
         """Stop touching the lock and delete it; a lost server leaves it to go stale."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            # A touch stuck on a server that went away must not hold the exit up; the
+            # thread is a daemon and ends with the process.
+            self._thread.join(timeout=self.heartbeat)
             self._thread = None
         try:
             with self._session() as session:
