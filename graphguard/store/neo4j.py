@@ -225,7 +225,7 @@ class Neo4jStore:
             yield
         except (ServiceUnavailable, SessionExpired, DatabaseUnavailable) as exc:
             raise BackendUnavailable(
-                f"lost Neo4j while {doing} ({_first_line(exc)}); each batch is one "
+                f"lost Neo4j while {doing} ({_driver_reason(exc)}); each batch is one "
                 "transaction, so nothing is half-written: once Neo4j is back, run the "
                 "command again"
             ) from None
@@ -547,6 +547,16 @@ def _batches(rows: list[Any], size: int) -> Iterator[list[Any]]:
 def _first_line(error: BaseException) -> str:
     text = str(getattr(error, "message", None) or error)
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _driver_reason(error: BaseException) -> str:
+    # "Couldn't connect to h:p (resolved to ('h:p',)): reason" -> "Couldn't connect to h:p: reason"
+    first = _first_line(error)
+    head, found, tail = first.partition(" (resolved to")
+    if not found:
+        return first
+    reason = tail.rsplit("):", 1)[-1].strip(" :")
+    return f"{head}: {reason}" if reason else head
 
 
 def _disk_full(error: BaseException) -> bool:
