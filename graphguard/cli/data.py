@@ -189,6 +189,7 @@ def analyse(
 WAIT = click.option(
     "--wait",
     type=click.FloatRange(min=0),
+    metavar="SECONDS",
     default=60.0,
     show_default=True,
     help="Seconds to wait while another load holds the database's load lock; then the "
