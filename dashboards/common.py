@@ -190,12 +190,24 @@ class Findings:
     summary: dict[str, Any]
 
 
+def analysis_options(filters: Filters) -> AnalysisOptions:
+    """The analysis options of a view: the settings, and the sidebar's as-of day.
+
+    Built exactly as the CLI builds them (``AnalysisOptions.from_settings``), so the
+    pages and ``graphguard analyse``/``targets`` agree.  The settings are read once
+    per process, so the cached functions below still depend only on their arguments.
+    """
+    return AnalysisOptions.from_settings(as_of=filters.as_of)
+
+
 @st.cache_data(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
 def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
-    result = analyse(network(source, filters), AnalysisOptions(as_of=filters.as_of))
+    result = analyse(network(source, filters), analysis_options(filters))
     return Findings(
-        hubs=[dataclasses.replace(hub, routes={}) for hub in result.hubs if hub.score > 0],
+        hubs=[
+            dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs if hub.score > 0
+        ],
         contexts=[context for context in result.contexts if context.score > 0],
         groups=result.groups,
         summary=result.summary,
@@ -261,7 +273,7 @@ def show_drawing(drawn: NetworkDrawing, alt: str) -> None:
 @st.cache_resource(show_spinner="Weighing disruption…", max_entries=8, hash_funcs=_HASH_FUNCS)
 def disruption(source: DataSource, filters: Filters) -> DisruptionAnalysis:
     """Exposure and every target's impact (shared: it holds the graph, pages only read it)."""
-    return disruption_analysis(network(source, filters), as_of=filters.as_of)
+    return disruption_analysis(network(source, filters), options=analysis_options(filters))
 
 
 @st.cache_data(show_spinner="Planning…", max_entries=32, hash_funcs=_HASH_FUNCS)

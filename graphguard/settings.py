@@ -35,8 +35,9 @@ class Settings(BaseSettings):
     home: Path = Path(".graphguard")
     #: The key for pseudonyms of young people in exports; generated and kept in ``home``.
     pseudonym_key: SecretStr | None = None
-    #: Half-life, in days, of the evidence of a link (see docs/methodology.md).
-    half_life_days: float = 365.0
+    #: Half-life, in days, of the evidence of a link (see docs/methodology.md); every
+    #: analysis reads it through ``AnalysisOptions.from_settings``.
+    half_life_days: float = Field(default=365.0, gt=0)
     #: Ad-hoc Cypher: transaction timeout in seconds and the most rows returned.
     cypher_timeout: float = 30.0
     cypher_row_limit: int = 10_000

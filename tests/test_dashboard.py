@@ -330,6 +330,24 @@ def test_relocation_shows_the_victim_vacuum_and_the_placement_check(app: AppTest
     assert STORY["placement"]["dock"] in at.dataframe[5].value["context"].iloc[0]
 
 
+def test_the_move_row_shows_the_librarys_numbers(app: AppTest) -> None:
+    """The "move the young person" row once had others' fall 0 and 1 protected, fixed."""
+    from graphguard.analysis.disruption import relocation_comparison
+    from graphguard.store import MemoryStore
+
+    victim = "YP016"
+    at = visit(app, "disruption")
+    at.selectbox(key="relocation_pick").set_value(victim).run()
+    assert_fine(at)
+    move = at.dataframe[1].value.iloc[0]
+    expected = relocation_comparison(MemoryStore.from_path(DEMO).graph(), victim).move
+    assert move["option"] == expected.name == "move the young person"
+    assert expected.others_fall > 0.1 and expected.young_people_protected > 1
+    assert move["others' fall"] == round(expected.others_fall, 3)
+    assert move["young people protected"] == expected.young_people_protected
+    assert move["fall in total exposure"] == round(expected.total_fall, 3)
+
+
 def test_target_list_downloads_carry_no_young_person(downloads: dict[str, bytes]) -> None:
     from openpyxl import load_workbook
 

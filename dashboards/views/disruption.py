@@ -110,15 +110,6 @@ middle.metric(
 right.metric("Protective ties a move cuts", len(comparison.protective_ties))
 options = [
     {
-        "option": "move the young person",
-        "targets": "",
-        "fall in total exposure": round(comparison.relocation_total_fall, 3),
-        "their exposure after": round(comparison.exposure_if_moved, 3),
-        "others' fall": 0.0,
-        "young people protected": 1 if comparison.relocation_total_fall > 0 else 0,
-    }
-] + [
-    {
         "option": alternative.name,
         "targets": ", ".join(alternative.targets),
         "fall in total exposure": round(alternative.total_fall, 3),
@@ -126,7 +117,7 @@ options = [
         "others' fall": round(alternative.others_fall, 3),
         "young people protected": alternative.young_people_protected,
     }
-    for alternative in comparison.alternatives
+    for alternative in [comparison.move, *comparison.alternatives]
 ]
 st.dataframe(pd.DataFrame(options), hide_index=True)
 ties, still = st.columns(2)

@@ -1,4 +1,4 @@
-"""The analysis: evidence weights, peer groups, perpetrator-centred hubs, contexts, measures.
+"""The analysis: evidence, routes, peer groups, perpetrator-centred hubs, contexts, measures.
 
 Every function here is a pure function of a graph (graphguard's typed
 ``networkx.MultiDiGraph``) plus keyword options; only :func:`write_outputs` touches
@@ -17,10 +17,10 @@ from graphguard.analysis.evidence import (
 from graphguard.analysis.groups import PeerGroup, communities, peer_groups
 from graphguard.analysis.hubs import CONCERN_SCORE, Hub, perpetrator_hubs
 from graphguard.analysis.measures import MeasureRow, NetworkMeasures, network_measures
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.pipeline import (
     MEASURE_COLUMNS,
     OUTPUT_FILES,
-    AnalysisOptions,
     AnalysisResult,
     analyse,
     write_outputs,

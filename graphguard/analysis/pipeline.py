@@ -15,7 +15,6 @@ Wall-clock timings are kept on the result for benchmarks, never written.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 import time
@@ -34,13 +33,8 @@ from graphguard.analysis.evidence import (
 )
 from graphguard.analysis.groups import PURPOSE, PeerGroup, groups_from_town
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs_from_town
-from graphguard.analysis.measures import (
-    DEFAULT_SAMPLES,
-    EXACT_LIMIT,
-    NetworkMeasures,
-    network_measures,
-)
-from graphguard.analysis.projection import MAX_CONTEXT_SIZE
+from graphguard.analysis.measures import NetworkMeasures, network_measures
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import SCORED_ATTRIBUTES, Town, collector_paused
 
 __all__ = [
@@ -76,45 +70,6 @@ MEASURE_COLUMNS: tuple[str, ...] = (
 _TOP = 10
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Everything that can change the analysis, with its default.
-
-    Attributes
-    ----------
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date in the graph if None.
-    seed : int, default 0
-        Seed of Louvain and of the sampled measures.
-    half_life_days : float, default 365
-        After this many days a link's evidence counts half.
-    resolution : float, default 1.0
-        Louvain resolution for peer groups.
-    min_group_size : int, default 2
-        Smaller peer groups are not reported.
-    max_context_size : int
-        Contexts with more young people add nothing to the peer projection.
-    exact_limit : int
-        Graphs with more entities get sampled betweenness and closeness.
-    samples : int
-        Sources sampled above ``exact_limit``.
-    """
-
-    as_of: dt.date | None = None
-    seed: int = 0
-    half_life_days: float = 365.0
-    resolution: float = 1.0
-    min_group_size: int = 2
-    max_context_size: int = MAX_CONTEXT_SIZE
-    exact_limit: int = EXACT_LIMIT
-    samples: int = DEFAULT_SAMPLES
-
-    def as_dict(self) -> dict[str, Any]:
-        options = dataclasses.asdict(self)
-        options["as_of"] = self.as_of.isoformat() if self.as_of else None
-        return options
 
 
 @dataclass
@@ -160,7 +115,8 @@ def analyse(graph: nx.MultiDiGraph, options: AnalysisOptions | None = None) -> A
     graph : networkx.MultiDiGraph
         graphguard's typed graph, from ``MemoryStore.graph()`` or ``Neo4jStore.graph()``.
     options : AnalysisOptions, optional
-        Defaults if None.
+        ``AnalysisOptions()`` (the documented defaults) if None; entry points pass
+        :meth:`AnalysisOptions.from_settings`.
 
     Returns
     -------
@@ -180,11 +136,7 @@ def analyse(graph: nx.MultiDiGraph, options: AnalysisOptions | None = None) -> A
 
 def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult:
     timings: dict[str, float] = {}
-    town = _timed(
-        timings,
-        "read",
-        lambda: Town(graph, as_of=options.as_of, half_life_days=options.half_life_days),
-    )
+    town = _timed(timings, "read", lambda: options.town(graph))
     hubs = _timed(timings, "hubs", lambda: hubs_from_town(town))
     contexts = _timed(timings, "contexts", lambda: contexts_from_town(town, hubs))
     groups = _timed(

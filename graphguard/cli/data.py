@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF
+from graphguard.cli.options import AS_OF, HALF_LIFE
 from graphguard.errors import DataError
 
 __all__ = ["analyse", "check", "load", "synth", "validate"]
@@ -134,14 +134,7 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     show_default=True,
     help="Seed of peer-group detection and sampled measures.",
 )
-@click.option(
-    "--half-life",
-    "half_life",
-    type=click.FloatRange(min=1),
-    default=None,
-    help="Days after which a link's evidence counts half "
-    "[default: GRAPHGUARD_HALF_LIFE_DAYS or 365].",
-)
+@HALF_LIFE
 def analyse(
     dataset: Path | None, out_dir: Path, as_of: dt.date | None, seed: int, half_life: float | None
 ) -> None:
@@ -153,17 +146,12 @@ def analyse(
     """
     from graphguard.analysis import AnalysisOptions, write_outputs
     from graphguard.analysis import analyse as run_analysis
-    from graphguard.settings import get_settings
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
     warn_data_problems(store)
-    options = AnalysisOptions(
-        as_of=as_of,
-        seed=seed,
-        half_life_days=half_life or get_settings().half_life_days,
-    )
+    options = AnalysisOptions.from_settings(as_of=as_of, seed=seed, half_life_days=half_life)
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
     result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
     paths = write_outputs(result, out_dir)

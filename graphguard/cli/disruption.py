@@ -13,27 +13,39 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import networkx as nx
 
 from graphguard.audit import audit_event
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
+from graphguard.cli.options import AS_OF, DATASET, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
 
+if TYPE_CHECKING:
+    from graphguard.analysis.options import AnalysisOptions
+
 __all__ = ["targets", "plan", "relocation", "placement_check"]
 
-def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
+
+def _options(as_of: dt.date | None, half_life: float | None) -> AnalysisOptions:
+    """The analysis options: the settings, overridden by --as-of and --half-life."""
+    from graphguard.analysis.options import AnalysisOptions
+
+    return AnalysisOptions.from_settings(as_of=as_of, half_life_days=half_life)
+
+
+def _graph(dataset: Path | None, options: AnalysisOptions) -> tuple[nx.MultiDiGraph, str]:
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
-    return store.graph(Filters(as_of=as_of)), source
+    # --as-of is the picture as it stood then: later links are left out, not only weighed.
+    return store.graph(Filters(as_of=options.as_of)), source
 
 
 def _key() -> bytes:
@@ -90,12 +102,14 @@ def _emit(
     help="Withhold records with handling code C, and targets that rest only on them.",
 )
 @AS_OF
+@HALF_LIFE
 def targets(
     dataset: Path | None,
     out: Path,
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
+    half_life: float | None,
 ) -> None:
     """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
 
@@ -108,9 +122,10 @@ def targets(
     from graphguard.targets import build_target_list, write_target_list
 
     kind = export_format(out)
-    graph, source = _graph(dataset, as_of)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     target_list = build_target_list(
-        graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
+        graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
     write_target_list(target_list, out)
     audit_event(
@@ -143,22 +158,41 @@ def targets(
     show_default=True,
     help="How many targets to disrupt together.",
 )
+@click.option(
+    "--targets",
+    "target_kinds",
+    type=click.Choice(["all", "contexts", "adults"]),
+    default="all",
+    show_default=True,
+    help="Which targets the plan may choose: contexts are places, vehicles and businesses.",
+)
 @AS_OF
+@HALF_LIFE
 @FORMAT
-def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str) -> None:
+def plan(
+    dataset: Path | None,
+    k: int,
+    target_kinds: str,
+    as_of: dt.date | None,
+    half_life: float | None,
+    output_format: str,
+) -> None:
     """The K targets whose disruption together most reduces exposure, chosen greedily.
 
     Each next target is the one adding most to the fall in total exposure, given
-    those already chosen (Borgatti's key-player problem).  No young person is ever
-    a target or named.
+    those already chosen (Borgatti's key-player problem); --targets contexts plans
+    only places, vehicles and businesses.  No young person is ever a target or named.
     """
-    from graphguard.analysis.disruption import exposure, greedy_plan
+    from graphguard.analysis.disruption import TARGET_KINDS, candidates, exposure, greedy_plan
 
-    graph, _ = _graph(dataset, as_of)
-    ex = exposure(graph, as_of=as_of)
-    result = greedy_plan(graph, k, exposure=ex)
+    options = _options(as_of, half_life)
+    graph, _ = _graph(dataset, options)
+    ex = exposure(graph, options=options)
+    pool = candidates(graph, ex, kinds=TARGET_KINDS[target_kinds])
+    result = greedy_plan(graph, k, exposure=ex, targets=pool)
     data = {
         "as_of": ex.as_of.isoformat(),
+        "targets": target_kinds,
         "total_exposure": round(result.total_before, 4),
         "total_after": round(result.total_after, 4),
         "steps": [
@@ -179,9 +213,14 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
 
 
 def _render_plan(data: dict[str, Any]) -> str:
+    among = {
+        "all": "",
+        "contexts": " among places, vehicles and businesses",
+        "adults": " among adults",
+    }
     lines = [
-        f"Disruption plan (evidence as of {data['as_of']}): total exposure "
-        f"{data['total_exposure']:.2f} -> {data['total_after']:.2f}"
+        f"Disruption plan{among[data['targets']]} (evidence as of {data['as_of']}): total "
+        f"exposure {data['total_exposure']:.2f} -> {data['total_after']:.2f}"
     ]
     for step in data["steps"]:
         lines.append(
@@ -208,6 +247,7 @@ def _render_plan(data: dict[str, Any]) -> str:
     help="How many adults or contexts each alternative disrupts.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def relocation(
@@ -215,6 +255,7 @@ def relocation(
     dataset: Path | None,
     k: int,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -228,8 +269,9 @@ def relocation(
     """
     from graphguard.analysis.disruption import relocation_comparison
 
-    graph, source = _graph(dataset, as_of)
-    comparison = relocation_comparison(graph, young_person_id, as_of=as_of, k=k)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
+    comparison = relocation_comparison(graph, young_person_id, options=options, k=k)
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
@@ -320,6 +362,7 @@ def _tie_line(tie: dict[str, Any]) -> str:
     help="How far to look, in metres.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def placement_check(
@@ -329,6 +372,7 @@ def placement_check(
     longitude: float | None,
     radius: float,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -344,14 +388,15 @@ def placement_check(
 
     if young_person is None and (latitude is None or longitude is None):
         raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
-    graph, source = _graph(dataset, as_of)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     check = check_placement(
         graph,
         young_person_id=young_person,
         latitude=latitude,
         longitude=longitude,
         radius_m=radius,
-        as_of=as_of,
+        options=options,
     )
     key = _key()
     data = check.as_dict()

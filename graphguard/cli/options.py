@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["AS_OF", "DATASET", "DATE", "FORMAT", "PSEUDONYMISE", "DateType"]
+__all__ = ["AS_OF", "DATASET", "DATE", "FORMAT", "HALF_LIFE", "PSEUDONYMISE", "DateType"]
 
 
 class DateType(click.ParamType):
@@ -38,6 +38,16 @@ AS_OF = click.option(
     type=DATE,
     help="The picture as it stood on DATE (YYYY-MM-DD): later links are left out and "
     "evidence is weighed against DATE [default: the latest date in the data].",
+)
+
+#: ``--half-life DAYS``: the half-life of evidence, for every command that weighs it.
+HALF_LIFE = click.option(
+    "--half-life",
+    "half_life",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Days after which a link's evidence counts half "
+    "[default: GRAPHGUARD_HALF_LIFE_DAYS or 365].",
 )
 
 #: ``[DATASET]``: a dataset folder or workbook; without it, Neo4j when NEO4J_URI is set.

@@ -182,7 +182,19 @@ def node_passes(attributes: dict[str, Any], filters: Filters) -> bool:
 
 
 def finish_graph(graph: nx.MultiDiGraph, filters: Filters) -> nx.MultiDiGraph:
-    """The shared last step of every store: under an area filter drop unlinked vehicles."""
+    """The shared last step of every store.
+
+    Under an as-of filter a link's dates after the day are read as the day (the
+    picture as it stood then: nothing shown, drawn or explained may carry a later
+    date); under an area filter unlinked vehicles are dropped.
+    """
+    if filters.as_of is not None:
+        day = filters.as_of
+        for _, _, data in graph.edges(data=True):
+            for name in ("first_seen", "last_seen"):
+                seen = data.get(name)
+                if seen is not None and seen > day:
+                    data[name] = day
     if filters.areas is not None:
         lonely = [
             n for n, d in graph.nodes(data=True) if d["kind"] == "vehicle" and graph.degree(n) == 0
