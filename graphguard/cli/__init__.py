@@ -45,6 +45,7 @@ for _command in (
     data.synth,
     data.analyse,
     data.load,
+    data.check,
     disruption.targets,
     disruption.plan,
     disruption.relocation,

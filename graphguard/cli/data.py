@@ -1,4 +1,4 @@
-"""Data commands: ``validate``, ``synth``, ``analyse`` and ``load``."""
+"""Data commands: ``validate``, ``synth``, ``analyse``, ``load`` and ``check``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from graphguard.cli.options import AS_OF, FORCE, HALF_LIFE
 from graphguard.errors import DataError
 from graphguard.files import check_destination
 
-__all__ = ["analyse", "load", "synth", "validate"]
+__all__ = ["analyse", "check", "load", "synth", "validate"]
 
 
 # --------------------------------------------------------------------------- validate
@@ -193,6 +193,21 @@ def analyse(
 
 # --------------------------------------------------------------------------- load
 
+#: ``--wait SECONDS``: how long a writer waits while another holds the load lock.
+WAIT = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait while another load holds the database's load lock; then the "
+    "command is refused (exit 3) naming who holds it.",
+)
+
+
+def _notice(line: str) -> None:
+    click.echo(f"graphguard: {line}", err=True)
+
 
 @click.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
@@ -215,24 +230,33 @@ def analyse(
     help="Make Neo4j hold exactly DATASET: delete entities and links it does not contain "
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
+@WAIT
 def load(
-    dataset: Path, batch_size: int | None, rejects_path: Path | None, force: bool, prune: bool
+    dataset: Path,
+    batch_size: int | None,
+    rejects_path: Path | None,
+    force: bool,
+    prune: bool,
+    wait: float,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
     Entities are merged on their id and links on their link_id, so loading the same
-    data again changes nothing and a changed row updates what it describes.  Exits 1
-    when rows were rejected (the valid rows are still loaded).
+    data again changes nothing and a changed row updates what it describes.  One load
+    at a time writes to a database (a second waits up to --wait seconds); a link id
+    is held by one relationship, whatever its type.  Exits 1 when rows were rejected
+    (the valid rows are still loaded).
     """
     from tqdm import tqdm
 
+    from graphguard.audit import acting_user
     from graphguard.ingest import read_dataset
     from graphguard.store.open import open_neo4j
 
     destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset)
-    for report in result.file_errors:
-        click.echo(f"graphguard: {report.error}", err=True)
+    for unreadable in result.file_errors:
+        click.echo(f"graphguard: {unreadable.error}", err=True)
     _write_rejects(result, dataset, destination)
     if prune and not result.ok:
         raise DataError(
@@ -242,8 +266,14 @@ def load(
     store = open_neo4j(batch_size=batch_size)
     total = len(result.dataset)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
-        report = store.load(  # type: ignore[attr-defined]
-            result.dataset, progress=bar.update, prune=prune
+        report = store.load(
+            result.dataset,
+            progress=bar.update,
+            prune=prune,
+            wait=wait,
+            user=acting_user(),
+            notice=_notice,
+            purpose=f"load {dataset}",
         )
     click.echo(
         f"Loaded {report.nodes} entities and {report.relationships} links into Neo4j "
@@ -255,6 +285,140 @@ def load(
             if prune
             else ""
         )
+        + (
+            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
+            "by more than one relationship."
+            if report.repaired_duplicates
+            else ""
+        )
     )
+    if report.duplicates_left:
+        _notice(
+            f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "
+            f"more than one relationship ({_some(report.duplicates_left)}); "
+            f"`graphguard check {dataset} --repair` or `load --prune` removes them"
+        )
     if not result.ok:
         sys.exit(1)
+
+
+# --------------------------------------------------------------------------- check
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Make Neo4j hold exactly DATASET: delete what it does not contain and duplicate "
+    "link ids, write what is missing or changed (refused when any row was rejected).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report as readable text or as JSON on stdout.",
+)
+@WAIT
+def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
+    """Compare Neo4j (NEO4J_URI) with DATASET; with --repair, make it hold exactly DATASET.
+
+    Compares the counts per label and relationship type, a content hash of each side,
+    and every entity and link by id, and lists link ids held by more than one
+    relationship.  Runs under the load lock, so it waits for a running load.  Exits 0
+    when Neo4j holds exactly DATASET's valid rows (after --repair: when the repair
+    made it so), 1 when it differs or rows of DATASET were rejected.
+    """
+    from graphguard.audit import acting_user
+    from graphguard.ingest import read_dataset
+    from graphguard.store.check import check as compare
+    from graphguard.store.check import repair as make_equal
+    from graphguard.store.open import open_neo4j
+
+    result = read_dataset(dataset)
+    for unreadable in result.file_errors:
+        click.echo(f"graphguard: {unreadable.error}", err=True)
+    if not result.ok:
+        if repair:
+            raise DataError(
+                "--repair refused: rows were rejected or files unreadable, and the repair "
+                "would delete what they held; fix them (see `graphguard validate`) first"
+            )
+        _notice(
+            f"warning: {result.rejected_rows} rows of {dataset} were rejected: "
+            "Neo4j is compared with the valid rows only"
+        )
+    store = open_neo4j()
+    purpose = f"check {dataset}" + (" --repair" if repair else "")
+    lock = store.lock(purpose, wait=wait, user=acting_user(), notice=_notice)
+    with store.reachable("checking the database"), lock:
+        found = compare(store, result.dataset)
+        fixed = make_equal(store, result.dataset, found, lock) if repair and not found.ok else None
+    after = fixed.after if fixed is not None else found
+    if output_format == "json":
+        data = found.as_dict()
+        if fixed is not None:
+            data["repaired"] = {
+                "deleted_entities": fixed.deleted_entities,
+                "deleted_relationships": fixed.deleted_relationships,
+                "written_entities": fixed.written_entities,
+                "written_links": fixed.written_links,
+                "after": fixed.after.as_dict(),
+            }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _print_check(found, dataset)
+        if fixed is not None:
+            click.echo(
+                f"Repaired: deleted {fixed.deleted_relationships} relationships and "
+                f"{fixed.deleted_entities} entities, wrote {fixed.written_entities} entities "
+                f"and {fixed.written_links} links."
+            )
+        if after.ok:
+            click.echo(
+                f"Neo4j holds exactly {dataset} (content hash {after.neo4j_hash[:16]})."
+            )
+        elif fixed is not None:
+            click.echo(f"Neo4j still differs from {dataset} after the repair: see above.")
+        else:
+            click.echo(
+                f"Neo4j differs from {dataset}: `graphguard check {dataset} --repair` "
+                "makes it hold exactly the dataset."
+            )
+    if not after.ok or not result.ok:
+        sys.exit(1)
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+def _print_check(report: Any, dataset: Path) -> None:
+    from graphguard.store.check import count_names
+
+    click.echo(f"{'':<16} {'dataset':>9} {'Neo4j':>9}")
+    for name in count_names(report):
+        ours, theirs = report.dataset_counts.get(name, 0), report.neo4j_counts.get(name, 0)
+        flag = "" if ours == theirs else "  differs"
+        click.echo(f"{name:<16} {ours:>9,} {theirs:>9,}{flag}")
+    click.echo(
+        f"content hash     {report.dataset_hash[:16]} (dataset)  "
+        f"{report.neo4j_hash[:16]} (Neo4j)"
+    )
+    for what, ids in (
+        ("entities missing from Neo4j", report.missing_entities),
+        ("entities in Neo4j only", report.extra_entities),
+        ("entities that differ", report.changed_entities),
+        ("links missing from Neo4j", report.missing_links),
+        ("links in Neo4j only", report.extra_links),
+        ("links that differ", report.changed_links),
+    ):
+        if ids:
+            click.echo(f"{len(ids)} {what}: {_some(ids)}")
+    duplicates = report.duplicate_link_ids
+    if duplicates:
+        named = [f"{link_id} ({n} relationships)" for link_id, n in duplicates.items()]
+        click.echo(f"{len(duplicates)} link ids held by more than one relationship: {_some(named)}")

@@ -8,7 +8,7 @@ for the same data.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
@@ -29,7 +29,6 @@ __all__ = [
     "RESERVED_ATTRIBUTES",
     "Filters",
     "Store",
-    "StoreInfo",
     "node_attributes",
     "link_attributes",
     "link_passes",
@@ -91,27 +90,12 @@ class Filters:
         return self == Filters()
 
 
-@dataclass(frozen=True)
-class StoreInfo:
-    """What a store holds, for the dashboard's header and ``summary.json``."""
-
-    backend: str
-    location: str
-    counts: dict[str, int] = field(default_factory=dict)
-    first_date: dt.date | None = None
-    last_date: dt.date | None = None
-
-
 @runtime_checkable
 class Store(Protocol):
     """Where the graph is kept.  Analysis only ever sees ``graph()``'s result."""
 
     def graph(self, filters: Filters | None = None) -> nx.MultiDiGraph:
         """The (filtered) graph: one node per entity, one edge per link keyed by link_id."""
-        ...
-
-    def info(self) -> StoreInfo:
-        """Backend, counts by kind and the date range of the links."""
         ...
 
 
