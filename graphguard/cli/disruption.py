@@ -22,7 +22,8 @@ from graphguard.audit import audit_event
 from graphguard.cli.base import warn_data_problems
 from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
 from graphguard.errors import UsageError
-from graphguard.export import export_format, pseudonym
+from graphguard.export import export_format
+from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
 
 __all__ = ["targets", "plan", "relocation", "placement_check"]
 
@@ -42,28 +43,26 @@ def _key() -> bytes:
     return pseudonym_key()
 
 
-def _pseudonymised(value: Any, young_people: set[str], key: bytes) -> Any:
-    """``value`` with every string that is a young person's id replaced by its pseudonym."""
-    if isinstance(value, str):
-        return pseudonym(value, key) if value in young_people else value
-    if isinstance(value, list):
-        return [_pseudonymised(v, young_people, key) for v in value]
-    if isinstance(value, dict):
-        return {k: _pseudonymised(v, young_people, key) for k, v in value.items()}
-    return value
+def _pseudonymised(data: dict[str, Any], graph: nx.MultiDiGraph, key: bytes) -> dict[str, Any]:
+    """``data`` with young people's ids as pseudonyms and their other identifying values gone.
 
-
-def _young_people(graph: nx.MultiDiGraph) -> set[str]:
-    return {n for n, d in graph.nodes(data=True) if d.get("role") == "young_person"}
+    An id anywhere in a text (alone, or inside a reference) becomes its pseudonym; a
+    name, alias, date of birth or identifier becomes ``[young person]``.
+    """
+    scrubber = YoungPersonScrubber.from_graph(graph, replace_id=lambda y: pseudonym(y, key))
+    scrubbed: dict[str, Any] = scrubber.scrub(data)
+    return scrubbed
 
 
 def _emit(
     data: dict[str, Any], output_format: str, render: Callable[[dict[str, Any]], str]
 ) -> None:
+    # Neutral text: a place or reference from the data can't drive the terminal (an
+    # escape sequence) or reorder the line (a right-to-left override).
     if output_format == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(neutral_text(json.dumps(data, indent=2, ensure_ascii=False)))
     else:
-        click.echo(render(data))
+        click.echo(neutral_text(render(data)))
 
 
 # --------------------------------------------------------------------------- targets
@@ -167,6 +166,7 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
     graph, _ = _graph(dataset, as_of)
     ex = exposure(graph, as_of=as_of)
     result = greedy_plan(graph, k, exposure=ex)
+    scrub = YoungPersonScrubber.from_graph(graph)  # a place or operator named after a child
     data = {
         "as_of": ex.as_of.isoformat(),
         "total_exposure": round(result.total_before, 4),
@@ -174,9 +174,9 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
         "steps": [
             {
                 "step": number,
-                "target_id": step.target.id,
+                "target_id": scrub(step.target.id),
                 "kind": step.target.kind,
-                "label": step.target.label,
+                "label": scrub(step.target.label),
                 "added_impact": round(step.added_impact, 4),
                 "cumulative_impact": round(step.cumulative_impact, 4),
                 "total_after": round(step.total_after, 4),
@@ -243,7 +243,7 @@ def relocation(
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
-        data = _pseudonymised(data, _young_people(graph), key)
+        data = _pseudonymised(data, graph, key)
     audit_event(
         "view relocation",
         young_person=pseudonym(young_person_id, key),
@@ -366,7 +366,7 @@ def placement_check(
     key = _key()
     data = check.as_dict()
     if pseudonymise:
-        data = _pseudonymised(data, _young_people(graph), key)
+        data = _pseudonymised(data, graph, key)
     audit_event(
         "view placement check",
         young_person=pseudonym(young_person, key) if young_person else None,
