@@ -41,8 +41,10 @@ from graphguard.analysis.disruption import (
     placement_check,
     relocation_comparison,
 )
+from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
 from graphguard.paths import demo_dataset
+from graphguard.privacy import YoungPersonScrubber
 from graphguard.settings import Settings, get_settings
 from graphguard.store.base import Filters, Store, graph_summary, node_kind
 from graphguard.targets import TargetList, build_target_list, write_target_list
@@ -329,6 +331,24 @@ def target_file(
     targets = target_list(source, filters, shareable, _key, exported_on)
     with tempfile.TemporaryDirectory() as folder:
         return write_target_list(targets, Path(folder) / f"targets.{kind}").read_bytes()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
+def young_people_scrubber(source: DataSource, ids: bool = True) -> YoungPersonScrubber:
+    """The scrubber of every young person in the data (shared: compiled once, only read).
+
+    ``ids=False`` keeps ids, for Cypher results (the graph's keys).
+    """
+    return YoungPersonScrubber.from_graph(network(source, Filters()), ids=ids)
+
+
+def cypher_file(result: QueryResult, kind: str, scrubber: YoungPersonScrubber) -> str:
+    """A Cypher result as a CSV or JSON download, exactly as ``graphguard cypher run`` prints it.
+
+    The CLI's formatter (cells safe in a spreadsheet) over the result with young
+    people's identities withheld, whatever the page shows.
+    """
+    return format_result(without_identities(result, scrubber), kind)
 
 
 def neo4j_driver(settings: Settings) -> Any:

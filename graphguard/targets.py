@@ -524,12 +524,10 @@ def build_target_list(
                 "handling": _handling(items, shareable),
             }
         )
+    notes = _notes(ex.as_of, shareable, exported_on or dt.date.today(), source, len(rows))
     return TargetList(
         rows=rows,
-        notes=[
-            scrub(note)
-            for note in _notes(ex.as_of, shareable, exported_on or dt.date.today(), source, len(rows))
-        ],
+        notes=[scrub(note) for note in notes],
         as_of=ex.as_of,
         shareable=shareable,
     )

@@ -19,9 +19,9 @@ from graphguard.cypher import (
     run_query,
 )
 from graphguard.errors import GraphguardError, RefusedError
+from graphguard.privacy import disclosed
 from graphguard.settings import get_settings
-from graphguard.store.base import Filters
-from graphguard.viz import network_html, without_young_peoples_names, young_peoples_names
+from graphguard.viz import network_html
 
 view = common.current_view()
 settings = get_settings()
@@ -160,9 +160,8 @@ if "cypher_result" in st.session_state:
     more = f" (cut at {result.row_limit}: there were more)" if result.truncated else ""
     st.subheader(f"Result of {label}")
     st.caption(f"{len(result.rows)} rows{more} in {result.elapsed:.2f} s.")
-    names = young_peoples_names(common.network(neo4j_source, Filters()))
-    safe = without_young_peoples_names(result.rows, names)
-    shown = result.rows if view.show_names else safe
+    scrubber = common.young_people_scrubber(neo4j_source, ids=False)
+    shown = disclosed(result.rows, scrubber, names_shown=view.show_names)
     table = pd.DataFrame(
         [
             {c: json.dumps(v) if isinstance(v, dict | list) else v for c, v in row.items()}
@@ -171,29 +170,25 @@ if "cypher_result" in st.session_state:
         columns=result.columns,
     )
     st.dataframe(table, hide_index=True)
-    csv_rows = pd.DataFrame(
-        [
-            {c: json.dumps(v) if isinstance(v, dict | list) else v for c, v in row.items()}
-            for row in safe
-        ],
-        columns=result.columns,
-    )
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",
-        csv_rows.to_csv(index=False),
+        common.cypher_file(result, "csv", scrubber),
         file_name=f"{label.replace(' ', '_')}.csv",
         mime="text/csv",
         on_click="ignore",
     )
     right.download_button(
         "Download JSON",
-        json.dumps(safe, indent=2, default=str),
+        common.cypher_file(result, "json", scrubber),
         file_name=f"{label.replace(' ', '_')}.json",
         mime="application/json",
         on_click="ignore",
     )
-    st.caption("Downloads never carry young people's names.")
+    st.caption(
+        "Downloads never carry young people's names, aliases, dates of birth or identifiers, "
+        "and are safe to open in a spreadsheet."
+    )
     if result.graph is not None and result.graph.number_of_nodes():
         drawn = network_html(
             result.graph, show_names=view.show_names, height_px=common.DRAWING_HEIGHT
