@@ -240,6 +240,8 @@ def _date_forms(day: dt.date) -> set[str]:
         f"{month} {d} {y}",
         f"{month[:3]} {d} {y}",
         f"{d}{_ordinal(d)} {month} {y}",
+        f"{d}{_ordinal(d)} {month[:3]} {y}",
+        f"{d}{_ordinal(d)} of {month} {y}",
     }
 
 
