@@ -15,7 +15,9 @@ dashboard call them alike and never copy them.
   with any separators (``ada_byron``, ``07700 900 123``), accents or full-width forms.
   Text and values are compared as their *skeletons* (letters and digits only, case-
   and accent-folded) with one compiled trie-shaped pattern (one pass, cost independent
-  of how many young people there are), longest value first, overlaps merged.  Two
+  of how many young people there are), longest value first, overlaps merged; dates of
+  birth are found by how dates are written (``2010-03-14``, ``14/03/2010``,
+  ``14 March 2010``, ``20100314`` …) and compared as days.  Two
   rules keep ordinary text readable: a run of digits is never split (``YP1`` is not
   found in ``YP10``, a date of birth is not found inside a longer number), and a
   name or alias of fewer than :data:`MIN_ANYWHERE` letters and digits (``Ed``,
@@ -30,7 +32,6 @@ dashboard call them alike and never copy them.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -113,6 +114,22 @@ _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 _NOT_ASCII_ALNUM = re.compile(r"[^A-Za-z0-9]+")
 _WORD = re.compile(r"[^\W_]+")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_MONTH_NAME = "|".join(f"{m[:3]}(?:{m[3:]})?" for m in _MONTHS) + "|Sept"
+_GAP = r"[\s.,/_-]"
+#: A date as people write one: 2010-03-14, 14/03/2010 (or 03/14/2010), 14.3.2010,
+#: 20100314, 14032010, 14 March 2010, 14th of Mar 2010, March 14th, 2010 — never inside
+#: a longer number.  In a look-ahead, so overlapping candidates are all tried.
+_DATE_IN_TEXT = re.compile(
+    r"(?<!\d)(?=(?P<date>"
+    rf"(?P<iy>\d{{4}}){_GAP}{{1,3}}(?P<im>\d{{1,2}}){_GAP}{{1,3}}(?P<id>\d{{1,2}})"
+    rf"|(?P<na>\d{{1,2}}){_GAP}{{1,3}}(?P<nb>\d{{1,2}}){_GAP}{{1,3}}(?P<ny>\d{{4}})"
+    r"|(?P<eight>\d{8})"
+    rf"|(?P<td>\d{{1,2}})(?:st|nd|rd|th)?{_GAP}*(?:of\s+)?(?P<tm>{_MONTH_NAME})\.?{_GAP}*"
+    r"(?P<ty>\d{4})"
+    rf"|(?P<um>{_MONTH_NAME})\.?{_GAP}*(?P<ud>\d{{1,2}})(?:st|nd|rd|th)?{_GAP}*(?P<uy>\d{{4}})"
+    r")(?!\d))",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- pseudonyms
@@ -226,48 +243,61 @@ def is_identifying(property_name: str) -> bool:
     return name in IDENTIFYING_PROPERTIES or bool(_IDENTIFIER_NAME.search(name))
 
 
-def _date_forms(day: dt.date) -> set[str]:
-    """How a date of birth is commonly written: ISO, UK numeric, with the month's name."""
-    month = _MONTHS[day.month - 1]
-    d, m, y = day.day, day.month, day.year
-    return {
-        day.isoformat(),
-        f"{d:02d}/{m:02d}/{y}",
-        f"{d}/{m}/{y}",
-        f"{m:02d}/{d:02d}/{y}",
-        f"{d} {month} {y}",
-        f"{d} {month[:3]} {y}",
-        f"{month} {d} {y}",
-        f"{month[:3]} {d} {y}",
-        f"{d}{_ordinal(d)} {month} {y}",
-        f"{d}{_ordinal(d)} {month[:3]} {y}",
-        f"{d}{_ordinal(d)} of {month} {y}",
-    }
+def _date(year: str, month: str, day: str) -> dt.date | None:
+    try:
+        return dt.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
 
 
-def _ordinal(day: int) -> str:
-    if 10 <= day % 100 <= 20:
-        return "th"
-    return {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+def _iso_date(text: str) -> dt.date | None:
+    if not _ISO_DATE.fullmatch(text):
+        return None
+    return _date(text[:4], text[5:7], text[8:])
+
+
+def _month(name: str) -> int:
+    return [m[:3] for m in _MONTHS].index(name[:3].title()) + 1
+
+
+def _dates_in(text: str) -> Iterator[tuple[int, int, set[dt.date]]]:
+    """Every date written in ``text``: ``(start, end, the days it may mean)``."""
+    for match in _DATE_IN_TEXT.finditer(text):
+        g = match.groupdict()
+        days: set[dt.date | None] = set()
+        if g["iy"]:
+            days.add(_date(g["iy"], g["im"], g["id"]))
+        elif g["na"]:  # day first, as in the UK, or month first, as in the US
+            days |= {_date(g["ny"], g["nb"], g["na"]), _date(g["ny"], g["na"], g["nb"])}
+        elif g["eight"]:
+            eight = g["eight"]
+            days |= {
+                _date(eight[:4], eight[4:6], eight[6:]),
+                _date(eight[4:], eight[2:4], eight[:2]),
+            }
+        elif g["td"]:
+            days.add(_date(g["ty"], str(_month(g["tm"])), g["td"]))
+        else:
+            days.add(_date(g["uy"], str(_month(g["um"])), g["ud"]))
+        found = {day for day in days if day is not None}
+        if found:
+            yield match.start("date"), match.end("date"), found
 
 
 def _values(value: Any) -> Iterator[str]:
-    """The text forms of one property's value (aliases split on ``;``, dates in every form)."""
+    """The text forms of one property's value (aliases split on ``;``, dates as ISO 8601)."""
     if value is None or isinstance(value, bool | float):
         return
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        yield from _date_forms(value)
+        yield value.isoformat()
         return
     if isinstance(value, list | tuple | set | frozenset):
         for item in value:
             yield from _values(item)
         return
     text = str(value).strip()
-    if _ISO_DATE.fullmatch(text):
-        with contextlib.suppress(ValueError):  # 2026-02-30 is no date: the text alone
-            yield from _date_forms(dt.date.fromisoformat(text))
     yield text
     if ";" in text:
         yield from (part.strip() for part in text.split(";"))
@@ -368,19 +398,36 @@ class YoungPersonScrubber:
         self.replace_id = replace_id
         #: skeleton -> the ids of the young people it identifies, and whether it is an id
         self._owners: dict[str, tuple[frozenset[str], bool]] = {}
+        #: dates of birth (and any other identifying date), found by how dates are written
+        self._dates: set[dt.date] = set()
         anywhere: set[str] = set()
         words: set[str] = set()
         for person, attributes in young_people.items():
             for value, is_id in identifying_values(str(person), attributes, ids=ids).items():
+                day = _iso_date(value) if not is_id else None
+                if day is not None:
+                    self._dates.add(day)
+                    continue
                 folded = skeleton(value)
                 if not folded:
                     continue
                 owners, was_id = self._owners.get(folded, (frozenset(), True))
                 self._owners[folded] = (owners | {str(person)}, was_id and is_id)
                 (anywhere if is_id or len(folded) >= MIN_ANYWHERE else words).add(folded)
+        # Every written date holds its year: texts without one of these skip the date search.
+        self._years = re.compile("|".join(sorted({str(day.year) for day in self._dates})))
         self._words = frozenset(words)
         self._anywhere = frozenset(anywhere)
         self._pattern = _compiled(self._anywhere)
+        # Short names and aliases, as whole words of an ASCII text (others are folded).
+        self._short = (
+            re.compile(
+                r"(?<![^\W_])(?:" + "|".join(map(re.escape, sorted(words))) + r")(?![^\W_])",
+                re.IGNORECASE,
+            )
+            if words
+            else None
+        )
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph, **options: Any) -> YoungPersonScrubber:
@@ -395,21 +442,33 @@ class YoungPersonScrubber:
         )
 
     def __len__(self) -> int:
-        """How many distinct identifying values (as skeletons) it looks for."""
-        return len(self._owners)
+        """How many distinct identifying values (skeletons and dates) it looks for."""
+        return len(self._owners) + len(self._dates)
 
     def _spans(self, text: str) -> list[tuple[int, int, str]]:
         """``(start, end, found skeleton)`` of every identifying value in ``text``."""
-        folded, positions = _skeleton_with_positions(text)
         spans: list[tuple[int, int, str]] = []
-        if self._pattern is not None and self._pattern.search(folded):
-            for match in self._pattern.finditer(folded):
-                start, found = match.start(), match.group(1)
-                found = self._whole_digits(text, positions, start, found)
-                if found:
-                    first, last = positions[start], positions[start + len(found) - 1]
-                    spans.append((first, last + 1, found))
-        if self._words:
+        ascii_text = text.isascii()
+        if self._pattern is not None:
+            # Most texts hold no value: their skeleton is searched once, and the map back
+            # to the text's own positions is only made for those that do.
+            folded = _NOT_ASCII_ALNUM.sub("", text).lower() if ascii_text else None
+            if folded is None or self._pattern.search(folded):
+                folded, positions = _skeleton_with_positions(text)
+                for match in self._pattern.finditer(folded):
+                    start, found = match.start(), match.group(1)
+                    found = self._whole_digits(text, positions, start, found)
+                    if found:
+                        first, last = positions[start], positions[start + len(found) - 1]
+                        spans.append((first, last + 1, found))
+        if self._dates and self._years.search(text):
+            for start, end, days in _dates_in(text):
+                if days & self._dates:
+                    spans.append((start, end, ""))
+        if self._short is not None and ascii_text:
+            for word in self._short.finditer(text):
+                spans.append((word.start(), word.end(), word.group(0).lower()))
+        elif self._short is not None:
             for word in _WORD.finditer(text):
                 found = skeleton(word.group(0))
                 if found in self._words:
@@ -453,7 +512,7 @@ class YoungPersonScrubber:
     def _replacement(self, found: set[str]) -> str:
         if self.replace_id is None or len(found) != 1:
             return PLACEHOLDER
-        owners, is_id = self._owners[next(iter(found))]
+        owners, is_id = self._owners.get(next(iter(found)), (frozenset(), False))
         if is_id and len(owners) == 1:
             return self.replace_id(next(iter(owners)))
         return PLACEHOLDER
