@@ -451,7 +451,8 @@ def _dashboard_exports(folder: Path) -> Iterator[tuple[str, bytes]]:
 
     from graphguard.store.base import Filters
 
-    source = common.DataSource("embedded", str(folder), stamp=common._stamp(folder))
+    # A fresh folder each time: its path alone keeps the page caches apart.
+    source = common.DataSource("embedded", str(folder))
     for shareable in (False, True):
         for kind in ("csv", "xlsx"):
             data = common.target_file(source, Filters(), shareable, kind, b"k", dt.date.today())
