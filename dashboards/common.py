@@ -333,15 +333,6 @@ def target_file(
         return write_target_list(targets, Path(folder) / f"targets.{kind}").read_bytes()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
-def young_people_scrubber(source: DataSource, ids: bool = True) -> YoungPersonScrubber:
-    """The scrubber of every young person in the data (shared: compiled once, only read).
-
-    ``ids=False`` keeps ids, for Cypher results (the graph's keys).
-    """
-    return YoungPersonScrubber.from_graph(network(source, Filters()), ids=ids)
-
-
 def cypher_file(result: QueryResult, kind: str, scrubber: YoungPersonScrubber) -> str:
     """A Cypher result as a CSV or JSON download, exactly as ``graphguard cypher run`` prints it.
 

@@ -18,6 +18,7 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
+from graphguard.cypher.results import young_people_scrubber
 from graphguard.errors import GraphguardError, RefusedError
 from graphguard.privacy import disclosed
 from graphguard.settings import get_settings
@@ -61,7 +62,6 @@ if not settings.neo4j_uri:
     )
     st.stop()
 
-neo4j_source = common.DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
 driver = common.neo4j_driver(settings)
 run_options: dict[str, Any] = {
     "timeout": settings.cypher_timeout,
@@ -112,7 +112,10 @@ def run(label: str, action: Any) -> None:
     st.session_state.pop("cypher_result", None)
     st.session_state.pop("cypher_error", None)
     try:
-        st.session_state["cypher_result"] = (label, action())
+        result = action()
+        # Young people as Neo4j holds them at this run (the page's cached graph may be older).
+        scrubber = young_people_scrubber(driver, settings.neo4j_database)
+        st.session_state["cypher_result"] = (label, result, scrubber)
     except RefusedError as error:
         st.session_state["cypher_error"] = f"Refused: {error}"
     except GraphguardError as error:
@@ -155,12 +158,11 @@ with adhoc_tab:
 if "cypher_error" in st.session_state:
     st.error(st.session_state["cypher_error"])
 if "cypher_result" in st.session_state:
-    label, result = st.session_state["cypher_result"]
+    label, result, scrubber = st.session_state["cypher_result"]
     assert isinstance(result, QueryResult)
     more = f" (cut at {result.row_limit}: there were more)" if result.truncated else ""
     st.subheader(f"Result of {label}")
     st.caption(f"{len(result.rows)} rows{more} in {result.elapsed:.2f} s.")
-    scrubber = common.young_people_scrubber(neo4j_source, ids=False)
     shown = disclosed(result.rows, scrubber, names_shown=view.show_names)
     table = pd.DataFrame(
         [

@@ -22,9 +22,14 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
-from graphguard.cypher.results import FORMATS, format_result, without_identities
+from graphguard.cypher.results import (
+    FORMATS,
+    format_result,
+    without_identities,
+    young_people_scrubber,
+)
 from graphguard.errors import UsageError
-from graphguard.privacy import YoungPersonScrubber, neutral_text
+from graphguard.privacy import neutral_text
 
 __all__ = ["cypher"]
 
@@ -138,7 +143,7 @@ def run(
             assert query_text is not None
             literal_params = {key: _ad_hoc_value(value) for key, value in raw.items()}
             result = run_query(driver, query_text, literal_params, **options)
-        scrubber = _young_people_scrubber(driver, settings.neo4j_database)
+        scrubber = young_people_scrubber(driver, settings.neo4j_database)
     finally:
         driver.close()
     click.echo(format_result(without_identities(result, scrubber), output_format), nl=False)
@@ -150,15 +155,6 @@ def run(
             f"(raise the limit with --row-limit or {ROW_LIMIT_SETTING})",
             err=True,
         )
-
-
-def _young_people_scrubber(driver: Any, database: str | None) -> YoungPersonScrubber:
-    """Young people's identifying values as Neo4j holds them, to take out of a result."""
-    from graphguard.store.base import Filters
-    from graphguard.store.neo4j import Neo4jStore
-
-    young = Neo4jStore(driver, database=database).graph(Filters(kinds=frozenset({"young_person"})))
-    return YoungPersonScrubber.from_graph(young, ids=False)
 
 
 def _spec(name: str) -> Any:

@@ -22,6 +22,7 @@ __all__ = [
     "plain_value",
     "result_graph",
     "without_identities",
+    "young_people_scrubber",
 ]
 
 #: The output formats of a query result.
@@ -188,6 +189,19 @@ def result_graph(records: list[Any]) -> nx.MultiDiGraph | None:
         for value in record.values():
             walk(value)
     return graph if found else None
+
+
+def young_people_scrubber(driver: Any, database: str | None = None) -> YoungPersonScrubber:
+    """A scrubber of young people's identifying values as Neo4j holds them now, ids kept.
+
+    Read at each run, not cached with the data: a query reads the database as it is,
+    so a young person loaded a minute ago is withheld too.
+    """
+    from graphguard.store.base import Filters
+    from graphguard.store.neo4j import Neo4jStore
+
+    young = Neo4jStore(driver, database=database).graph(Filters(kinds=frozenset({"young_person"})))
+    return YoungPersonScrubber.from_graph(young, ids=False)
 
 
 def without_identities(result: QueryResult, scrubber: YoungPersonScrubber) -> QueryResult:
