@@ -626,10 +626,17 @@ def test_cli_cypher_output_withholds_identities_and_formulas(
 
 @pytest.mark.neo4j
 def test_dashboard_cypher_downloads_withhold_identities_and_formulas(
-    identity_town: Town, neo4j_env: Any, monkeypatch: pytest.MonkeyPatch
+    identity_town: Town,
+    neo4j_env: Any,
+    neo4j_driver: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.testing.v1 import AppTest
+
+    from graphguard.ingest import read_dataset
+    from graphguard.store.neo4j import Neo4jStore
 
     files: dict[str, bytes] = {}
     original = MemoryMediaFileStorage.load_and_get_id
@@ -640,9 +647,18 @@ def test_dashboard_cypher_downloads_withhold_identities_and_formulas(
         return original(self, data, mimetype, kind, filename)
 
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    # The page first sees (and caches) the demo; the young people are loaded afterwards,
+    # as when `graphguard load` runs beside an open dashboard: they are withheld too.
+    store = Neo4jStore(neo4j_driver)
+    store.clear()
+    store.load(read_dataset(ROOT / "fixtures" / "demo").dataset)
     at = AppTest.from_file(str(DASHBOARDS / "app.py"), default_timeout=120).run()
     at.switch_page("views/cypher.py")
     at.run()
+    at.text_area(key="cypher_text").set_value("MATCH (y:YoungPerson) RETURN y.name LIMIT 1")
+    at.button[1].click().run()
+    store.clear()
+    store.load(read_dataset(write_town(tmp_path / "identities", identity_town)).dataset)
     at.text_area(key="cypher_text").set_value(IDENTITY_QUERY)
     at.button[1].click().run()  # the ad-hoc form's "Run Cypher"
     assert not at.exception, [e.value for e in at.exception]
