@@ -41,9 +41,11 @@ from graphguard.analysis.disruption import (
     placement_check,
     relocation_comparison,
 )
+from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
 from graphguard.model import node_kind
 from graphguard.paths import demo_dataset
+from graphguard.privacy import YoungPersonScrubber
 from graphguard.settings import Settings, get_settings
 from graphguard.store.base import Filters, Store, graph_summary
 from graphguard.targets import TargetList, build_target_list, write_target_list
@@ -342,6 +344,15 @@ def target_file(
     targets = target_list(source, filters, shareable, _key, exported_on)
     with tempfile.TemporaryDirectory() as folder:
         return write_target_list(targets, Path(folder) / f"targets.{kind}").read_bytes()
+
+
+def cypher_file(result: QueryResult, kind: str, scrubber: YoungPersonScrubber) -> str:
+    """A Cypher result as a CSV or JSON download, exactly as ``graphguard cypher run`` prints it.
+
+    The CLI's formatter (cells safe in a spreadsheet) over the result with young
+    people's identities withheld, whatever the page shows.
+    """
+    return format_result(without_identities(result, scrubber), kind)
 
 
 def neo4j_driver(settings: Settings) -> Any:

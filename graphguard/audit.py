@@ -389,7 +389,7 @@ def pseudonymised_params(params: Mapping[str, Any], key: bytes) -> dict[str, Any
 
 
 def _pseudonymised(value: Any, key: bytes) -> Any:
-    from graphguard.export import pseudonym
+    from graphguard.privacy import pseudonym
 
     if isinstance(value, str):
         return pseudonym(value, key, prefix="ID")
@@ -411,7 +411,7 @@ def pseudonymised_text(text: str, key: bytes) -> str:
     "MATCH (p {id: 'ID-3aac36139a'}) /* comment withheld */ RETURN p"
     """
     from graphguard.cypher.lexer import tokens
-    from graphguard.export import pseudonym
+    from graphguard.privacy import pseudonym
 
     try:
         found = tokens(text)

@@ -1,19 +1,15 @@
 """Exports: tables as CSV, XLSX and JSON that are safe to open and safe to share.
 
-Two rules hold for everything written here:
-
-* **Young people are pseudonymised.** :func:`pseudonym` turns an id into a keyed
-  HMAC-SHA256 pseudonym (``YP-3f9c1a2b7d``), stable for the same key, so a disruption
-  team can refer to the same child across exports without ever seeing who it is.
-* **Every cell is safe in a spreadsheet.** Text that Excel would run as a formula
-  (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is neutralised.
+Every cell goes through :func:`graphguard.privacy.safe_cell`: control and
+bidirectional-override characters are neutralised, and text that a spreadsheet would
+run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets
+a leading apostrophe.  What a row may say about young people — pseudonyms, scrubbed
+text — is decided before it gets here, by :mod:`graphguard.privacy`.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -22,43 +18,11 @@ from typing import Any
 
 from graphguard.errors import UsageError
 from graphguard.files import atomic_file, write_bytes, write_text
+from graphguard.privacy import safe_cell
 
-__all__ = ["EXPORT_FORMATS", "pseudonym", "safe_cell", "write_table", "export_format"]
+__all__ = ["EXPORT_FORMATS", "write_table", "export_format"]
 
 EXPORT_FORMATS = ("csv", "xlsx", "json")
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """Neutralise a cell a spreadsheet would run as a formula (OWASP CSV injection).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
-    leading apostrophe, which Excel and LibreOffice show as text.  Numbers pass as
-    they are.
-
-    >>> safe_cell('=HYPERLINK("http://x")')
-    '\\'=HYPERLINK("http://x")'
-    >>> safe_cell(-3)
-    -3
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def pseudonym(young_person_id: str, key: bytes, prefix: str = "YP") -> str:
-    """A keyed, stable pseudonym for a young person's id.
-
-    The same id and key always give the same pseudonym; without the key the id
-    cannot be recovered or confirmed by guessing.
-
-    >>> pseudonym("YP014", b"k") == pseudonym("YP014", b"k")
-    True
-    >>> pseudonym("YP014", b"k") != pseudonym("YP014", b"other key")
-    True
-    """
-    digest = hmac.new(key, young_person_id.encode("utf-8"), hashlib.sha256).hexdigest()
-    return f"{prefix}-{digest[:10]}"
 
 
 def export_format(path: str | Path) -> str:
@@ -89,9 +53,10 @@ def write_table(
 ) -> Path:
     """Write rows (dicts) with these columns as CSV, XLSX or JSON, chosen by the file name.
 
-    CSV and XLSX cells are flattened (lists joined with ``"; "``) and made
-    formula-safe; JSON keeps lists and numbers as they are, with strings made
-    formula-safe too, since JSON is often pasted into spreadsheets.  XLSX gets a bold
+    CSV and XLSX cells (the header too) are flattened (lists joined with ``"; "``)
+    and made safe with :func:`graphguard.privacy.safe_cell`; JSON keeps lists and
+    numbers as they are, with strings made safe too, since JSON is often pasted into
+    spreadsheets.  XLSX gets a bold
     header row, frozen panes, an auto-filter and column widths; ``notes`` go on a
     second sheet ("about") — use them for handling conditions and provenance.
 
@@ -107,7 +72,7 @@ def write_table(
     elif kind == "csv":
         with atomic_file(path, "w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(columns)
+            writer.writerow([safe_cell(c) for c in columns])
             for row in rows:
                 writer.writerow([safe_cell(_flat(row.get(c, ""))) for c in columns])
     else:
@@ -119,7 +84,7 @@ def _safe_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_safe_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _safe_json(v) for k, v in value.items()}
+        return {safe_cell(k): _safe_json(v) for k, v in value.items()}
     return safe_cell(value)
 
 
@@ -138,7 +103,7 @@ def _write_xlsx(
     table = book.active
     assert table is not None
     table.title = sheet[:31]
-    table.append(list(columns))
+    table.append([safe_cell(c) for c in columns])
     for cell in table[1]:
         cell.font = Font(bold=True)
     widths = [len(c) for c in columns]

@@ -611,7 +611,7 @@ def write_rejects(rejects: list[Reject], path: str | Path) -> int:
     and reasons are joined with ``"; "``.  Cells that a spreadsheet would read as a
     formula are neutralised.  Returns the number of rows written.
     """
-    from graphguard.export import safe_cell
+    from graphguard.privacy import safe_cell
 
     grouped: dict[tuple[str, int], list[Reject]] = {}
     for reject in rejects:

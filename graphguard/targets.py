@@ -8,9 +8,11 @@ disrupted (:mod:`graphguard.analysis.disruption`).  The columns are
 Rules every list keeps (DESIGN.md, principles 1, 2 and 7):
 
 * **Young people are never targets.**  They appear only as a count and as keyed
-  pseudonyms (:func:`graphguard.export.pseudonym`), never by id or name; any young
-  person's id or name that reaches a text cell (a reference, a place name) is
-  replaced by ``[young person]``.  No person's name is exported at all: adults are
+  pseudonyms (:func:`graphguard.privacy.pseudonym`), never by id or name; any young
+  person's identifying value that reaches a text cell — an id inside a reference, a
+  name in a place name or an operator — is replaced by ``[young person]``
+  (:class:`graphguard.privacy.YoungPersonScrubber`, on every text cell, the target
+  id and the notes included).  No person's name is exported at all: adults are
   identified by id, homes by kind and postcode.
 * **Every number says what it rests on.**  ``evidence`` lists the records that tie
   the target to young people, each with its 3x5x2 grading, e.g.
@@ -30,7 +32,6 @@ panel, whose legal advisers check each power's tests.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,15 +51,14 @@ from graphguard.analysis.disruption import (
 )
 from graphguard.analysis.evidence import age_in_years
 from graphguard.analysis.options import AnalysisOptions
-from graphguard.export import pseudonym, write_table
+from graphguard.export import write_table
+from graphguard.privacy import YoungPersonScrubber, pseudonym
 
 __all__ = [
     "EXTRA_COLUMNS",
     "TACTICS",
     "TARGET_COLUMNS",
-    "YOUNG_PERSON_PLACEHOLDER",
     "TargetList",
-    "YoungPersonScrubber",
     "build_target_list",
     "suggested_tactics",
     "write_target_list",
@@ -79,9 +79,6 @@ TARGET_COLUMNS: tuple[str, ...] = (
 )
 #: Written after :data:`TARGET_COLUMNS`.
 EXTRA_COLUMNS: tuple[str, ...] = ("linked_young_people_pseudonyms", "handling")
-
-#: What replaces a young person's id or name found in any exported text.
-YOUNG_PERSON_PLACEHOLDER = "[young person]"
 
 #: The tactics, each with its legal basis, from the Home Office Child exploitation
 #: disruption toolkit (2019, updated 2022).  :func:`suggested_tactics` says when each
@@ -115,59 +112,6 @@ _PUBLIC_PLACES = frozenset({"park", "street", "transport_hub", "car_park", "dock
 _DWELLINGS = frozenset({"home", "residential"})
 _EVIDENCE_SHOWN = 8
 _CITED_IN_EXPLANATION = 3
-
-
-# --------------------------------------------------------------------------- scrubbing
-
-
-class YoungPersonScrubber:
-    """Replaces every young person's id and name in a text with a placeholder.
-
-    Ids match as whole tokens; names match as whole runs of words, ignoring case.
-
-    >>> import networkx as nx
-    >>> g = nx.MultiDiGraph()
-    >>> g.add_node("YP1", kind="person", role="young_person", name="Ada Byron")
-    >>> YoungPersonScrubber(g)("Seen with YP1 (ada  BYRON) at YP10")
-    'Seen with [young person] ([young person]) at YP10'
-    """
-
-    _TOKEN = re.compile(r"[A-Za-z0-9_.:-]+")
-    _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-
-    def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.ids: set[str] = set()
-        self.names: set[tuple[str, ...]] = set()
-        for node, data in graph.nodes(data=True):
-            if data.get("role") != "young_person":
-                continue
-            self.ids.add(str(node))
-            words = tuple(w.casefold() for w in self._WORD.findall(str(data.get("name") or "")))
-            if words:
-                self.names.add(words)
-        self.longest = max((len(n) for n in self.names), default=0)
-
-    def __call__(self, text: str) -> str:
-        text = self._TOKEN.sub(
-            lambda m: YOUNG_PERSON_PLACEHOLDER if m.group(0) in self.ids else m.group(0), text
-        )
-        if not self.names:
-            return text
-        words = list(self._WORD.finditer(text))
-        spans: list[tuple[int, int]] = []
-        i = 0
-        while i < len(words):
-            for size in range(min(self.longest, len(words) - i), 0, -1):
-                run = tuple(w.group(0).casefold() for w in words[i : i + size])
-                if run in self.names:
-                    spans.append((words[i].start(), words[i + size - 1].end()))
-                    i += size
-                    break
-            else:
-                i += 1
-        for start, end in reversed(spans):
-            text = text[:start] + YOUNG_PERSON_PLACEHOLDER + text[end:]
-        return text
 
 
 # --------------------------------------------------------------------------- evidence
@@ -480,7 +424,7 @@ class TargetList:
     ----------
     rows : list of dict
         One per target, best first, keyed by :data:`TARGET_COLUMNS` and
-        :data:`EXTRA_COLUMNS`.  Text is scrubbed of young people's ids and names.
+        :data:`EXTRA_COLUMNS`.  Every text is scrubbed of young people's identifying values.
     notes : list of str
         For the "about" sheet: handling conditions, dates, pseudonymisation.
     as_of : date
@@ -538,7 +482,7 @@ def build_target_list(
     ex = result.exposure
     if analysis is not None and options is not None:
         check_options(ex, options)
-    scrub = YoungPersonScrubber(graph)
+    scrub = YoungPersonScrubber.from_graph(graph)
     hub_scores = {hub.id: hub.score for hub in result.hubs}
     context_scores = {context.id: context.score for context in result.contexts}
     rows: list[dict[str, Any]] = []
@@ -579,7 +523,7 @@ def build_target_list(
         rows.append(
             {
                 "rank": len(rows) + 1,
-                "target_id": target.id,
+                "target_id": scrub(target.id),
                 "kind": target.kind,
                 "label": scrub(target.label),
                 "score": round(score, 4),
@@ -592,9 +536,10 @@ def build_target_list(
                 "handling": _handling(items, shareable),
             }
         )
+    notes = _notes(ex.as_of, shareable, exported_on or dt.date.today(), source, len(rows))
     return TargetList(
         rows=rows,
-        notes=_notes(ex.as_of, shareable, exported_on or dt.date.today(), source, len(rows)),
+        notes=[scrub(note) for note in notes],
         as_of=ex.as_of,
         shareable=shareable,
     )

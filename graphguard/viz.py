@@ -27,7 +27,7 @@ import html as html_text
 import math
 import re
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -50,9 +50,6 @@ __all__ = [
     "remote_references",
     "link_timeline",
     "location_points",
-    "without_young_peoples_names",
-    "WITHHELD",
-    "young_peoples_names",
 ]
 
 #: The most entities drawn at once: beyond this a browser's layout grinds to a halt.
@@ -114,8 +111,6 @@ _TEMPLATE_COMMENT = re.compile(r"\n<!--.*?-->", re.DOTALL)
 _SOURCE_MAP = re.compile(r"//# sourceMappingURL=[^\s<]+")
 
 
-#: What stands in for a young person's name where names are not shown.
-WITHHELD = "[name withheld]"
 
 def _kind(attributes: Mapping[str, Any]) -> str:
     """The drawn kind of an entity; a query-result node of no known kind is drawn as a place."""
@@ -591,45 +586,3 @@ def location_points(
     ]
     columns = ["id", "name", "location_kind", "area", "latitude", "longitude", "score"]
     return pd.DataFrame(rows, columns=columns).sort_values("score", ascending=False)
-
-
-def without_young_peoples_names(value: Any, names: Iterable[str] = ()) -> Any:
-    """A copy of query results with young people's names taken out, for download or display.
-
-    A node of a young person (``labels`` holding ``YoungPerson``) loses its ``name``;
-    any text that is exactly one of ``names`` (the young people's names the data holds)
-    becomes :data:`WITHHELD`, which catches ``RETURN y.name`` too.
-
-    >>> rows = [{"y": {"id": "YP1", "labels": ["YoungPerson"], "properties": {"name": "Ada"}},
-    ...          "who": "Ada", "n": 3}]
-    >>> clean = without_young_peoples_names(rows, {"Ada"})
-    >>> clean[0]["y"]["properties"], clean[0]["who"], clean[0]["n"]
-    ({}, '[name withheld]', 3)
-    """
-    known = frozenset(names)
-
-    def scrub(item: Any) -> Any:
-        if isinstance(item, str):
-            return WITHHELD if item in known else item
-        if isinstance(item, list | tuple):
-            return [scrub(v) for v in item]
-        if isinstance(item, Mapping):
-            young = "YoungPerson" in (item.get("labels") or ())
-            out = {}
-            for key, inner in item.items():
-                if young and key == "properties" and isinstance(inner, Mapping):
-                    inner = {k: v for k, v in inner.items() if k != "name"}
-                out[key] = scrub(inner)
-            return out
-        return item
-
-    return scrub(value)
-
-
-def young_peoples_names(graph: nx.MultiDiGraph) -> frozenset[str]:
-    """Every young person's recorded name in a graph (to withhold them from downloads)."""
-    return frozenset(
-        str(d["name"])
-        for _, d in graph.nodes(data=True)
-        if d.get("name") and _kind(d) == "young_person"
-    )

@@ -25,7 +25,7 @@ from graphguard import audit
 from graphguard.cli import main
 from graphguard.cypher import run_query
 from graphguard.errors import RefusedError
-from graphguard.export import pseudonym
+from graphguard.privacy import pseudonym
 from graphguard.settings import get_settings, pseudonym_key
 
 ROOT = Path(__file__).resolve().parents[1]

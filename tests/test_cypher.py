@@ -707,19 +707,20 @@ def test_csv_and_json_cells_are_safe_in_a_spreadsheet() -> None:
         elapsed=0.1,
     )
     text = format_result(result, "csv")
-    # A carriage return inside a cell is quoted, so it cannot start a row (and a formula).
-    assert '"a\r=b"' in text and text.count("\r\n") == 3
+    # A carriage return inside a cell becomes a newline, quoted, so it cannot start a row
+    # (and a formula); rows end in CRLF.
+    assert '"a\n=b"' in text and text.count("\r\n") == 3
     header, first, second = csv.reader(io.StringIO(text, newline=""))
     assert header == ["'=cmd", "name", "n", "ids", "node", "tab", "flag"]
     assert first == ["'@SUM(A1)", "'=HYPERLINK(\"http://x\",\"y\")", "-3", "'+1; x",
                      '{"properties": {"name": "-2+3"}}', "'\tx", "false"]
-    assert second == ["plain", "a\r=b", "-2.5", "'-1; 2", "", "'\r=1", ""]
+    assert second == ["plain", "a\n=b", "-2.5", "'-1; 2", "", "'\n=1", ""]
     assert json.loads(format_result(result, "json")) == [
-        {"=cmd": "'@SUM(A1)", "name": "'=HYPERLINK(\"http://x\",\"y\")", "n": -3,
+        {"'=cmd": "'@SUM(A1)", "name": "'=HYPERLINK(\"http://x\",\"y\")", "n": -3,
          "ids": ["'+1", "x"], "node": {"properties": {"name": "'-2+3"}}, "tab": "'\tx",
          "flag": False},
-        {"=cmd": "plain", "name": "a\r=b", "n": -2.5, "ids": [-1, 2], "node": None,
-         "tab": "'\r=1", "flag": None},
+        {"'=cmd": "plain", "name": "a\n=b", "n": -2.5, "ids": [-1, 2], "node": None,
+         "tab": "'\n=1", "flag": None},
     ]
 
 

@@ -16,15 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from graphguard.cli.disruption import placement_check, plan, relocation, targets
-from graphguard.export import pseudonym
+from graphguard.privacy import PLACEHOLDER, YoungPersonScrubber, pseudonym
 from graphguard.settings import get_settings, pseudonym_key
 from graphguard.store import MemoryStore
 from graphguard.synth import write_town
 from graphguard.targets import (
     EXTRA_COLUMNS,
     TARGET_COLUMNS,
-    YOUNG_PERSON_PLACEHOLDER,
-    YoungPersonScrubber,
     build_target_list,
 )
 
@@ -159,11 +157,10 @@ def test_scrubber_replaces_ids_and_names() -> None:
     graph = nx.MultiDiGraph()
     graph.add_node("YP1", kind="person", role="young_person", name="Mary-Jane O'Neill")
     graph.add_node("AD1", kind="person", role="adult", name="Adult Person")
-    scrub = YoungPersonScrubber(graph)
+    scrub = YoungPersonScrubber.from_graph(graph)
     text = "RHI YP1 / ref YP1-2 / mary-jane o'neill said; AD1; YP10; Adult Person"
     assert scrub(text) == (
-        f"RHI {YOUNG_PERSON_PLACEHOLDER} / ref YP1-2 / {YOUNG_PERSON_PLACEHOLDER} said; "
-        "AD1; YP10; Adult Person"
+        f"RHI {PLACEHOLDER} / ref {PLACEHOLDER}-2 / {PLACEHOLDER} said; AD1; YP10; Adult Person"
     )
 
 

@@ -16,7 +16,6 @@ from graphguard.store.memory import MemoryStore
 from graphguard.viz import (
     KIND_STYLES,
     LINK_STYLES,
-    WITHHELD,
     is_low_grading,
     link_style,
     link_timeline,
@@ -24,8 +23,6 @@ from graphguard.viz import (
     neighbourhood,
     network_html,
     remote_references,
-    without_young_peoples_names,
-    young_peoples_names,
 )
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
@@ -165,22 +162,6 @@ def test_neighbourhood_follows_links_both_ways(demo_graph: nx.MultiDiGraph) -> N
     assert list(neighbourhood(demo_graph, "LOC008", 0)) == ["LOC008"]
     with pytest.raises(UsageError, match="not in this view"):
         neighbourhood(demo_graph, "NOBODY", 1)
-
-
-def test_withholding_names_in_query_results() -> None:
-    rows = [
-        {
-            "y": {"id": "YP1", "labels": ["Person", "YoungPerson"], "properties": {"name": "Ada"}},
-            "a": {"id": "AD1", "labels": ["Adult"], "properties": {"name": "Cy"}},
-            "name": "Ada",
-            "names": ["Ada", "Cy"],
-        }
-    ]
-    clean = without_young_peoples_names(rows, young_peoples_names(_small()) | {"Ada"})
-    assert "name" not in clean[0]["y"]["properties"]
-    assert clean[0]["a"]["properties"]["name"] == "Cy"
-    assert clean[0]["name"] == WITHHELD and clean[0]["names"] == [WITHHELD, "Cy"]
-    assert rows[0]["name"] == "Ada"  # the original is left alone
 
 
 def test_timeline_and_map_tables() -> None:

@@ -20,10 +20,11 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
+from graphguard.cypher.results import young_people_scrubber
 from graphguard.errors import GraphguardError, RefusedError
+from graphguard.privacy import disclosed
 from graphguard.settings import get_settings
-from graphguard.store.base import Filters
-from graphguard.viz import network_html, without_young_peoples_names, young_peoples_names
+from graphguard.viz import network_html
 
 view = common.current_view()
 settings = get_settings()
@@ -63,7 +64,6 @@ if not settings.neo4j_uri:
     )
     st.stop()
 
-neo4j_source = common.DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
 driver = common.neo4j_driver(settings)
 run_options: dict[str, Any] = {
     "timeout": settings.cypher_timeout,
@@ -112,7 +112,10 @@ def run(label: str, action: Any) -> None:
     st.session_state.pop("cypher_result", None)
     st.session_state.pop("cypher_error", None)
     try:
-        st.session_state["cypher_result"] = (label, action())
+        result = action()
+        # Young people as Neo4j holds them at this run (the page's cached graph may be older).
+        scrubber = young_people_scrubber(driver, settings.neo4j_database)
+        st.session_state["cypher_result"] = (label, result, scrubber)
     except RefusedError as error:
         st.session_state["cypher_error"] = f"Refused: {error}"
     except GraphguardError as error:
@@ -155,14 +158,12 @@ with adhoc_tab:
 if "cypher_error" in st.session_state:
     st.error(st.session_state["cypher_error"])
 if "cypher_result" in st.session_state:
-    label, result = st.session_state["cypher_result"]
+    label, result, scrubber = st.session_state["cypher_result"]
     assert isinstance(result, QueryResult)
     more = f" (cut at {result.row_limit}: there were more)" if result.truncated else ""
     st.subheader(f"Result of {label}")
     st.caption(f"{len(result.rows)} rows{more} in {result.elapsed:.2f} s.")
-    names = young_peoples_names(common.network(neo4j_source, Filters()))
-    safe = without_young_peoples_names(result.rows, names)
-    shown = result.rows if view.show_names else safe
+    shown = disclosed(result.rows, scrubber, names_shown=view.show_names)
     table = pd.DataFrame(
         [
             {c: json.dumps(v) if isinstance(v, dict | list) else v for c, v in row.items()}
@@ -176,19 +177,8 @@ if "cypher_result" in st.session_state:
         """The result as a file, generated only when its button is clicked, and audited then."""
 
         def generate() -> str:
-            with audited(Event.DOWNLOAD_CYPHER, query=label, format=kind, rows=len(safe)):
-                if kind == "json":
-                    return json.dumps(safe, indent=2, default=str)
-                return pd.DataFrame(
-                    [
-                        {
-                            c: json.dumps(v) if isinstance(v, dict | list) else v
-                            for c, v in row.items()
-                        }
-                        for row in safe
-                    ],
-                    columns=result.columns,
-                ).to_csv(index=False)
+            with audited(Event.DOWNLOAD_CYPHER, query=label, format=kind, rows=len(result.rows)):
+                return common.cypher_file(result, kind, scrubber)
 
         return generate
 
@@ -207,7 +197,10 @@ if "cypher_result" in st.session_state:
         mime="application/json",
         on_click="ignore",
     )
-    st.caption("Downloads never carry young people's names.")
+    st.caption(
+        "Downloads never carry young people's names, aliases, dates of birth or identifiers, "
+        "and are safe to open in a spreadsheet."
+    )
     if result.graph is not None and result.graph.number_of_nodes():
         drawn = network_html(
             result.graph, show_names=view.show_names, height_px=common.DRAWING_HEIGHT

@@ -22,8 +22,14 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
-from graphguard.cypher.results import FORMATS, format_result
+from graphguard.cypher.results import (
+    FORMATS,
+    format_result,
+    without_identities,
+    young_people_scrubber,
+)
 from graphguard.errors import UsageError
+from graphguard.privacy import neutral_text
 
 __all__ = ["cypher"]
 
@@ -78,7 +84,8 @@ def show_query(name: str) -> None:
     default="table",
     show_default=True,
     help="Aligned table, CSV (header and rows) or JSON (a list of objects); CSV and JSON "
-    "cells are made safe to open in a spreadsheet.",
+    "cells are made safe to open in a spreadsheet. Young people's names, aliases, dates of "
+    "birth and identifiers are withheld in every format.",
 )
 @click.option(
     "--row-limit",
@@ -133,11 +140,12 @@ def run(
             assert query_text is not None
             literal_params = {key: _ad_hoc_value(value) for key, value in raw.items()}
             result = run_query(driver, query_text, literal_params, **options)
+        scrubber = young_people_scrubber(driver, settings.neo4j_database)
     finally:
         driver.close()
-    click.echo(format_result(result, output_format), nl=False)
+    click.echo(format_result(without_identities(result, scrubber), output_format), nl=False)
     for notice in result.notices:
-        click.echo(f"graphguard: Neo4j notice: {_one_line(notice)}", err=True)
+        click.echo(f"graphguard: Neo4j notice: {neutral_text(_one_line(notice))}", err=True)
     if result.truncated:
         click.echo(
             f"graphguard: showing the first {result.row_limit} rows only; the result has more "

@@ -22,8 +22,9 @@ from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
 from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
-from graphguard.export import export_format, pseudonym
+from graphguard.export import export_format
 from graphguard.files import check_destination
+from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
 
 if TYPE_CHECKING:
     from graphguard.analysis.options import AnalysisOptions
@@ -55,28 +56,26 @@ def _key() -> bytes:
     return pseudonym_key()
 
 
-def _pseudonymised(value: Any, young_people: set[str], key: bytes) -> Any:
-    """``value`` with every string that is a young person's id replaced by its pseudonym."""
-    if isinstance(value, str):
-        return pseudonym(value, key) if value in young_people else value
-    if isinstance(value, list):
-        return [_pseudonymised(v, young_people, key) for v in value]
-    if isinstance(value, dict):
-        return {k: _pseudonymised(v, young_people, key) for k, v in value.items()}
-    return value
+def _pseudonymised(data: dict[str, Any], graph: nx.MultiDiGraph, key: bytes) -> dict[str, Any]:
+    """``data`` with young people's ids as pseudonyms and their other identifying values gone.
 
-
-def _young_people(graph: nx.MultiDiGraph) -> set[str]:
-    return {n for n, d in graph.nodes(data=True) if d.get("role") == "young_person"}
+    An id anywhere in a text (alone, or inside a reference) becomes its pseudonym; a
+    name, alias, date of birth or identifier becomes ``[young person]``.
+    """
+    scrubber = YoungPersonScrubber.from_graph(graph, replace_id=lambda y: pseudonym(y, key))
+    scrubbed: dict[str, Any] = scrubber.scrub(data)
+    return scrubbed
 
 
 def _emit(
     data: dict[str, Any], output_format: str, render: Callable[[dict[str, Any]], str]
 ) -> None:
+    # Neutral text: a place or reference from the data can't drive the terminal (an
+    # escape sequence) or reorder the line (a right-to-left override).
     if output_format == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(neutral_text(json.dumps(data, indent=2, ensure_ascii=False)))
     else:
-        click.echo(render(data))
+        click.echo(neutral_text(render(data)))
 
 
 # --------------------------------------------------------------------------- targets
@@ -195,6 +194,7 @@ def plan(
     ex = exposure(graph, options=options)
     pool = candidates(graph, ex, kinds=TARGET_KINDS[target_kinds])
     result = greedy_plan(graph, k, exposure=ex, targets=pool)
+    scrub = YoungPersonScrubber.from_graph(graph)  # a place or operator named after a child
     data = {
         "as_of": ex.as_of.isoformat(),
         "targets": target_kinds,
@@ -203,9 +203,9 @@ def plan(
         "steps": [
             {
                 "step": number,
-                "target_id": step.target.id,
+                "target_id": scrub(step.target.id),
                 "kind": step.target.kind,
-                "label": step.target.label,
+                "label": scrub(step.target.label),
                 "added_impact": round(step.added_impact, 4),
                 "cumulative_impact": round(step.cumulative_impact, 4),
                 "total_after": round(step.total_after, 4),
@@ -282,7 +282,7 @@ def relocation(
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
-        data = _pseudonymised(data, _young_people(graph), key)
+        data = _pseudonymised(data, graph, key)
     with audited(
         Event.RELOCATION,
         young_person=pseudonym(young_person_id, key),
@@ -408,7 +408,7 @@ def placement_check(
     key = _key()
     data = check.as_dict()
     if pseudonymise:
-        data = _pseudonymised(data, _young_people(graph), key)
+        data = _pseudonymised(data, graph, key)
     with audited(
         Event.PLACEMENT_CHECK,
         young_person=pseudonym(young_person, key) if young_person else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -12,9 +13,17 @@ from typing import Any
 import networkx as nx
 
 from graphguard.errors import UsageError
-from graphguard.export import safe_cell
+from graphguard.privacy import YoungPersonScrubber, neutral_text, safe_cell, withhold_identities
 
-__all__ = ["FORMATS", "QueryResult", "format_result", "plain_value", "result_graph"]
+__all__ = [
+    "FORMATS",
+    "QueryResult",
+    "format_result",
+    "plain_value",
+    "result_graph",
+    "without_identities",
+    "young_people_scrubber",
+]
 
 #: The output formats of a query result.
 FORMATS = ("table", "csv", "json")
@@ -182,13 +191,54 @@ def result_graph(records: list[Any]) -> nx.MultiDiGraph | None:
     return graph if found else None
 
 
+def young_people_scrubber(driver: Any, database: str | None = None) -> YoungPersonScrubber:
+    """A scrubber of young people's identifying values as Neo4j holds them now, ids kept.
+
+    Read at each run, not cached with the data: a query reads the database as it is,
+    so a young person loaded a minute ago is withheld too.
+    """
+    from graphguard.store.base import Filters
+    from graphguard.store.neo4j import Neo4jStore
+
+    young = Neo4jStore(driver, database=database).graph(Filters(kinds=frozenset({"young_person"})))
+    return YoungPersonScrubber.from_graph(young, ids=False)
+
+
+def without_identities(result: QueryResult, scrubber: YoungPersonScrubber) -> QueryResult:
+    """A copy of ``result`` without young people's identities, for a file or a shared view.
+
+    Young people's nodes lose their identifying properties, and every string — column
+    names included — is scrubbed of their names, aliases, dates of birth and
+    identifiers (:func:`graphguard.privacy.withhold_identities`).  With a scrubber built
+    with ``ids=False``, as the CLI and the dashboard build it, ids stay: they are the
+    graph's keys, and no Cypher can turn one into a name.  The graph is dropped (a
+    drawing is for the screen).
+    """
+    columns: list[str] = []
+    for column in result.columns:
+        name = str(scrubber(column))
+        number = 1
+        while (name if number == 1 else f"{name} ({number})") in columns:
+            number += 1
+        columns.append(name if number == 1 else f"{name} ({number})")
+    renamed = dict(zip(result.columns, columns, strict=True))
+    rows = [
+        {renamed.get(k, k): withhold_identities(v, scrubber) for k, v in row.items()}
+        for row in result.rows
+    ]
+    return dataclasses.replace(result, columns=columns, rows=rows, graph=None)
+
+
 def format_result(result: QueryResult, output_format: str) -> str:
     """The result as text: ``table`` (aligned), ``csv`` or ``json`` (a list of objects).
 
-    CSV cells (the header too) and JSON strings are made safe to open in a spreadsheet
-    with :func:`graphguard.export.safe_cell`: text starting with ``=``, ``+``, ``-``,
-    ``@``, a tab or a carriage return gets a leading apostrophe.  Numbers are left as
-    they are.
+    CSV cells (the header too) and JSON strings and keys are made safe to open in a
+    spreadsheet with :func:`graphguard.privacy.safe_cell`: control and bidirectional
+    characters are neutralised, and text starting with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a leading apostrophe.  Numbers are left as they are.
+    The table's text is neutralised too, so a value cannot drive the terminal.
+    Scrubbing young people's identities is the caller's choice
+    (:func:`without_identities`), made before formatting.
     """
     if output_format == "json":
         rows = [_safe_json(row) for row in result.rows]
@@ -236,31 +286,31 @@ def _csv_cell(value: Any) -> str:
 
 
 def _safe_json(value: Any) -> Any:
-    """``value`` with every string in it safe in a spreadsheet (keys are left alone)."""
+    """``value`` with every string in it, keys included, safe in a spreadsheet."""
     if isinstance(value, list):
         return [_safe_json(v) for v in value]
     if isinstance(value, dict):
-        return {k: _safe_json(v) for k, v in value.items()}
+        return {safe_cell(k): _safe_json(v) for k, v in value.items()}
     return safe_cell(value)
 
 
 def _table_cell(value: Any) -> str:
     text = ", ".join(_scalar(v) for v in value) if _is_flat_list(value) else _cell_text(value)
-    text = " ".join(text.split())
+    text = neutral_text(" ".join(text.split()))
     return text if len(text) <= _CELL_WIDTH else text[: _CELL_WIDTH - 1] + "…"
 
 
 def _table(result: QueryResult) -> str:
     cells = [[_table_cell(value) for value in row] for row in result.table()]
+    columns = [neutral_text(column) for column in result.columns]
     widths = [
-        max([len(column), *(len(row[i]) for row in cells)])
-        for i, column in enumerate(result.columns)
+        max([len(column), *(len(row[i]) for row in cells)]) for i, column in enumerate(columns)
     ]
 
     def line(values: Sequence[str]) -> str:
         return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
 
-    lines = [line(result.columns), line(["-" * w for w in widths])]
+    lines = [line(columns), line(["-" * w for w in widths])]
     lines += [line(row) for row in cells]
     count = len(result.rows)
     more = " (cut at the row limit)" if result.truncated else ""

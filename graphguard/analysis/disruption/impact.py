@@ -30,6 +30,7 @@ from graphguard.analysis.disruption.exposure import (
 )
 from graphguard.analysis.hubs import Hub, hubs_from_town
 from graphguard.analysis.options import AnalysisOptions
+from graphguard.privacy import YoungPersonScrubber, safe_slugs
 
 __all__ = [
     "KIND_ORDER",
@@ -60,7 +61,9 @@ class Candidate:
     Attributes
     ----------
     id : str
-        The entity id; a business is ``business:<operator, slugged>``.
+        The entity id; a business is ``business:<operator, slugged>``, slugged after
+        every young person's identifying value is scrubbed from the operator's name
+        (:func:`graphguard.privacy.safe_slugs`), so the id can never carry one.
     kind : str
         ``adult``, ``location``, ``vehicle`` or ``business``.  Never a young person.
     members : tuple of str
@@ -127,6 +130,9 @@ def candidates(
             key = _slug(str(owner))
             businesses[key].append(node)
             names.setdefault(key, str(owner).strip())
+    # Grouped by the operator's own slug, so two operators never merge; named by a slug
+    # made after scrubbing, so no young person's id or name reaches the target's id.
+    public = safe_slugs(names, YoungPersonScrubber.from_graph(graph)) if names else {}
     for key in sorted(businesses):
         members = tuple(businesses[key])
         vehicles = sum(graph.nodes[m].get("kind") == "vehicle" for m in members)
@@ -140,7 +146,7 @@ def candidates(
         what = "private-hire operator" if hire else "business"
         label = f"{names[key]} ({what}, {' and '.join(parts)})"
         details = {"operator": names[key], "private_hire": hire, "members": list(members)}
-        found.append(Candidate(f"business:{key}", "business", members, label, details))
+        found.append(Candidate(f"business:{public[key]}", "business", members, label, details))
     found.sort(key=lambda c: c.order)
     return [c for c in found if c.kind in wanted]
 
