@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     #: Ad-hoc Cypher: transaction timeout in seconds and the most rows returned.
     cypher_timeout: float = 30.0
     cypher_row_limit: int = 10_000
+    #: Ad-hoc Cypher: the most bytes of result fetched (a bigger row is left out).
+    cypher_byte_limit: int = 32 << 20
     #: Where every Cypher run and export is audited, one JSON line each.
     audit_log: Path | None = None
     #: Who is running graphguard, for the audit log (defaults to the OS user).
