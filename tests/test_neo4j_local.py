@@ -279,23 +279,36 @@ def test_a_killed_server_is_restarted_and_the_query_that_lost_it_is_audited(
     first = info.pid
     assert first is not None and _supervisor_pids(info.data_dir)
     audit = tmp_path / "audit.jsonl"
-    # A query that runs for a long while; the JVM dies under it (as the out-of-memory
-    # killer or a crash would end it).
-    killer = threading.Timer(3.0, os.kill, (first, signal.SIGKILL))
+    long_query = "UNWIND range(1, 100000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(*)"
+
+    def kill_once_it_runs() -> None:
+        """Kill the JVM under the query (as the OOM killer or a crash would end it)."""
+        deadline = time.monotonic() + 120
+        with neo4j.GraphDatabase.driver(info.uri, auth=(info.username, info.password)) as d:
+            while time.monotonic() < deadline:
+                records, _, _ = d.execute_query(
+                    "SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery"
+                )
+                if any(str(r["currentQuery"]).startswith("UNWIND range") for r in records):
+                    break
+                time.sleep(0.2)
+        os.kill(first, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_once_it_runs, daemon=True)
     killer.start()
     driver = connect(info.uri, info.username, info.password)
     try:
         with pytest.raises(Lost, match="stopped answering while this query ran"):
             run_query(
                 driver,
-                "UNWIND range(1, 100000000000) AS i WITH i WHERE i % 7 = 0 RETURN count(*)",
+                long_query,
                 timeout=120,
                 row_limit=10,
                 audit_path=audit,
                 user="test",
             )
     finally:
-        killer.cancel()
+        killer.join(timeout=130)
         driver.close()
     (entry,) = read_audit(audit)
     assert entry["outcome"] == "server_lost"

@@ -90,7 +90,11 @@ def database_health(driver: Any) -> DatabaseHealth:
             session.run("RETURN 1").consume()
     except Exception as exc:
         probe = getattr(exc, "message", None) or str(exc)
-        return DatabaseHealth("online", message or _first_line(probe), failed=True)
+        # A database error (not a transient one, such as a database still opening) means
+        # the database has stopped itself: waiting will not help.
+        code = str(getattr(exc, "code", None) or "")
+        failed = bool(message) or code.startswith("Neo.DatabaseError")
+        return DatabaseHealth("online", message or _first_line(probe), failed=failed)
     return DatabaseHealth("online", message, failed=bool(message))
 
 

@@ -431,7 +431,8 @@ def _write_state(data_dir: Path, state: dict[str, object]) -> None:
 @contextlib.contextmanager
 def _lock(data_dir: Path) -> Iterator[None]:
     """Serialise start/stop of one data directory across processes."""
-    with open(data_dir / ".lock", "a+") as fh:
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
