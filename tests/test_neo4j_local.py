@@ -345,14 +345,14 @@ def test_a_full_disk_is_reported_with_its_cause_and_the_recovery_works(
 ) -> None:
     """A data dir on a small tmpfs fills during a load; status says so; room + the step named."""
     mount = tmp_path / f"small-disk-{uuid.uuid4().hex[:6]}"
-    if os.geteuid() != 0 or not _mount_tmpfs(mount, "96m"):
+    if os.geteuid() != 0 or not _mount_tmpfs(mount, "192m"):
         pytest.skip("mounting a tmpfs needs root")
     try:
         home = mount / "neo4j"
         shutil.copytree(server.data_dir / "build", home / "build")  # skip a Maven run
         ballast = mount / "ballast"
         with ballast.open("wb") as handle:  # room to make later
-            handle.write(b"\0" * (24 << 20))
+            handle.write(b"\0" * (96 << 20))
         info = start(home, port=free_port(), heap="512m")
         assert info.ready
         space = health.free_space(home)
@@ -397,7 +397,11 @@ def test_a_full_disk_is_reported_with_its_cause_and_the_recovery_works(
         except BackendUnavailable as exc:
             assert "--repair-tx-log" in str(exc) and "will not come online" in str(exc)
             assert not status(home).running
-            again = start(home, port=free_port(), heap="512m", repair_tx_log=True)
+            try:
+                again = start(home, port=free_port(), heap="512m", repair_tx_log=True)
+            except BackendUnavailable:
+                shutil.copytree(home / "logs", tmp_path / "logs-of-the-repair")
+                raise
         assert again.ready
         with neo4j.GraphDatabase.driver(again.uri, auth=(again.username, again.password)) as d:
             records, _, _ = d.execute_query(
