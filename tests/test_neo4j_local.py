@@ -474,6 +474,15 @@ def test_diagnose_names_the_cause_and_the_recovery(tmp_path: Path) -> None:
     message = health.diagnose(tmp_path, offline)
     assert "disk" not in message and "IllegalStateException: store version" in message
 
+    # A repair start that found no room either: the full disk is the cause to name.
+    _debug_log(
+        tmp_path,
+        "Caused by: java.lang.RuntimeException: Error reading transaction logs, recovery not "
+        "possible.\nCaused by: java.io.IOException: No space left on device\n",
+    )
+    message = health.diagnose(tmp_path, offline)
+    assert "disk is full" in message and "--repair-tx-log" not in message
+
     panicked = health.DatabaseHealth("online", "No space left on device", failed=True)
     message = health.diagnose(tmp_path, panicked)
     assert "stopped because the disk is full" in message

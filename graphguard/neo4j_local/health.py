@@ -35,6 +35,8 @@ DATABASE = "neo4j"
 """The database graphguard uses on the local server (Neo4j's default)."""
 
 _MIB = 1 << 20
+# What Neo4j's logs say when a write found no room.
+_DISK_FULL = ("No space left on device", "out of disk space")
 # How much of debug.log to read for a cause: its last few megabytes hold the last start.
 _LOG_TAIL = 4 * _MIB
 
@@ -110,6 +112,16 @@ def diagnose(data_dir: Path, health: DatabaseHealth) -> str:
     dd = shlex_path(data_dir)
     restart = f"graphguard neo4j stop --data-dir {dd} && graphguard neo4j start --data-dir {dd}"
     cause = health.message or f"it is {health.status}"
+    if not health.failed:
+        return f"the {DATABASE} database is not online yet ({cause})"
+    # This start's own log decides: a full disk first (it is also why a repair fails), then
+    # a transaction log that a full disk cut short.
+    if any(marker in cause or marker in log for marker in _DISK_FULL):
+        return (
+            f"the {DATABASE} database stopped because the disk is full ({cause}; {where}); "
+            "make room on the disk (Neo4j grows its store files 64 MiB at a time), then "
+            f"restart it: {restart}"
+        )
     unrecoverable_log = "recovery not possible" in log or "fail_on_corrupted_log_files" in log
     if unrecoverable_log and health.status != "online":
         return (
@@ -119,19 +131,12 @@ def diagnose(data_dir: Path, health: DatabaseHealth) -> str:
             f"`graphguard neo4j start --data-dir {dd} --repair-tx-log`, which keeps every "
             "committed transaction and drops the partial one, then run the load again"
         )
-    if "No space left on device" in cause or "No space left on device" in log:
-        return (
-            f"the {DATABASE} database stopped because the disk is full ({cause}; {where}); "
-            f"make room on the disk, then restart it: {restart}"
-        )
-    if health.failed:
-        found = _last_cause(log)
-        return (
-            f"the {DATABASE} database cannot be used: {cause}"
-            + (f" ({found})" if found and found not in cause else "")
-            + f"; see {data_dir / 'logs' / 'debug.log'}, then restart it: {restart}"
-        )
-    return f"the {DATABASE} database is not online yet ({cause})"
+    found = _last_cause(log)
+    return (
+        f"the {DATABASE} database cannot be used: {cause}"
+        + (f" ({found})" if found and found not in cause else "")
+        + f"; see {data_dir / 'logs' / 'debug.log'}, then restart it: {restart}"
+    )
 
 
 @dataclass(frozen=True)
