@@ -180,10 +180,14 @@ def audited(event: Event, log: Path | None = None, **fields: Any) -> Iterator[Au
 def _outcome_of(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt | SystemExit):
         return "interrupted"
-    from graphguard.cypher.execute import QueryTimeout
+    from graphguard.cypher.execute import QueryOutOfMemory, QueryTimeout, ServerLost
 
     if isinstance(error, QueryTimeout):
         return "timeout"
+    if isinstance(error, QueryOutOfMemory):
+        return "out_of_memory"
+    if isinstance(error, ServerLost):
+        return "server_lost"
     if isinstance(error, RefusedError):
         return "refused"
     return "error"

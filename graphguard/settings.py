@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     #: Ad-hoc Cypher: transaction timeout in seconds and the most rows returned.
     cypher_timeout: float = 30.0
     cypher_row_limit: int = 10_000
+    #: Ad-hoc Cypher: the most bytes of result fetched (a bigger row is left out).
+    cypher_byte_limit: int = 32 << 20
     #: The audit log, when it is kept outside the state home (a separate volume).
     audit_log: Path | None = None
     #: Batch size of the Neo4j loader.

@@ -378,6 +378,12 @@ REFUSED: list[str] = [
     "SHOW USERS",
     "TERMINATE TRANSACTIONS 'neo4j-transaction-1'",
     "SHOW TRANSACTIONS YIELD transactionId TERMINATE TRANSACTIONS transactionId",
+    # A keyword as a variable, so that a reader takes the next clause for an alias.
+    "WITH 1 AS AS CREATE (n:Tmp)",
+    "UNWIND [1] AS AS MERGE (n:Tmp {id: 'x'})",
+    "WITH 1 AS AS LOAD CSV FROM 'http://127.0.0.1:9/x.csv' AS l RETURN l",
+    "MATCH (n) WHERE n.AS CREATE (m:Tmp)",
+    "MATCH (n) WHERE n:AS CREATE (m:Tmp)",
 ]
 
 ALLOWED: list[str] = [
@@ -490,6 +496,28 @@ def test_static_check_reasons_say_what_was_refused() -> None:
     for text, reason in cases.items():
         with pytest.raises(RefusedError, match=re.escape(reason)):
             check_read_only_text(text)
+
+
+def test_keyword_as_variable_tricks_are_read_as_neo4j_reads_them() -> None:
+    # The alias AS is refused itself; the clause after it is what the server runs.
+    with pytest.raises(RefusedError, match="a variable named AS: a keyword as a name"):
+        check_read_only_text("WITH 1 AS AS CREATE (n:Tmp)")
+    # After a property or a label called AS, the next word is a keyword again.
+    with pytest.raises(RefusedError, match="CREATE is a write clause"):
+        check_read_only_text("MATCH (n) WHERE n.AS CREATE (m:Tmp)")
+    with pytest.raises(RefusedError, match="LOAD CSV is not allowed"):
+        check_read_only_text("MATCH (n) WHERE n:AS LOAD CSV FROM 'http://x/' AS l RETURN l")
+    # Aliases, properties and labels that merely look like keywords still read.
+    for text in (
+        "RETURN 1 AS `AS`",
+        "MATCH (n) WHERE n.AS RETURN n.AS AS value",
+        "MATCH (n:AS) RETURN n AS create",
+        "RETURN 1 AS set",
+    ):
+        assert check_read_only_text(text) == text
+    # A long run of AS words is judged without recursion.
+    with pytest.raises(RefusedError):
+        check_read_only_text("WITH 1 " + "AS " * 5000 + "CREATE (n)")
 
 
 def test_escaped_corpus_escapes_every_attempt() -> None:
@@ -728,11 +756,11 @@ def test_local_neo4j_refuses_load_csv_from_files_unless_asked(tmp_path: Path) ->
     import inspect
 
     from graphguard.neo4j_local import start
-    from graphguard.neo4j_local.server import _neo4j_conf
+    from graphguard.neo4j_local.conf import neo4j_conf
 
     setting = "dbms.security.allow_csv_import_from_file_urls"
-    assert f"{setting}=false" in _neo4j_conf(tmp_path, 7687).splitlines()
-    assert f"{setting}=true" in _neo4j_conf(tmp_path, 7687, allow_csv_import=True).splitlines()
+    assert f"{setting}=false" in neo4j_conf(tmp_path, 7687, "1g").splitlines()
+    assert f"{setting}=true" in neo4j_conf(tmp_path, 7687, "1g", allow_csv_import=True).splitlines()
     assert inspect.signature(start).parameters["allow_csv_import"].default is False
 
 

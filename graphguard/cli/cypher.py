@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from graphguard.cypher import (
+    BYTE_LIMIT_SETTING,
     ROW_LIMIT_SETTING,
     TIMEOUT_SETTING,
     load_library,
@@ -94,6 +95,13 @@ def show_query(name: str) -> None:
     help=f"The most rows returned [default: {ROW_LIMIT_SETTING} or 10000].",
 )
 @click.option(
+    "--byte-limit",
+    type=click.IntRange(1, 1 << 40),
+    default=None,
+    help=f"The most bytes of result fetched; a row that would pass it is left out "
+    f"[default: {BYTE_LIMIT_SETTING} or 33554432 (32 MiB)].",
+)
+@click.option(
     "--timeout",
     type=click.FloatRange(0.001, 86_400),
     default=None,
@@ -105,6 +113,7 @@ def run(
     params: Sequence[str],
     output_format: str,
     row_limit: int | None,
+    byte_limit: int | None,
     timeout: float | None,
 ) -> None:
     """Run library query NAME with --param KEY=VALUE, or ad-hoc Cypher with --query.
@@ -130,6 +139,7 @@ def run(
     options: dict[str, Any] = {
         "timeout": timeout if timeout is not None else settings.cypher_timeout,
         "row_limit": row_limit if row_limit is not None else settings.cypher_row_limit,
+        "byte_limit": byte_limit if byte_limit is not None else settings.cypher_byte_limit,
         "database": settings.neo4j_database,
     }
     driver = connect(settings.neo4j_uri, settings.neo4j_username, password)
@@ -146,7 +156,14 @@ def run(
     click.echo(format_result(without_identities(result, scrubber), output_format), nl=False)
     for notice in result.notices:
         click.echo(f"graphguard: Neo4j notice: {neutral_text(_one_line(notice))}", err=True)
-    if result.truncated:
+    if result.cut_by_bytes:
+        click.echo(
+            f"graphguard: showing the first {len(result.rows)} rows only; the next would pass "
+            f"the byte limit of {result.byte_limit} bytes (raise it with --byte-limit or "
+            f"{BYTE_LIMIT_SETTING})",
+            err=True,
+        )
+    elif result.truncated:
         click.echo(
             f"graphguard: showing the first {result.row_limit} rows only; the result has more "
             f"(raise the limit with --row-limit or {ROW_LIMIT_SETTING})",

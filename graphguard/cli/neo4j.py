@@ -40,13 +40,33 @@ def neo4j() -> None:
     help="The Bolt port, on 127.0.0.1 only.",
 )
 @_DATA_DIR
-@click.option("--heap", default="1g", show_default=True, help="The JVM heap size.")
-def neo4j_start(port: int, data_dir: Path, heap: str) -> None:
-    """Start the server in the background (building it on first use) and print its URI."""
+@click.option(
+    "--heap",
+    default="1g",
+    show_default=True,
+    help="The JVM heap size; running transactions may use half of it, one alone a quarter.",
+)
+@click.option(
+    "--repair-tx-log",
+    is_flag=True,
+    help="Start once truncating a transaction log cut short (a disk that filled during a "
+    "write) after its last whole transaction, so the database comes online again.",
+)
+def neo4j_start(port: int, data_dir: Path, heap: str, repair_tx_log: bool) -> None:
+    """Start the server in the background (building it on first use) and print its URI.
+
+    It is ready, and this command returns, only when the neo4j database is online; when
+    that database will not come online the cause and the recovery step are printed
+    (exit 4).  A supervisor restarts the server if it dies without being stopped.
+    """
     from graphguard import neo4j_local
 
     info = neo4j_local.start(
-        data_dir, port=port, heap=heap, progress=lambda m: click.echo(m, err=True)
+        data_dir,
+        port=port,
+        heap=heap,
+        progress=lambda m: click.echo(m, err=True),
+        repair_tx_log=repair_tx_log,
     )
     click.echo(f"Neo4j is running at {info.uri} (user {info.username}); data in {info.data_dir}.")
     click.echo(f'Set up a shell with: eval "$(graphguard neo4j env --data-dir {data_dir})"')
@@ -67,12 +87,15 @@ def neo4j_stop(data_dir: Path) -> None:
 @neo4j.command("status")
 @_DATA_DIR
 def neo4j_status(data_dir: Path) -> None:
-    """Say whether the server is running; exit 4 when it is not."""
+    """Say whether the server runs and its neo4j database is online; exit 4 when not."""
     from graphguard import neo4j_local
 
     info = neo4j_local.status(data_dir)
-    if info.running:
+    if info.ready:
         click.echo(f"Neo4j is running at {info.uri} (pid {info.pid}); data in {info.data_dir}.")
+    elif info.running:
+        click.echo(f"Neo4j is running at {info.uri} (pid {info.pid}) but {info.problem}.")
+        sys.exit(4)
     else:
         click.echo(f"Neo4j is not running (data dir {info.data_dir}).")
         sys.exit(4)

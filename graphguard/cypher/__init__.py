@@ -24,8 +24,9 @@ keeps the liaison role read-only in depth:
    :data:`READ_PROCEDURES` or, where the operators' details show one, a function outside
    Cypher's own namespaces.
 3. :func:`execute_read` runs it in a ``READ`` access-mode session, inside an explicit
-   transaction with a timeout that is always rolled back, and fetches at most
-   ``row_limit + 1`` records so it can say when the limit was hit.
+   transaction with a timeout that is always rolled back, and fetches lazily at most
+   ``row_limit + 1`` records and ``byte_limit`` bytes, so it can say when a limit was
+   hit (a row too big for the byte limit is left out whole, and the connection dropped).
 
 Every run, allowed or refused, is audited by :mod:`graphguard.audit`: a line before
 anything reaches the server (if it cannot be written, nothing runs) and a line with
@@ -33,8 +34,11 @@ the outcome.
 """
 
 from graphguard.cypher.execute import (
+    BYTE_LIMIT_SETTING,
+    DEFAULT_BYTE_LIMIT,
     TIMEOUT_SETTING,
     FetchedRecords,
+    QueryOutOfMemory,
     QueryTimeout,
     execute_read,
     explain_query,
@@ -68,6 +72,8 @@ __all__ = [
     "DBMS_READ_PROCEDURES",
     "TIMEOUT_SETTING",
     "ROW_LIMIT_SETTING",
+    "BYTE_LIMIT_SETTING",
+    "DEFAULT_BYTE_LIMIT",
     "ParamSpec",
     "QuerySpec",
     "QueryResult",
@@ -75,6 +81,7 @@ __all__ = [
     "FetchedRecords",
     "QueryFileError",
     "QueryTimeout",
+    "QueryOutOfMemory",
     "parse_query",
     "load_library",
     "library_dir",

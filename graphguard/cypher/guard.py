@@ -111,8 +111,12 @@ def _statements(tokens: list[Token]) -> list[list[Token]]:
 def _keyword_at(tokens: list[Token], i: int) -> str | None:
     """The upper-cased keyword at ``i``, or None where the word is a name, not a keyword.
 
-    A word right after ``.`` (a property or namespace), ``:`` (a label or type) or ``AS``
-    (an alias), or right before ``:`` (a map key or a variable with a label) is a name.
+    A word right after ``.`` (a property or namespace), ``:`` (a label or type) or the
+    keyword ``AS`` (an alias), or right before ``:`` (a map key or a variable with a label)
+    is a name.  Only a keyword ``AS`` makes an alias: in ``WITH 1 AS AS CREATE …`` the
+    second ``AS`` is the alias, so ``CREATE`` is a clause (and the alias is refused, see
+    :func:`_check_aliases`); after a property or label called ``AS`` (``WHERE n.AS
+    CREATE …``) the next word is read as a keyword too.
     """
     token = tokens[i]
     if token.kind != "word":
@@ -121,13 +125,28 @@ def _keyword_at(tokens: list[Token], i: int) -> str | None:
         prev = tokens[i - 1]
         if prev.kind == "punct" and prev.text in ".:":
             return None
-        if prev.is_word("AS"):
+        if prev.is_word("AS") and _is_alias_keyword(tokens, i - 1):
             return None
     if i + 1 < len(tokens):
         nxt = tokens[i + 1]
         if nxt.kind == "punct" and nxt.text == ":":
             return None
     return token.text.upper()
+
+
+def _is_alias_keyword(tokens: list[Token], i: int) -> bool:
+    """Whether the word ``AS`` at ``i`` is the keyword (not a name spelled ``AS``).
+
+    In a run of ``AS`` words, the first is a keyword unless it follows ``.`` or ``:``;
+    after that they alternate, keyword then alias.  Counted without recursion, so a long
+    run cannot exhaust the stack.
+    """
+    first = i
+    while first > 0 and tokens[first - 1].is_word("AS"):
+        first -= 1
+    prev = tokens[first - 1] if first > 0 else None
+    first_is_keyword = not (prev is not None and prev.kind == "punct" and prev.text in ".:")
+    return first_is_keyword == ((i - first) % 2 == 0)
 
 
 def _skip_cypher_options(tokens: list[Token]) -> int:
@@ -282,6 +301,7 @@ def _check_statement(tokens: list[Token]) -> None:
             f"a statement starting with {first_word} is {kind}: liaison Cypher is read-only "
             "(start with MATCH, OPTIONAL MATCH, WITH, UNWIND, RETURN or CALL)"
         )
+    _check_aliases(tokens, start)
     for i in range(start, len(tokens)):
         keyword = _keyword_at(tokens, i)
         if keyword is None:
@@ -308,6 +328,24 @@ def _check_statement(tokens: list[Token]) -> None:
         procedure = previous is not None and previous.is_word("CALL")
         if token.kind in ("word", "name") and not after_dot and not procedure:
             _check_function(tokens, i)
+
+
+def _check_aliases(tokens: list[Token], start: int) -> None:
+    """Refuse an alias spelled ``AS`` (``WITH 1 AS AS …``) unless it is back-quoted.
+
+    Cypher accepts it, but it exists only to make a reader take the next clause for an
+    alias; refusing it leaves no doubt about where each clause starts.
+    """
+    for i in range(start + 1, len(tokens)):
+        if (
+            tokens[i].is_word("AS")
+            and tokens[i - 1].is_word("AS")
+            and _is_alias_keyword(tokens, i - 1)
+        ):
+            raise RefusedError(
+                "a variable named AS: a keyword as a name hides where the next clause "
+                "starts; back-quote it (`AS`) or rename it"
+            )
 
 
 def _check_call(tokens: list[Token], i: int) -> None:

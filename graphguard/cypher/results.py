@@ -44,7 +44,8 @@ class QueryResult:
         "start", "end", "properties"}``, paths alternating lists of those; Neo4j dates,
         times and durations become ISO 8601 strings.
     truncated : bool
-        True when the result had more than ``row_limit`` rows and was cut.
+        True when rows were left out: the result had more than ``row_limit`` rows, or
+        (``cut_by_bytes``) the next row would have passed the byte limit.
     row_limit : int
         The most rows returned.
     elapsed : float
@@ -57,6 +58,11 @@ class QueryResult:
     notices : tuple of str
         The server's warnings about the query, one line each, such as "The property
         `nme` does not exist. Verify that the spelling is correct. (line 1, column 27)".
+    cut_by_bytes : bool
+        True when the result was cut at ``byte_limit`` bytes rather than at the row limit
+        (a huge row, such as ``RETURN range(1, 20000000)``, is left out whole).
+    byte_limit : int or None
+        The most bytes of result fetched, when one applied.
     """
 
     columns: list[str]
@@ -67,6 +73,8 @@ class QueryResult:
     graph: nx.MultiDiGraph | None = None
     query_name: str | None = None
     notices: tuple[str, ...] = ()
+    cut_by_bytes: bool = False
+    byte_limit: int | None = None
 
     def table(self) -> list[list[Any]]:
         """The rows as lists in column order (for CSV writers and data frames)."""
@@ -313,6 +321,8 @@ def _table(result: QueryResult) -> str:
     lines = [line(columns), line(["-" * w for w in widths])]
     lines += [line(row) for row in cells]
     count = len(result.rows)
-    more = " (cut at the row limit)" if result.truncated else ""
+    more = ""
+    if result.truncated:
+        more = " (cut at the byte limit)" if result.cut_by_bytes else " (cut at the row limit)"
     lines.append(f"({count} row{'s' if count != 1 else ''}{more}, {result.elapsed:.2f} s)")
     return "\n".join(lines) + "\n"

@@ -11,11 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from graphguard.audit import Audited, Event, audited, pseudonymised_params, pseudonymised_text
-from graphguard.cypher.execute import TIMEOUT_SETTING, execute_read, explain_query
+from graphguard.cypher.execute import (
+    BYTE_LIMIT_SETTING,
+    DEFAULT_BYTE_LIMIT,
+    TIMEOUT_SETTING,
+    ServerLost,
+    execute_read,
+    explain_query,
+)
 from graphguard.cypher.guard import check_plan_read_only, check_read_only_text
 from graphguard.cypher.library import QuerySpec, coerce_params
 from graphguard.cypher.results import QueryResult, plain_value, result_graph
-from graphguard.errors import UsageError
+from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.settings import pseudonym_key
 
 __all__ = ["ROW_LIMIT_SETTING", "run_query", "run_library_query"]
@@ -33,6 +40,7 @@ def run_query(
     audit_path: Path | None = None,
     database: str | None = None,
     query_name: str | None = None,
+    byte_limit: int = DEFAULT_BYTE_LIMIT,
 ) -> QueryResult:
     """Run one Cypher statement read-only, in depth, and audit it.
 
@@ -55,6 +63,9 @@ def run_query(
         The database (default: the server's default database).
     query_name : str, optional
         The library query's name; None for ad-hoc Cypher.
+    byte_limit : int, optional
+        The most bytes of result fetched (``GRAPHGUARD_CYPHER_BYTE_LIMIT``); a result
+        that would pass it is cut there, with ``cut_by_bytes`` set.
 
     Returns
     -------
@@ -68,10 +79,14 @@ def run_query(
         When any layer refuses (static check, EXPLAIN's plan, READ access mode).
     QueryTimeout
         When the query ran past ``timeout``.
+    QueryOutOfMemory
+        When the server stopped it at its transaction memory limit.
     UsageError
         For Cypher the server cannot run, or a bad timeout or row limit.
     BackendUnavailable
-        When Neo4j cannot be reached.
+        When Neo4j cannot be reached, or stops answering while the query runs.  In that
+        last case the audit line's outcome is ``server_lost``: the query may be what
+        brought the server down.
     """
     params = dict(params or {})
     started = time.perf_counter()
@@ -88,18 +103,34 @@ def run_query(
                     f"the Cypher row limit must be at least 1, not {row_limit!r} "
                     f"({ROW_LIMIT_SETTING})"
                 )
+            if byte_limit < 1:
+                raise UsageError(
+                    f"the Cypher byte limit must be at least 1, not {byte_limit!r} "
+                    f"({BYTE_LIMIT_SETTING})"
+                )
             statement = check_read_only_text(text)
             plan = explain_query(driver, statement, params, database=database, timeout=timeout)
             check_plan_read_only(plan)
-            fetched = execute_read(
-                driver,
-                statement,
-                params,
-                database=database,
-                timeout=timeout,
-                row_limit=row_limit,
-                metadata={"app": "graphguard", "query": query_name or "ad hoc"},
-            )
+            try:
+                fetched = execute_read(
+                    driver,
+                    statement,
+                    params,
+                    database=database,
+                    timeout=timeout,
+                    row_limit=row_limit,
+                    byte_limit=byte_limit,
+                    metadata={"app": "graphguard", "query": query_name or "ad hoc"},
+                )
+            except BackendUnavailable:
+                if _server_answers(driver):
+                    raise
+                # The server planned the query a moment ago and has gone while running it:
+                # the audit records the run as server_lost.
+                raise ServerLost(
+                    "Neo4j stopped answering while this query ran (it may be what brought the "
+                    "server down; the audit log records it as server_lost)"
+                ) from None
             action.note(rows=len(fetched.records), truncated=fetched.truncated)
             result = QueryResult(
                 columns=fetched.columns,
@@ -113,6 +144,8 @@ def run_query(
                 graph=result_graph(fetched.records),
                 query_name=query_name,
                 notices=plan.notices,
+                cut_by_bytes=fetched.cut_by_bytes,
+                byte_limit=byte_limit,
             )
         finally:
             action.note(duration_ms=round((time.perf_counter() - started) * 1000))
@@ -128,6 +161,7 @@ def run_library_query(
     row_limit: int,
     audit_path: Path | None = None,
     database: str | None = None,
+    byte_limit: int = DEFAULT_BYTE_LIMIT,
 ) -> QueryResult:
     """Validate ``raw_params`` against ``spec`` and run it with :func:`run_query`.
 
@@ -147,7 +181,17 @@ def run_library_query(
         audit_path=audit_path,
         database=database,
         query_name=spec.name,
+        byte_limit=byte_limit,
     )
+
+
+def _server_answers(driver: Any) -> bool:
+    """Whether the server still answers (after a query lost its connection)."""
+    try:
+        driver.verify_connectivity()
+    except Exception:
+        return False
+    return True
 
 
 def _audited(

@@ -35,12 +35,23 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphguard.errors import BackendUnavailable, UsageError
+from graphguard.neo4j_local.conf import JVM_OPTIONS, PAGECACHE, heap_bytes, neo4j_conf
+from graphguard.neo4j_local.health import DATABASE, DatabaseHealth, database_health, diagnose
+from graphguard.neo4j_local.supervisor import (
+    UMASK,
+    exit_file,
+    launch_file,
+    ready_file,
+    supervisor_pid_file,
+    write_private,
+)
 
 __all__ = [
     "ADMIN_CLASS",
@@ -65,37 +76,10 @@ ADMIN_CLASS = "org.neo4j.cli.AdminTool"
 
 USERNAME = "neo4j"
 DEFAULT_DATA_DIR = Path(".graphguard/neo4j")
-PAGECACHE = "512m"
 MIN_PASSWORD_LENGTH = 8  # Neo4j's dbms.security.auth_minimum_password_length default
 MAVEN_TIMEOUT = 1800.0  # a first resolution downloads ~125 MB
 POM = Path(__file__).with_name("pom.xml")
 
-# The JVM options the standalone's neo4j.conf passes (server.jvm.additional) for Java 17/21.
-# We start the entry class ourselves, so we pass them on the command line.
-JVM_OPTIONS = (
-    "-XX:+UseG1GC",
-    "-XX:-OmitStackTraceInFastThrow",
-    "-XX:+UnlockExperimentalVMOptions",
-    "-XX:+TrustFinalNonStaticFields",
-    "-XX:+DisableExplicitGC",
-    "-XX:+ExitOnOutOfMemoryError",
-    "-Djdk.nio.maxCachedBufferSize=1024",
-    "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Djdk.tls.ephemeralDHKeySize=2048",
-    "-Djdk.tls.rejectClientInitiatedRenegotiation=true",
-    "-XX:FlightRecorderOptions=stackdepth=256",
-    "-XX:+UnlockDiagnosticVMOptions",
-    "-XX:+DebugNonSafepoints",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--enable-native-access=ALL-UNNAMED",
-    "-Dlog4j2.disable.jmx=true",
-    "-Dlog4j.layout.jsonTemplate.maxStringLength=32768",
-    "-Dfile.encoding=UTF-8",
-)
-
-_HEAP_RE = re.compile(r"^[1-9][0-9]*[kKmMgG]?$")
 _BOLT_MAGIC = b"\x60\x60\xb0\x17"
 # Bolt handshake proposals: 5.x (range 5.0-5.8), 4.4-4.2, 4.1, 3.0. Any server answers one.
 _BOLT_PROPOSALS = b"\x00\x08\x08\x05\x00\x02\x04\x04\x00\x00\x01\x04\x00\x00\x00\x03"
@@ -115,7 +99,13 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """Where a local Neo4j is and how to log in to it."""
+    """Where a local Neo4j is, how to log in to it, and whether its database can be used.
+
+    ``running`` says the JVM is alive and Bolt answers; ``database`` is the ``neo4j``
+    database's status (``online``, ``offline``, ``starting`` … or ``unknown``) and
+    ``problem`` why it cannot be used, with the recovery step, or None.  Only a server that
+    is :attr:`ready` can be used.
+    """
 
     uri: str  # "bolt://127.0.0.1:PORT"
     username: str  # "neo4j"
@@ -123,6 +113,12 @@ class ServerInfo:
     pid: int | None
     data_dir: Path
     running: bool
+    database: str = "unknown"
+    problem: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.running and self.database == "online" and self.problem is None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,20 +134,49 @@ def free_port() -> int:
 
 
 def status(data_dir: Path = DEFAULT_DATA_DIR) -> ServerInfo:
-    """The local server of ``data_dir``: running when its JVM is alive and Bolt answers."""
+    """The local server of ``data_dir``: running when its JVM is alive and Bolt answers.
+
+    A running server is asked about its ``neo4j`` database (see :attr:`ServerInfo.ready`);
+    when that cannot be used, ``problem`` says why (read from the server's ``debug.log``)
+    and what to do.
+    """
     data_dir = _abs(data_dir)
     state = _read_state(data_dir)
     port = _state_port(state, 7687)
     pid = _live_pid(data_dir)
     running = pid is not None and _bolt_answers(port)
+    password = _stored_password(data_dir) or os.environ.get("NEO4J_PASSWORD", "")
+    database, problem = "unknown", None
+    if running:
+        health = _health(port, password)
+        database = health.status
+        if not health.usable:
+            problem = diagnose(data_dir, health)
     return ServerInfo(
         uri=_uri(port),
         username=USERNAME,
-        password=_stored_password(data_dir) or os.environ.get("NEO4J_PASSWORD", ""),
+        password=password,
         pid=pid,
         data_dir=data_dir,
         running=running,
+        database=database,
+        problem=problem,
     )
+
+
+def _health(port: int, password: str) -> DatabaseHealth:
+    import neo4j
+    from neo4j.exceptions import AuthError
+
+    try:
+        with neo4j.GraphDatabase.driver(
+            _uri(port), auth=(USERNAME, password), connection_timeout=5.0
+        ) as driver:
+            return database_health(driver)
+    except AuthError as exc:
+        return DatabaseHealth("unknown", f"the server refused the password: {exc.message}")
+    except Exception as exc:
+        return DatabaseHealth("unknown", f"{type(exc).__name__}: {exc}")
 
 
 def start(
@@ -161,8 +186,9 @@ def start(
     timeout: float = 180.0,
     progress: Callable[[str], None] | None = None,
     allow_csv_import: bool = False,
+    repair_tx_log: bool = False,
 ) -> ServerInfo:
-    """Start the local Neo4j of ``data_dir`` in the background and wait until Bolt answers.
+    """Start the local Neo4j of ``data_dir`` in the background; wait until its database is online.
 
     Idempotent: when that data directory's server already runs, its info is returned (on the
     port it runs on, with the settings it was started with). The first start resolves Neo4j
@@ -170,27 +196,40 @@ def start(
     kept in ``<data-dir>/password``).
     Raises :class:`~graphguard.errors.BackendUnavailable` with one line when it cannot.
 
+    Ready means the ``neo4j`` database is online and takes a transaction, not only that
+    Bolt answers; a database that fails to come online is reported with its cause and the
+    recovery step (and the server is stopped).  The JVM runs under a supervisor
+    (:mod:`graphguard.neo4j_local.supervisor`) that restarts it if it dies without being
+    stopped, with umask 077 so that everything it writes is owner-only.
+
     ``LOAD CSV`` from ``file:///`` URLs (the import folder) is off
     (``dbms.security.allow_csv_import_from_file_urls=false``) unless ``allow_csv_import``
     is true, as a benchmark that loads CSV files needs.
+
+    ``repair_tx_log`` starts once with Neo4j's
+    ``internal.dbms.tx_log.fail_on_corrupted_log_files=false``: a transaction log cut short
+    (a disk that filled during a write) is truncated after its last whole transaction, so
+    the database comes online with every committed transaction.
     """
     say = progress or (lambda _msg: None)
-    if not _HEAP_RE.match(heap):
-        raise UsageError(f"bad heap size {heap!r}: use a number with k, m or g, such as 1g or 512m")
+    heap_bytes(heap)  # a bad size is a usage error before anything starts
     if not 0 < port < 65536:
         raise UsageError(f"bad port {port}: use 1-65535")
     data_dir = _abs(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Owner-only whatever an older version or a umask made of it: inside are the store,
+    # the transaction logs and auth.ini.
+    os.chmod(data_dir, 0o700)
 
     with _lock(data_dir):
         pid = _live_pid(data_dir)
-        if pid is not None:
+        supervisor = _live_supervisor(data_dir)
+        if pid is not None or supervisor is not None:
             running_port = _state_port(_read_state(data_dir), port)
-            if _bolt_answers(running_port):
-                return status(data_dir)
-            # Another start of this data dir is still coming up: wait for it.
-            say(f"Neo4j (pid {pid}) is already starting in {data_dir}; waiting for Bolt…")
+            # Another start of this data dir, or a restart after a crash, is under way.
+            say(f"Neo4j is already running or starting in {data_dir}; waiting for it…")
             password = _stored_password(data_dir) or ""
+            pid = _await_pid(data_dir, supervisor, timeout)
             _wait_ready(data_dir, pid, running_port, password, timeout, own=False)
             return status(data_dir)
         _pid_file(data_dir).unlink(missing_ok=True)
@@ -206,13 +245,15 @@ def start(
         classpath = _classpath(data_dir, say)
         home = data_dir
         for sub in ("conf", "data", "logs", "run", "import", "plugins"):
-            (home / sub).mkdir(exist_ok=True)
-        conf = _neo4j_conf(home, port, allow_csv_import=allow_csv_import)
-        (home / "conf" / "neo4j.conf").write_text(conf, encoding="utf-8")
+            (home / sub).mkdir(mode=0o700, exist_ok=True)
+        conf = neo4j_conf(home, port, heap, allow_csv_import=allow_csv_import)
+        if repair_tx_log:
+            say("this start truncates a transaction log cut short after its last whole transaction")
+            conf += "internal.dbms.tx_log.fail_on_corrupted_log_files=false\n"
+        write_private(home / "conf" / "neo4j.conf", conf)
         _set_initial_password(java, classpath, home, password, say)
 
         say(f"starting Neo4j {NEO4J_VERSION} on {_uri(port)} (heap {heap})…")
-        console = home / "logs" / "console.log"
         cmd = [
             java,
             f"-Xms{heap}",
@@ -224,26 +265,20 @@ def start(
             f"--home-dir={home}",
             f"--config-dir={home / 'conf'}",
         ]
-        with open(console, "ab") as log:
-            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting Neo4j\n".encode())
-            log.flush()
-            proc = _Daemon(
-                cmd,
-                cwd=home,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-            )
-        _CHILDREN[proc.pid] = proc
-        _pid_file(data_dir).write_text(f"{proc.pid}\n", encoding="utf-8")
+        write_private(
+            launch_file(data_dir), json.dumps({"cmd": cmd, "cwd": str(home), "port": port})
+        )
+        for stale in (ready_file(data_dir), exit_file(data_dir)):
+            stale.unlink(missing_ok=True)
+        proc = _start_supervisor(data_dir)
+        pid = _await_pid(data_dir, proc.pid, timeout)
         _write_state(
             data_dir,
             {
                 "port": port,
                 "uri": _uri(port),
-                "pid": proc.pid,
+                "pid": pid,
+                "supervisor_pid": proc.pid,
                 "heap": heap,
                 "pagecache": PAGECACHE,
                 "neo4j_version": NEO4J_VERSION,
@@ -251,11 +286,68 @@ def start(
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
         )
-        say("waiting for Bolt…")
+        say("waiting for the database to come online…")
         began = time.monotonic()
-        _wait_ready(data_dir, proc.pid, port, password, timeout, own=True)
+        _wait_ready(data_dir, pid, port, password, timeout, own=True)
         say(f"Neo4j is ready on {_uri(port)} ({time.monotonic() - began:.1f} s)")
         return status(data_dir)
+
+
+def _start_supervisor(data_dir: Path) -> subprocess.Popen[bytes]:
+    """Start :mod:`graphguard.neo4j_local.supervisor` for ``data_dir`` in its own session."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    env = dict(os.environ, PYTHONPATH=package_root + (os.pathsep + path if path else ""))
+    fd = os.open(
+        data_dir / "logs" / "supervisor.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600
+    )
+    with os.fdopen(fd, "ab") as log:
+        proc = _Daemon(
+            [sys.executable, "-m", "graphguard.neo4j_local.supervisor", str(data_dir)],
+            cwd=data_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            umask=UMASK,
+        )
+    _CHILDREN[proc.pid] = proc
+    return proc
+
+
+def _live_supervisor(data_dir: Path) -> int | None:
+    """The pid of the supervisor of ``data_dir`` while it runs."""
+    try:
+        pid = int(supervisor_pid_file(data_dir).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or not _alive(pid):
+        return None
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return pid  # no procfs: trust the pid file
+    ours = b"graphguard.neo4j_local.supervisor" in argv and str(data_dir).encode() in argv
+    return pid if ours else None
+
+
+def _await_pid(data_dir: Path, supervisor: int | None, timeout: float) -> int:
+    """The JVM's pid, once the supervisor has started it (it writes ``neo4j.pid``)."""
+    deadline = time.monotonic() + min(timeout, 60.0)
+    while True:
+        pid = _live_pid(data_dir)
+        if pid is not None:
+            return pid
+        if supervisor is None or not _alive(supervisor) or time.monotonic() >= deadline:
+            lines = _start_failure_lines(data_dir)
+            code = _exit_code(data_dir, -1)
+            raise BackendUnavailable(
+                f"Neo4j died while starting (exit {code if code is not None else '?'}): "
+                f"{' | '.join(lines) or 'no log output'} (logs: {data_dir / 'logs'})"
+            )
+        time.sleep(0.1)
 
 
 def stop(data_dir: Path = DEFAULT_DATA_DIR, timeout: float = 60.0) -> bool:
@@ -268,13 +360,22 @@ def stop(data_dir: Path = DEFAULT_DATA_DIR, timeout: float = 60.0) -> bool:
     if not data_dir.is_dir():
         return False
     with _lock(data_dir):
-        pid = _live_pid(data_dir)
-        if pid is None:
-            _pid_file(data_dir).unlink(missing_ok=True)
-            return False
+        return _stop_all(data_dir, timeout)
+
+
+def _stop_all(data_dir: Path, timeout: float) -> bool:
+    """Stop the supervisor first (so it restarts nothing), then the JVM; True if either ran."""
+    supervisor = _live_supervisor(data_dir)
+    if supervisor is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(supervisor, signal.SIGTERM)  # it passes SIGTERM on to the JVM
+    pid = _live_pid(data_dir)
+    if pid is not None:
         _terminate(pid, timeout)
-        _pid_file(data_dir).unlink(missing_ok=True)
-        return True
+    if supervisor is not None:
+        _terminate(supervisor, 10.0)
+    _pid_file(data_dir).unlink(missing_ok=True)
+    return pid is not None or supervisor is not None
 
 
 def env_lines(data_dir: Path = DEFAULT_DATA_DIR) -> list[str]:
@@ -324,15 +425,14 @@ def _read_state(data_dir: Path) -> dict[str, object]:
 
 
 def _write_state(data_dir: Path, state: dict[str, object]) -> None:
-    tmp = data_dir / "server.json.tmp"
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(data_dir / "server.json")
+    write_private(data_dir / "server.json", json.dumps(state, indent=2) + "\n")
 
 
 @contextlib.contextmanager
 def _lock(data_dir: Path) -> Iterator[None]:
     """Serialise start/stop of one data directory across processes."""
-    with open(data_dir / ".lock", "a+") as fh:
+    fd = os.open(data_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -383,40 +483,6 @@ def _generate_password() -> str:
         password = secrets.token_urlsafe(18)
         if password[0].isalnum():
             return password
-
-
-def _neo4j_conf(home: Path, port: int, *, allow_csv_import: bool = False) -> str:
-    """neo4j.conf for a private development server. Every key is checked strictly by Neo4j."""
-    lines = [
-        "# Generated by graphguard.neo4j_local on every start; edits are overwritten.",
-        "server.default_listen_address=127.0.0.1",
-        "server.default_advertised_address=127.0.0.1",
-        "server.bolt.enabled=true",
-        f"server.bolt.listen_address=127.0.0.1:{port}",
-        f"server.bolt.advertised_address=127.0.0.1:{port}",
-        "server.http.enabled=false",
-        "server.https.enabled=false",
-        "dbms.routing.enabled=false",
-        "dbms.security.auth_enabled=true",
-        # LOAD CSV cannot read local files unless a caller asks (benchmarks/load.py does).
-        f"dbms.security.allow_csv_import_from_file_urls={str(allow_csv_import).lower()}",
-        f"server.directories.data={home / 'data'}",
-        f"server.directories.logs={home / 'logs'}",
-        f"server.directories.run={home / 'run'}",
-        f"server.directories.import={home / 'import'}",
-        f"server.directories.plugins={home / 'plugins'}",
-        f"server.memory.pagecache.size={PAGECACHE}",
-        "dbms.usage_report.enabled=false",
-        # A loader writes big UNWIND batches: do not log every query and its parameters.
-        "db.logs.query.enabled=OFF",
-        # Development server: no 256 MB preallocated log files per database, bounded history.
-        "db.tx_log.preallocate=false",
-        "db.tx_log.rotation.retention_policy=1G size",
-        # Bolt's thread pool waits 5 s twice at shutdown by default; 1 s is plenty locally.
-        "internal.server.bolt.thread_pool_shutdown_wait_time=1s",
-        "internal.server.bolt.connection_shutdown_wait_time=1s",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -546,6 +612,7 @@ def _set_initial_password(
             text=True,
             timeout=300,
             check=False,
+            umask=UMASK,  # it creates data/dbms/auth.ini: owner-only from creation
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BackendUnavailable(f"neo4j-admin set-initial-password failed: {exc}") from exc
@@ -657,7 +724,7 @@ def _wait_ready(
     while True:
         if not _alive(pid):
             _pid_file(data_dir).unlink(missing_ok=True)
-            code = _CHILDREN.pop(pid).returncode if pid in _CHILDREN else None
+            code = _exit_code(data_dir, pid)
             lines = _start_failure_lines(data_dir)
             raise BackendUnavailable(
                 f"Neo4j died while starting (exit {code if code is not None else '?'}): "
@@ -670,28 +737,51 @@ def _wait_ready(
             )
             try:
                 driver.verify_connectivity()
-                return
+                health = database_health(driver)
+                if health.usable:
+                    return
+                if health.failed:
+                    problem = diagnose(data_dir, health)
+                    if own:
+                        _stop_all(data_dir, 30.0)
+                        problem += " (the server was stopped)"
+                    raise BackendUnavailable(problem)
+                last_error = f"the {DATABASE} database is {health.status}"
+                if health.message:
+                    last_error += f": {health.message}"
             except AuthError as exc:
                 if own:
-                    _terminate(pid, 30.0)
-                    _pid_file(data_dir).unlink(missing_ok=True)
+                    _stop_all(data_dir, 30.0)
                 raise BackendUnavailable(
                     f"Neo4j on {_uri(port)} rejected the password kept in "
                     f"{data_dir / 'password'} ({exc.message}); remove {data_dir} to start afresh"
                 ) from exc
+            except BackendUnavailable:
+                raise
             except Exception as exc:  # still starting: ServiceUnavailable, DatabaseUnavailable…
                 last_error = f"{type(exc).__name__}: {exc}"
             finally:
                 driver.close()
         if time.monotonic() >= deadline:
             if own:
-                _terminate(pid, 30.0)
-                _pid_file(data_dir).unlink(missing_ok=True)
+                _stop_all(data_dir, 30.0)
             raise BackendUnavailable(
                 f"Neo4j did not answer on {_uri(port)} within {timeout:.0f} s "
                 f"({last_error}); it was stopped (logs: {data_dir / 'logs'})"
             )
         time.sleep(0.25)
+
+
+def _exit_code(data_dir: Path, pid: int) -> int | None:
+    """The exit code the supervisor recorded for the JVM ``pid`` (any JVM: -1), if any yet."""
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+            found = json.loads(exit_file(data_dir).read_text(encoding="utf-8"))
+            if pid < 0 or found["pid"] == pid:
+                return int(found["code"])
+        time.sleep(0.1)
+    return None
 
 
 def _last_lines(path: Path, n: int, *, skip_frames: bool = False) -> list[str]:
