@@ -106,15 +106,16 @@ def test_not_a_dataset(tmp_path: Path) -> None:
         read_dataset(tmp_path / "absent")
 
 
-def test_not_utf8_row_rejected_others_kept(tmp_path: Path) -> None:
+def test_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_bytes(
-        b"person_id,role,name\nYP1,young_person,Z\xe9ro\nYP2,young_person,Ok\n"
+        b"person_id,role,name\nYP2,young_person,Ok\nYP1,young_person,Z\xe9ro \xa35\n"
     )
     write_csv(tmp_path / "links.csv", ["source_id", "target_id", "type"], [])
     result = read_dataset(tmp_path)
-    assert set(result.dataset.people) == {"YP2"}
-    [reject] = result.rejects
-    assert reject.line == 2 and "UTF-8" in reject.reason
+    assert result.ok
+    assert result.dataset.people["YP1"].name == "Zéro £5"
+    [warning] = result.files["people"].warnings
+    assert "Windows-1252" in warning and "line 3" in warning
 
 
 def test_workbook(tmp_path: Path) -> None:
