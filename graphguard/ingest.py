@@ -42,7 +42,7 @@ from graphguard.model import (
     endpoint_kind,
 )
 from graphguard.readers import ReadLimits, Row, Table, TableProblem
-from graphguard.readers.table import shown
+from graphguard.readers.table import Required, shown
 from graphguard.readers.text import open_csv
 from graphguard.readers.workbook import Workbook
 
@@ -175,7 +175,7 @@ class IngestResult:
 # --------------------------------------------------------------------------- sources
 
 #: Opens one file or sheet as a table, given the columns its header must name.
-Opener = Callable[[Sequence[str]], Table]
+Opener = Callable[[Required], Table]
 
 
 @dataclass
@@ -346,6 +346,8 @@ class _Reader:
         if "\x00" in "".join(record):
             problems.append((None, "row holds a NUL character, which text never does"))
         for column in REQUIRED_COLUMNS[stem]:
+            if not record:
+                break  # a row the reader could not read at all: its problem says why
             if column not in values and (not problems or not any(c == column for c, _ in problems)):
                 problems.append((column, f"{column} is required but empty"))
         return values, extra, problems
@@ -407,7 +409,7 @@ class _Reader:
         model = _MODELS[stem]
         store: dict[str, Any] = getattr(self.dataset, stem)
         for line, record, found in self._unnamed_columns(report, table, table.rows):
-            if not any(c and not c.isspace() for c in record):
+            if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
             values, extra, problems = self._parse_row(stem, columns, width, record, found)
@@ -444,7 +446,7 @@ class _Reader:
         columns = self._columns("links", table)
         width = len(table.header)
         for line, record, found in self._unnamed_columns(report, table, table.rows):
-            if not any(c and not c.isspace() for c in record):
+            if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
             values, extra, problems = self._parse_row("links", columns, width, record, found)
@@ -637,7 +639,7 @@ def _read_all(reader: _Reader, sources: _Sources) -> None:
         name, opener = sources.files[stem]
         report = reader.files[stem] = FileReport(name)
         try:
-            table = opener(REQUIRED_COLUMNS[stem])
+            table = opener({c: reader.parsers[stem][c] for c in REQUIRED_COLUMNS[stem]})
             # The same list: warnings found while the rows are read land in the report.
             report.warnings = table.warnings
             if not table.header:

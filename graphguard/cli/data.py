@@ -56,6 +56,8 @@ def validate(dataset: Path, rejects_path: Path | None, output_format: str) -> No
 
 
 def _print_report(result: Any, rejects_path: Path | None) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
     for report in result.files.values():
         if not report.present:
             continue
@@ -66,6 +68,8 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
                 f"{report.file}: {report.rows} rows, {report.accepted} accepted, "
                 f"{report.rejected} rejected"
             )
+        for warning in report.warnings:
+            click.echo(f"{report.file}: warning: {warning}")
     for reject in result.rejects:
         click.echo(str(reject))
     if result.ok:
@@ -219,6 +223,11 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     from graphguard.store.open import open_neo4j
 
     result = read_dataset(dataset)
+    for warning in result.warnings:
+        click.echo(f"graphguard: warning: {warning}", err=True)
+    for report in result.files.values():
+        for warning in report.warnings:
+            click.echo(f"graphguard: warning: {report.file}: {warning}", err=True)
     for report in result.file_errors:
         click.echo(f"graphguard: {report.error}", err=True)
     if rejects_path is not None:

@@ -9,14 +9,27 @@ data and never mistaken for the header.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from graphguard.settings import Settings
 
-__all__ = ["NO_PROBLEMS", "ReadLimits", "Row", "Table", "TableProblem", "find_header", "shown"]
+__all__ = [
+    "NO_PROBLEMS",
+    "ReadLimits",
+    "Required",
+    "Row",
+    "Table",
+    "TableProblem",
+    "find_header",
+    "shown",
+]
+
+#: The columns a table's header must name, each with a check of its cells that raises
+#: ValueError for a value the column cannot hold.
+Required = Mapping[str, Callable[[str], object]]
 
 #: One row: its line (or sheet row) number, its cells as text, and problems the reader
 #: found in it, each ``(cell index or None, reason)``; a row with problems is rejected.
@@ -90,7 +103,7 @@ def shown(cells: Iterable[str], limit: int = 60) -> str:
 
 
 def find_header(
-    rows: Iterator[Row], required: Sequence[str], unit: str = "line"
+    rows: Iterator[Row], required: Iterable[str], unit: str = "line"
 ) -> tuple[Row | None, Iterator[Row], str | None]:
     """Find the header among the first rows: the first that names every required column.
 
@@ -98,7 +111,7 @@ def find_header(
     ----------
     rows : iterator of Row
         The table's rows from the top.
-    required : sequence of str
+    required : iterable of str
         Column names (lower case) the header must hold.
     unit : str
         What a row number counts in a message: ``"line"`` in a text file, ``"row"`` in a

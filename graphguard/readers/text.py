@@ -16,10 +16,12 @@ is misread silently:
 - **Unclosed quotes.**  A quote that opens a cell and is never closed would make the
   rest of the file, or everything up to the next quote, one cell, and the rows in it
   vanish.  A quoted cell that spans lines is taken as an unclosed quote when it never
-  closes, when its closing quote is followed by more text, or when a line inside it
-  has exactly the header's number of cells (it is a row): the row where it opened is
-  rejected naming that line, and the lines after it are read again as rows of their
-  own.  A note with line breaks in it, properly quoted, is none of these.
+  closes, when its closing quote is followed by more text, when the record then has
+  more cells than the header, when a whole line inside it is, on its own, a row of
+  the file (the header's number of cells, or required cells that all pass), or when
+  the line it closes on starts as a row (required cells that pass): the row where it
+  opened is rejected naming that line, and the lines after it are read again as rows
+  of their own.  A note with line breaks in it, properly quoted, is none of these.
 
 Line numbers are physical lines, the first line of the file being line 1.
 """
@@ -32,7 +34,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +42,7 @@ from graphguard.readers.table import (
     NO_PROBLEMS,
     TITLE_ROWS,
     ReadLimits,
+    Required,
     Row,
     Table,
     TableProblem,
@@ -261,6 +264,8 @@ class _OpenQuote:
     line: int  # index into the record's lines
     cell: int
     closed_on: int | None  # index into the record's lines, None when never closed
+    #: Whether lines it swallowed have the shape of rows (always, once it is closed).
+    swallows_rows: bool = True
 
 
 class _Records:
@@ -274,6 +279,9 @@ class _Records:
         #: The header's number of cells, once the header is known: a line inside a
         #: quoted cell with exactly this many cells is a swallowed row.
         self.width: int | None = None
+        #: (cell index, check) of the required columns, once the header is known: a
+        #: line inside a quoted cell whose required cells all pass is a swallowed row.
+        self.required: list[tuple[int, Callable[[str], object]]] = []
         self._stop = re.compile(f"[{re.escape(delimiter)}\r\n]")
 
     def skip_line(self) -> None:
@@ -291,7 +299,10 @@ class _Records:
                     for cells in reader:
                         held = lines.held
                         if len(held) > 1 or _may_end_in_a_quote(held[0], cells):
-                            quote = self._open_quote(held, complete=True)
+                            # More cells than the header across several lines: a quote
+                            # ran on (a row properly written has the header's width).
+                            too_wide = self.width is not None and len(cells) > self.width
+                            quote = self._open_quote(held, too_wide)
                             if quote is not None:
                                 yield self._reject_quote(quote, None)
                                 continue
@@ -300,21 +311,30 @@ class _Records:
                     return
                 except csv.Error:
                     # The only error csv raises for lenient reading: a cell over the cap.
-                    quote = self._open_quote(lines.held, complete=False)
-                    if quote is None:
-                        start = lines.held_start
-                        raise TableProblem(
-                            f"line {start} holds a cell longer than "
-                            f"{self.limits.max_cell_chars:,} characters "
-                            "(GRAPHGUARD_MAX_CELL_CHARS): not read from that line on"
-                        ) from None
-                    yield self._reject_quote(quote, self.limits.max_cell_chars)
+                    yield self._oversized()
                 except _LineTooLong as long:
                     raise TableProblem(
                         f"line {long.number} is longer than {self.lines.limit - 1:,} "
                         "characters (not text, or a cell over GRAPHGUARD_MAX_CELL_CHARS): "
                         "not read from that line on"
                     ) from None
+
+    def _oversized(self) -> Row:
+        """The record whose cell grew past the cap, rejected; the reading goes on after it."""
+        cap = self.limits.max_cell_chars
+        quote = self._open_quote(self.lines.held)
+        if quote is not None and quote.swallows_rows:
+            return self._reject_quote(quote, cap)
+        if quote is not None:
+            # A quoted cell longer than the cap: where it ends cannot be told safely.
+            raise TableProblem(
+                f"line {self.lines.held_start + quote.line} opens a quoted cell longer than "
+                f"{cap:,} characters (GRAPHGUARD_MAX_CELL_CHARS): not read from that line on"
+            )
+        start = self.lines.held_start
+        self.lines.release()
+        reason = f"a cell is longer than {cap:,} characters (GRAPHGUARD_MAX_CELL_CHARS)"
+        return start, [], [(None, reason)]
 
     def _reject_quote(self, quote: _OpenQuote, unclosed_within: int | None) -> Row:
         """The row where the quote opened, rejected; the lines after it pushed back."""
@@ -338,10 +358,13 @@ class _Records:
             reason += " (the lines after it were read as rows of their own)"
         return start, record, [(quote.cell, reason + "; close it and send this row again")]
 
-    def _open_quote(self, held: list[str], complete: bool) -> _OpenQuote | None:
+    def _open_quote(self, held: list[str], too_wide: bool = False) -> _OpenQuote | None:
         """A quoted cell in this record that is really an unclosed quote, if there is one.
 
-        ``complete`` says the record was read to its end (not cut short by the cell cap).
+        A quote still open where the record's lines end is returned whether or not the
+        lines after it look like rows: at the end of the file it is an unclosed quote;
+        where the cell cap cut the record short it may be a long quoted cell.  When the
+        record is ``too_wide``, its first quoted cell that spans lines is returned.
         """
         text = "".join(held)
         ends = list(itertools.accumulate(len(line) for line in held))
@@ -358,9 +381,7 @@ class _Records:
                     close = text.find('"', search)
                     if close == -1:
                         line = line_of(opened)
-                        if complete or self._swallowed_rows(held[line + 1 :]):
-                            return _OpenQuote(line, cell, None)
-                        return None
+                        return _OpenQuote(line, cell, None, self._swallowed_rows(held[line + 1 :]))
                     if text.startswith('"', close + 1):
                         search = close + 2  # a doubled quote inside the cell
                         continue
@@ -368,8 +389,14 @@ class _Records:
                 first, last = line_of(opened), line_of(close)
                 if first != last:
                     after = text[close + 1 : close + 2]
-                    if after not in (self.delimiter, "\r", "\n", "") or self._swallowed_rows(
-                        held[first + 1 : last]
+                    # What the closing line holds before the quote: the start of a row
+                    # when the quote really opens a cell of a later row.
+                    closing_start = ends[last - 1] if last else 0
+                    if (
+                        too_wide
+                        or after not in (self.delimiter, "\r", "\n", "")
+                        or self._swallowed_rows(held[first + 1 : last])
+                        or self._required_cells_pass(self._cells(text[closing_start:close]))
                     ):
                         return _OpenQuote(first, cell, last)
                 position = close + 1
@@ -381,12 +408,31 @@ class _Records:
         return None
 
     def _swallowed_rows(self, inner: list[str]) -> bool:
+        """Whether any of these lines, read on its own, is a row of this file."""
         width = self.width
         if width is None or width < 2:
             return False
-        return any(
-            len(next(csv.reader([line], delimiter=self.delimiter), [])) == width for line in inner
-        )
+        for line in inner:
+            cells = self._cells(line)
+            if len(cells) == width or self._required_cells_pass(cells):
+                return True
+        return False
+
+    def _cells(self, line: str) -> list[str]:
+        return next(csv.reader([line], delimiter=self.delimiter), [])
+
+    def _required_cells_pass(self, cells: list[str]) -> bool:
+        # One required column (a vehicle's id) is too little to tell a row from a note.
+        if len(self.required) < 2:
+            return False
+        for index, check in self.required:
+            if index >= len(cells):
+                return False
+            try:
+                check(cells[index])
+            except ValueError:
+                return False
+        return True
 
 
 def _may_end_in_a_quote(line: str, cells: list[str]) -> bool:
@@ -409,7 +455,7 @@ def _sample_lines(path: Path, encoding: _Encoding) -> list[str]:
     return lines
 
 
-def _names_required(lines: list[str], delimiter: str, required: Sequence[str]) -> bool:
+def _names_required(lines: list[str], delimiter: str, required: Iterable[str]) -> bool:
     wanted = set(required)
     try:
         for n, cells in enumerate(csv.reader(lines, delimiter=delimiter)):
@@ -422,7 +468,7 @@ def _names_required(lines: list[str], delimiter: str, required: Sequence[str]) -
     return False
 
 
-def _delimiter(lines: list[str], required: Sequence[str]) -> str:
+def _delimiter(lines: list[str], required: Iterable[str]) -> str:
     for delimiter in _DELIMITERS:
         if _names_required(lines, delimiter, required):
             return delimiter
@@ -432,7 +478,7 @@ def _delimiter(lines: list[str], required: Sequence[str]) -> str:
     return max(_DELIMITERS, key=first.count)
 
 
-def open_csv(path: Path, name: str, required: Sequence[str], limits: ReadLimits) -> Table:
+def open_csv(path: Path, name: str, required: Required, limits: ReadLimits) -> Table:
     """Open a CSV file as a :class:`Table`: encoding, delimiter and header found, and said.
 
     Parameters
@@ -441,8 +487,10 @@ def open_csv(path: Path, name: str, required: Sequence[str], limits: ReadLimits)
         The file.
     name : str
         What reports call it.
-    required : sequence of str
-        The columns its header must name (lower case), to find the header and delimiter.
+    required : mapping of str to callable
+        The columns its header must name (lower case), each with a check of its cells
+        (raising ValueError), to find the header and delimiter and to tell a row
+        swallowed by an unclosed quote from a note with line breaks.
     limits : ReadLimits
         The longest cell allowed.
 
@@ -479,4 +527,6 @@ def open_csv(path: Path, name: str, required: Sequence[str], limits: ReadLimits)
     if header is None:
         return Table(name, [], 0, iter(()), warnings)
     records.width = len(header[1])
+    names = [cell.strip().lower() for cell in header[1]]
+    records.required = [(names.index(c), check) for c, check in required.items() if c in names]
     return Table(name, header[1], header[0], rows, warnings)

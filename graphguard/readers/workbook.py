@@ -26,7 +26,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -344,7 +344,7 @@ class Workbook:
         return strings, oversized
 
     # -- sheets -------------------------------------------------------------
-    def table(self, sheet: Sheet, required: Sequence[str]) -> Table:
+    def table(self, sheet: Sheet, required: Iterable[str]) -> Table:
         """One sheet as a :class:`Table`, its header found below any title rows.
 
         Raises
