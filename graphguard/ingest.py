@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphguard.errors import UsageError
 from graphguard.model import (
@@ -44,7 +44,9 @@ from graphguard.model import (
 from graphguard.readers import ReadLimits, Row, Table, TableProblem
 from graphguard.readers.table import Required, shown
 from graphguard.readers.text import open_csv
-from graphguard.readers.workbook import Workbook
+
+if TYPE_CHECKING:
+    from graphguard.readers.workbook import Workbook
 
 __all__ = [
     "ENTITY_FILES",
@@ -187,7 +189,7 @@ class _Sources:
     #: File stem → why it cannot be read (two files or sheets claim it).
     conflicts: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    workbook: Workbook | None = None
+    workbook: Workbook | None = None  # closed once the dataset is read
 
 
 _KNOWN = ", ".join(f"{stem}.csv" for stem in FILES)
@@ -247,6 +249,9 @@ def _folder_sources(path: Path, limits: ReadLimits) -> _Sources:
 
 
 def _workbook_sources(path: Path, limits: ReadLimits) -> _Sources:
+    # Imported here: openpyxl (for its date formats) is 20 MB of memory CSV never needs.
+    from graphguard.readers.workbook import Workbook
+
     workbook = Workbook(path, limits)
     sources = _Sources(str(path), workbook=workbook)
     claims: dict[str, list[str]] = {}
@@ -359,24 +364,12 @@ class _Reader:
         return next((column for i, column, _ in columns if i == index), None)
 
     @staticmethod
-    def _unnamed_columns(report: FileReport, table: Table, rows: Iterator[Row]) -> Iterator[Row]:
+    def _unnamed_columns(report: FileReport, table: Table) -> Iterator[Row]:
         """The rows, warning (once) when a column the header leaves unnamed holds values."""
         unnamed = [i for i, raw in enumerate(table.header) if not raw.strip()]
         if not unnamed:
-            yield from rows
-            return
-        for row in rows:
-            record = row[1]
-            filled = [i for i in unnamed if i < len(record) and record[i].strip()]
-            if filled:
-                report.warnings.append(
-                    f"column {filled[0] + 1} has no name in the header, so its values (the "
-                    f"first on {table.unit} {row[0]}) are not read: name the column to keep them"
-                )
-                yield row
-                yield from rows
-                return
-            yield row
+            return table.rows  # the common case pays for no generator in between
+        return _warn_unnamed(report, table, unnamed)
 
     @staticmethod
     def _raw_row(
@@ -408,7 +401,7 @@ class _Reader:
         id_column = _ID_COLUMN[stem]
         model = _MODELS[stem]
         store: dict[str, Any] = getattr(self.dataset, stem)
-        for line, record, found in self._unnamed_columns(report, table, table.rows):
+        for line, record, found in self._unnamed_columns(report, table):
             if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
@@ -445,7 +438,7 @@ class _Reader:
         name = table.name
         columns = self._columns("links", table)
         width = len(table.header)
-        for line, record, found in self._unnamed_columns(report, table, table.rows):
+        for line, record, found in self._unnamed_columns(report, table):
             if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
@@ -517,6 +510,22 @@ class _Reader:
             n += 1
             link_id = f"{base}-{n}"
         return link_id
+
+
+def _warn_unnamed(report: FileReport, table: Table, unnamed: list[int]) -> Iterator[Row]:
+    rows = table.rows
+    for row in rows:
+        record = row[1]
+        filled = [i for i in unnamed if i < len(record) and record[i].strip()]
+        if filled:
+            report.warnings.append(
+                f"column {filled[0] + 1} has no name in the header, so its values (the "
+                f"first on {table.unit} {row[0]}) are not read: name the column to keep them"
+            )
+            yield row
+            yield from rows
+            return
+        yield row
 
 
 _DEFAULTS: dict[type[Any], dict[str, Any]] = {}

@@ -215,39 +215,66 @@ class _Lines:
     """The physical lines of a text file, numbered, holding those of the current record.
 
     Lines can be pushed back to be read again (the rows an unclosed quote swallowed).
+    Iterating gives the one generator of lines, so that the csv reader and
+    :meth:`skip` share it.
     """
 
     def __init__(self, handle: io.TextIOBase, limit: int) -> None:
-        self._readline = handle.readline
         #: The longest line read, in characters (a longer one is not text).
         self.limit = limit
-        self._read = 0
         self._pending: list[tuple[int, str]] = []
+        #: The lines of the record being read, and the number of its first line.
         self.held: list[str] = []
         self.held_start = 1
+        self._readline = handle.readline
+        self._read = 0
+        self._lines = self._generate()
 
-    def __iter__(self) -> _Lines:
-        return self
+    def __iter__(self) -> Iterator[str]:
+        return self._lines
 
-    def __next__(self) -> str:
-        if self._pending:
-            number, line = self._pending.pop()
-        else:
-            line = self._readline(self.limit)
-            if not line:
-                raise StopIteration
-            self._read += 1
-            number = self._read
-            if len(line) >= self.limit and line[-1] not in "\r\n":
-                raise _LineTooLong(number)
-        if not self.held:
-            self.held_start = number
-        self.held.append(line)
-        return line
+    @property
+    def pending(self) -> bool:
+        """Whether lines pushed back are still to be read."""
+        return bool(self._pending)
 
-    def release(self) -> None:
-        """Forget the lines of the record just read."""
-        self.held = []
+    def restart(self) -> Iterator[str]:
+        """A new generator of lines, for lines pushed back after the end of the file."""
+        self._lines = self._generate()
+        return self._lines
+
+    def _generate(self) -> Iterator[str]:
+        # A generator rather than __next__, as this runs once per line of the file; a
+        # generator ends for good, so lines pushed back after the end need restart().
+        readline, limit, pending, held = self._readline, self.limit, self._pending, self.held
+        read = self._read
+        while True:
+            if pending:
+                number, line = pending.pop()
+            else:
+                line = readline(limit)
+                if not line:
+                    self._read = read
+                    return
+                read += 1
+                number = read
+                if len(line) >= limit and line[-1] not in "\r\n":
+                    raise _LineTooLong(number)
+            if not held:
+                self.held_start = number
+            held.append(line)
+            yield line
+
+    def skip(self) -> None:
+        """Read one line and forget it."""
+        next(self._lines, None)
+        self.release()
+
+    def release(self) -> list[str]:
+        """Forget the lines of the record just read, and return them."""
+        lines = self.held[:]
+        self.held.clear()
+        return lines
 
     def push_back(self, lines: Sequence[str], first: int) -> None:
         """Read ``lines``, numbered from ``first``, again before the rest of the file."""
@@ -285,8 +312,7 @@ class _Records:
         self._stop = re.compile(f"[{re.escape(delimiter)}\r\n]")
 
     def skip_line(self) -> None:
-        next(self.lines, None)
-        self.lines.release()
+        self.lines.skip()
 
     def rows(self) -> Iterator[Row]:
         # The csv module's cap is process-wide; graphguard's readers all set it to theirs.
@@ -298,7 +324,9 @@ class _Records:
                 try:
                     for cells in reader:
                         held = lines.held
-                        if len(held) > 1 or _may_end_in_a_quote(held[0], cells):
+                        if len(held) > 1 or (
+                            '"' in held[0] and _may_end_in_a_quote(held[0], cells)
+                        ):
                             # More cells than the header across several lines: a quote
                             # ran on (a row properly written has the header's width).
                             too_wide = self.width is not None and len(cells) > self.width
@@ -306,9 +334,11 @@ class _Records:
                             if quote is not None:
                                 yield self._reject_quote(quote, None)
                                 continue
-                        lines.release()
+                        held.clear()
                         yield lines.held_start, cells, NO_PROBLEMS
-                    return
+                    if not lines.pending:
+                        return
+                    reader = csv.reader(lines.restart(), delimiter=self.delimiter)
                 except csv.Error:
                     # The only error csv raises for lenient reading: a cell over the cap.
                     yield self._oversized()
@@ -339,8 +369,8 @@ class _Records:
     def _reject_quote(self, quote: _OpenQuote, unclosed_within: int | None) -> Row:
         """The row where the quote opened, rejected; the lines after it pushed back."""
         lines = self.lines
-        held, start = lines.held, lines.held_start
-        lines.release()
+        start = lines.held_start
+        held = lines.release()
         opened = start + quote.line
         swallowed = held[quote.line + 1 :]
         lines.push_back(swallowed, opened + 1)
@@ -436,9 +466,7 @@ class _Records:
 
 
 def _may_end_in_a_quote(line: str, cells: list[str]) -> bool:
-    """Whether a one-line record may hold a quote left open at the end of the file."""
-    if '"' not in line:
-        return False
+    """Whether a one-line record that holds a quote may have left it open at the end."""
     return line[-1] not in "\r\n" or bool(cells and cells[-1][-1:] in ("\r", "\n"))
 
 
