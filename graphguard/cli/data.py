@@ -40,7 +40,9 @@ def validate(dataset: Path, rejects_path: Path | None, output_format: str) -> No
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
-    not be read.
+    not be read.  What was read all the same but is not quite the format (an encoding
+    other than UTF-8, semicolons between cells, a title above the header) is printed
+    as a warning and does not change the exit code.
     """
     from graphguard.ingest import read_dataset, write_rejects
 
