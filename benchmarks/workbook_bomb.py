@@ -59,7 +59,10 @@ def write_bomb(path: Path, mib: int) -> int:
     plain = io.BytesIO()
     book.save(plain)
     count = mib * 2**20 // len(ITEM)
-    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as target:
+    with (
+        zipfile.ZipFile(plain) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for info in source.infolist():
             content = source.read(info.filename)
             if info.filename == "xl/_rels/workbook.xml.rels":
@@ -69,7 +72,13 @@ def write_bomb(path: Path, mib: int) -> int:
                     b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
                     b"</Relationships>",
                 )
-            target.writestr(info, content, zipfile.ZIP_DEFLATED)
+            if info.filename == "[Content_Types].xml":
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+                    b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            target.writestr(info.filename, content)
         with target.open("xl/sharedStrings.xml", "w", force_zip64=True) as strings:
             strings.write(
                 b'<?xml version="1.0" encoding="UTF-8"?>\n<sst xmlns="http://schemas.'
