@@ -1,13 +1,17 @@
 """Read what partner agencies send — a folder of CSVs or one workbook — into a Dataset.
 
-Rows are streamed, one at a time, through the cell parsers of :mod:`graphguard.model`.
-A row that breaks a rule is *rejected* with its file, line, column and a plain
-reason; every other row is kept.  A file that cannot be read at all, or lacks a
-required column, is a file-level error and says so.
+The readers in :mod:`graphguard.readers` turn each file or sheet into a table of
+text cells, saying what was odd about it (its encoding, its delimiter, a title row,
+an unclosed quote, a merged cell); here every row of every table goes through the
+cell parsers of :mod:`graphguard.model`.  A row that breaks a rule is *rejected*
+with its file, line, column and a plain reason; every other row is kept.  A file
+that cannot be read at all, or lacks a required column, is a file-level error and
+says so.  ``validate``, ``load`` and every command that reads a dataset call
+:func:`read_dataset`, so what one accepts the others store.
 
-Lines are physical lines in the file, the header being line 1, so a quoted cell that
-spans two lines moves every later row down by one, exactly as a text editor shows
-it.  In a workbook, the line is the sheet's row number.
+Lines are physical lines in the file, the first line being line 1, so a quoted cell
+that spans two lines moves every later row down by one, exactly as a text editor
+shows it.  In a workbook, the line is the sheet's row number.
 """
 
 from __future__ import annotations
@@ -17,12 +21,10 @@ import datetime as dt
 import functools
 import gc
 import hashlib
-import itertools
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphguard.errors import UsageError
 from graphguard.model import (
@@ -39,6 +41,12 @@ from graphguard.model import (
     dates_problem,
     node_kind,
 )
+from graphguard.readers import ReadLimits, Row, Table, TableProblem
+from graphguard.readers.table import Required, shown
+from graphguard.readers.text import open_csv
+
+if TYPE_CHECKING:
+    from graphguard.readers.workbook import Workbook
 
 __all__ = [
     "ENTITY_FILES",
@@ -62,8 +70,6 @@ _MODELS: dict[str, type[Person] | type[Location] | type[Vehicle]] = {
     "vehicles": Vehicle,
 }
 _ID_COLUMN = {"people": "person_id", "locations": "location_id", "vehicles": "vehicle_id"}
-
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class FileReport:
     rejected: int = 0
     error: str | None = None
     present: bool = True
+    #: What was odd but read all the same: the encoding, the delimiter, a title row.
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,6 +111,8 @@ class FileReport:
         }
         if self.error:
             out["error"] = self.error
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
 
 
@@ -140,6 +150,8 @@ class IngestResult:
     dataset: Dataset
     files: dict[str, FileReport]
     rejects: list[Reject]
+    #: About the dataset as a whole: files or sheets that are not part of the format.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def file_errors(self) -> list[FileReport]:
@@ -158,104 +170,108 @@ class IngestResult:
         return {
             "files": {r.file: r.as_dict() for r in self.files.values() if r.present},
             "rejects": [r.as_dict() for r in self.rejects],
+            "warnings": list(self.warnings),
         }
 
 
-# --------------------------------------------------------------------------- row sources
+# --------------------------------------------------------------------------- sources
 
-RowSource = Iterator[tuple[int, list[str]]]
-
-
-def _csv_rows(path: Path) -> tuple[list[str], RowSource]:
-    handle = path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(handle)
-    try:
-        header = next(reader)
-    except StopIteration:
-        handle.close()
-        return [], iter(())
-    except csv.Error as exc:
-        handle.close()
-        raise _FileProblem(f"cannot be read as CSV: {exc}") from None
-
-    def rows() -> RowSource:
-        with handle:
-            start = reader.line_num + 1
-            try:
-                for record in reader:
-                    yield start, record
-                    start = reader.line_num + 1
-            except csv.Error as exc:
-                raise _FileProblem(f"cannot be read as CSV from line {start}: {exc}") from None
-
-    return header, rows()
+#: Opens one file or sheet as a table, given the columns its header must name.
+Opener = Callable[[Required], Table]
 
 
-class _FileProblem(Exception):
-    """A file that cannot be read at all (reported as a file-level error)."""
+@dataclass
+class _Sources:
+    """The files of a dataset, found but not yet read."""
+
+    label: str
+    files: dict[str, tuple[str, Opener]] = field(default_factory=dict)
+    #: File stem → why it cannot be read (two files or sheets claim it).
+    conflicts: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    workbook: Workbook | None = None  # closed once the dataset is read
 
 
-def _xlsx_sheets(path: Path) -> dict[str, tuple[str, Callable[[], tuple[list[str], RowSource]]]]:
-    try:
-        from openpyxl import load_workbook
-    except ImportError:  # pragma: no cover - openpyxl is a core dependency
-        raise UsageError("reading .xlsx workbooks needs openpyxl (pip install openpyxl)") from None
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-        # The same cells as written: a formula whose value was never saved (a workbook
-        # written by a program rather than by Excel) reads as empty above; it is read as
-        # its formula text instead, so nothing vanishes silently.
-        formulas = load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged file
-        raise UsageError(f"{path}: cannot be read as an .xlsx workbook ({exc})") from None
-
-    def opener(title: str) -> Callable[[], tuple[list[str], RowSource]]:
-        def open_sheet() -> tuple[list[str], RowSource]:
-            rows = book[title].iter_rows(values_only=True)
-            written = formulas[title].iter_rows(values_only=True)
-            header_row = next(rows, None)
-            next(written, None)
-            if header_row is None:
-                return [], iter(())
-            header = ["" if v is None else str(v) for v in header_row]
-
-            def records() -> RowSource:
-                for number, (values, raw) in enumerate(
-                    itertools.zip_longest(rows, written, fillvalue=()), start=2
-                ):
-                    yield (
-                        number,
-                        [
-                            _excel_cell(raw[i] if v is None and i < len(raw) else v)
-                            for i, v in enumerate(values)
-                        ],
-                    )
-
-            return header, records()
-
-        return open_sheet
-
-    sheets = {}
-    for title in book.sheetnames:
-        stem = title.strip().lower().removesuffix(".csv")
-        if stem in FILES:
-            sheets[stem] = (title, opener(title))
-    return sheets
+_KNOWN = ", ".join(f"{stem}.csv" for stem in FILES)
 
 
-def _excel_cell(value: Any) -> str:
-    """A workbook cell as the text a CSV export of it would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def _stem(name: str) -> str:
+    """The file a CSV or sheet name stands for: ``" Links.CSV "`` → ``"links"``."""
+    name = name.strip().lower()
+    return name.removesuffix(".csv").strip()
+
+
+def _claim(
+    sources: _Sources, claims: dict[str, list[str]], what: str, describe: Callable[[str], str]
+) -> None:
+    for stem, names in claims.items():
+        if len(names) > 1:
+            listed = " and ".join(describe(n) for n in names)
+            sources.conflicts[stem] = (
+                f"{what} {listed} both stand for {stem}.csv, so neither was read: "
+                "delete or rename all but one"
+            )
+
+
+def _folder_sources(path: Path, limits: ReadLimits) -> _Sources:
+    sources = _Sources(str(path))
+    claims: dict[str, list[str]] = {}
+    workbooks = []
+    for child in sorted(path.iterdir()):
+        if not child.is_file():
+            continue
+        if child.suffix.lower() == ".xlsx" and not child.name.startswith("~$"):
+            workbooks.append(child)
+        elif child.suffix.lower() == ".csv":
+            stem = _stem(child.name)
+            if stem in FILES:
+                claims.setdefault(stem, []).append(child.name)
+                sources.files[stem] = (
+                    child.name,
+                    functools.partial(open_csv, child, child.name, limits=limits),
+                )
+            else:
+                sources.warnings.append(f"{child.name} is not one of {_KNOWN}: not read")
+    if not sources.files:
+        if len(workbooks) == 1:
+            return _workbook_sources(workbooks[0], limits)
+        if workbooks:
+            raise UsageError(
+                f"{path}: holds {len(workbooks)} workbooks and no CSV files: give one workbook"
+            )
+        raise UsageError(
+            f"{path}: not a dataset (no people.csv, links.csv, locations.csv or vehicles.csv)"
+        )
+    for workbook in workbooks:
+        sources.warnings.append(f"{workbook.name} is not read: this folder's CSV files are")
+    _claim(sources, claims, "files", repr)
+    return sources
+
+
+def _workbook_sources(path: Path, limits: ReadLimits) -> _Sources:
+    # Imported here: openpyxl (for its date formats) is 20 MB of memory CSV never needs.
+    from graphguard.readers.workbook import Workbook
+
+    workbook = Workbook(path, limits)
+    sources = _Sources(str(path), workbook=workbook)
+    claims: dict[str, list[str]] = {}
+    hidden = {sheet.name for sheet in workbook.sheets if sheet.hidden}
+    for sheet in workbook.sheets:
+        stem = _stem(sheet.name)
+        if stem not in FILES:
+            sources.warnings.append(
+                f"sheet {sheet.name!r} is not one of {', '.join(FILES)}: not read"
+            )
+            continue
+        claims.setdefault(stem, []).append(sheet.name)
+        sources.files[stem] = (sheet.name, functools.partial(workbook.table, sheet))
+    _claim(
+        sources,
+        claims,
+        "sheets",
+        lambda name: f"{name!r} (hidden)" if name in hidden else repr(name),
+    )
+    return sources
 
 
 # --------------------------------------------------------------------------- reading
@@ -278,24 +294,27 @@ class _Reader:
 
     # -- helpers ------------------------------------------------------------
     def _columns(
-        self, stem: str, name: str, header: list[str]
+        self, stem: str, table: Table
     ) -> list[tuple[int, str, Callable[[object], Any] | None]]:
         parsers = self.parsers[stem]
         columns: list[tuple[int, str, Callable[[object], Any] | None]] = []
         seen: set[str] = set()
-        for index, raw in enumerate(header):
+        for index, raw in enumerate(table.header):
             column = raw.strip().lower()
             if not column:
                 continue
             if column in seen:
-                raise _FileProblem(f"column {column!r} appears twice in the header")
+                raise TableProblem(f"column {column!r} appears twice in the header")
             seen.add(column)
             columns.append((index, column, parsers.get(column)))
         missing = [c for c in REQUIRED_COLUMNS[stem] if c not in seen]
         if missing:
             names = ", ".join(missing)
             plural = "s" if len(missing) > 1 else ""
-            raise _FileProblem(f"required column{plural} {names} missing from the header")
+            raise TableProblem(
+                f"required column{plural} {names} missing from the header "
+                f"({table.unit} {table.header_line} holds {shown(table.header)})"
+            )
         return columns
 
     def _parse_row(
@@ -304,10 +323,15 @@ class _Reader:
         columns: list[tuple[int, str, Callable[[object], Any] | None]],
         width_expected: int,
         record: list[str],
+        found: Sequence[tuple[int | None, str]],
     ) -> tuple[dict[str, Any], dict[str, str], list[tuple[str | None, str]]]:
         values: dict[str, Any] = {}
         extra: dict[str, str] = {}
-        problems: list[tuple[str | None, str]] = []
+        # What the reader found wrong with the row (an unclosed quote, a merged cell)
+        # comes first, named by the column it is in.
+        problems: list[tuple[str | None, str]] = [
+            (self._column_at(columns, index), reason) for index, reason in found
+        ]
         width = len(record)
         for index, column, parser in columns:
             if index >= width:
@@ -324,16 +348,28 @@ class _Reader:
                 problems.append((column, str(exc)))
         if width > width_expected and any(c.strip() for c in record[width_expected:]):
             problems.append((None, f"row has {width} cells but the header has {width_expected}"))
-        joined = "".join(record)
-        if not joined.isascii():
-            try:
-                joined.encode("utf-8")
-            except UnicodeEncodeError:
-                problems.append((None, "row is not valid UTF-8 text (save the file as UTF-8)"))
+        if "\x00" in "".join(record):
+            problems.append((None, "row holds a NUL character, which text never does"))
         for column in REQUIRED_COLUMNS[stem]:
+            if not record:
+                break  # a row the reader could not read at all: its problem says why
             if column not in values and (not problems or not any(c == column for c, _ in problems)):
                 problems.append((column, f"{column} is required but empty"))
         return values, extra, problems
+
+    @staticmethod
+    def _column_at(
+        columns: list[tuple[int, str, Callable[[object], Any] | None]], index: int | None
+    ) -> str | None:
+        return next((column for i, column, _ in columns if i == index), None)
+
+    @staticmethod
+    def _unnamed_columns(report: FileReport, table: Table) -> Iterator[Row]:
+        """The rows, warning (once) when a column the header leaves unnamed holds values."""
+        unnamed = [i for i, raw in enumerate(table.header) if not raw.strip()]
+        if not unnamed:
+            return table.rows  # the common case pays for no generator in between
+        return _warn_unnamed(report, table, unnamed)
 
     @staticmethod
     def _raw_row(
@@ -357,17 +393,19 @@ class _Reader:
             self.rejects.append(Reject(name, line, column, reason, raw_row))
 
     # -- files --------------------------------------------------------------
-    def read_entities(self, stem: str, name: str, header: list[str], rows: RowSource) -> None:
+    def read_entities(self, stem: str, table: Table) -> None:
         report = self.files[stem]
-        columns = self._columns(stem, name, header)
+        name = table.name
+        columns = self._columns(stem, table)
+        width = len(table.header)
         id_column = _ID_COLUMN[stem]
         model = _MODELS[stem]
         store: dict[str, Any] = getattr(self.dataset, stem)
-        for line, record in rows:
-            if not any(c and not c.isspace() for c in record):
+        for line, record, found in self._unnamed_columns(report, table):
+            if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
-            values, extra, problems = self._parse_row(stem, columns, len(header), record)
+            values, extra, problems = self._parse_row(stem, columns, width, record, found)
             entity_id = values.get(id_column)
             if not problems and stem == "locations":
                 problem = coordinates_problem(values.get("latitude"), values.get("longitude"))
@@ -395,14 +433,16 @@ class _Reader:
             store[entity_id] = entity
             report.accepted += 1
 
-    def read_links(self, name: str, header: list[str], rows: RowSource) -> None:
+    def read_links(self, table: Table) -> None:
         report = self.files["links"]
-        columns = self._columns("links", name, header)
-        for line, record in rows:
-            if not any(c and not c.isspace() for c in record):
+        name = table.name
+        columns = self._columns("links", table)
+        width = len(table.header)
+        for line, record, found in self._unnamed_columns(report, table):
+            if not found and not any(c and not c.isspace() for c in record):
                 continue
             report.rows += 1
-            values, extra, problems = self._parse_row("links", columns, len(header), record)
+            values, extra, problems = self._parse_row("links", columns, width, record, found)
             source, target = values.get("source_id"), values.get("target_id")
             if source is not None and source == target:
                 problems.append(("target_id", "a link cannot join an entity to itself"))
@@ -472,6 +512,22 @@ class _Reader:
         return link_id
 
 
+def _warn_unnamed(report: FileReport, table: Table, unnamed: list[int]) -> Iterator[Row]:
+    rows = table.rows
+    for row in rows:
+        record = row[1]
+        filled = [i for i in unnamed if i < len(record) and record[i].strip()]
+        if filled:
+            report.warnings.append(
+                f"column {filled[0] + 1} has no name in the header, so its values (the "
+                f"first on {table.unit} {row[0]}) are not read: name the column to keep them"
+            )
+            yield row
+            yield from rows
+            return
+        yield row
+
+
 _DEFAULTS: dict[type[Any], dict[str, Any]] = {}
 
 
@@ -500,32 +556,22 @@ def _construct(model: type[Any], values: dict[str, Any], extra: dict[str, str]) 
     return record
 
 
-def _find_sources(
-    path: Path,
-) -> tuple[dict[str, tuple[str, Callable[[], tuple[list[str], RowSource]]]], str]:
+def _find_sources(path: Path, limits: ReadLimits) -> _Sources:
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     if path.is_dir():
-        by_stem: dict[str, tuple[str, Callable[[], tuple[list[str], RowSource]]]] = {}
-        for child in sorted(path.iterdir()):
-            stem = child.name.lower().removesuffix(".csv")
-            if child.is_file() and child.name.lower().endswith(".csv") and stem in FILES:
-                by_stem[stem] = (child.name, functools.partial(_csv_rows, child))
-        if not by_stem:
-            workbooks = sorted(p for p in path.iterdir() if p.suffix.lower() == ".xlsx")
-            if len(workbooks) == 1:
-                return _xlsx_sheets(workbooks[0]), str(workbooks[0])
-            raise UsageError(
-                f"{path}: not a dataset (no people.csv, links.csv, locations.csv or vehicles.csv)"
-            )
-        return by_stem, str(path)
+        return _folder_sources(path, limits)
     if path.suffix.lower() == ".xlsx":
-        return _xlsx_sheets(path), str(path)
+        return _workbook_sources(path, limits)
     raise UsageError(f"{path}: not a dataset (give a folder of CSV files or an .xlsx workbook)")
 
 
 def read_dataset(
-    path: str | Path, *, collect_links: bool = True, today: dt.date | None = None
+    path: str | Path,
+    *,
+    collect_links: bool = True,
+    today: dt.date | None = None,
+    limits: ReadLimits | None = None,
 ) -> IngestResult:
     """Read and validate a dataset folder or workbook.
 
@@ -537,9 +583,12 @@ def read_dataset(
     collect_links : bool, default True
         Keep the accepted links in the dataset.  ``False`` validates and counts them
         without keeping them, so validating a file of millions of links needs memory
-        only for the entities and the link ids.
+        only for the entities and the link ids.  Which rows are accepted is the same
+        either way.
     today : date, optional
         The day against which "not in the future" is judged; today by default.
+    limits : ReadLimits, optional
+        Caps on cell length and workbook size; from the settings by default.
 
     Returns
     -------
@@ -551,6 +600,8 @@ def read_dataset(
     ------
     UsageError
         When ``path`` does not exist or is not a dataset at all.
+    DataError
+        When a workbook cannot be opened at all (damaged, not a workbook, over a cap).
 
     Examples
     --------
@@ -558,10 +609,13 @@ def read_dataset(
     >>> result.ok
     True
     """
-    path = Path(path)
-    sources, label = _find_sources(path)
+    if limits is None:
+        from graphguard.settings import get_settings
+
+        limits = ReadLimits.from_settings(get_settings())
+    sources = _find_sources(Path(path), limits)
     reader = _Reader(collect_links, today)
-    reader.dataset.source = label
+    reader.dataset.source = sources.label
     # Millions of small records and no cycles among them: the cyclic garbage collector
     # would only rescan them again and again while they are being read.
     collecting = gc.isenabled()
@@ -571,14 +625,18 @@ def read_dataset(
     finally:
         if collecting:
             gc.enable()
-    return IngestResult(reader.dataset, reader.files, reader.rejects)
+        if sources.workbook is not None:
+            sources.workbook.close()
+    return IngestResult(reader.dataset, reader.files, reader.rejects, sources.warnings)
 
 
-def _read_all(
-    reader: _Reader, sources: dict[str, tuple[str, Callable[[], tuple[list[str], RowSource]]]]
-) -> None:
+def _read_all(reader: _Reader, sources: _Sources) -> None:
     for stem in FILES:
-        if stem not in sources:
+        conflict = sources.conflicts.get(stem)
+        if conflict:
+            reader.files[stem] = FileReport(f"{stem}.csv", error=conflict)
+            continue
+        if stem not in sources.files:
             name = f"{stem}.csv"
             required = stem in _REQUIRED_FILES
             reader.files[stem] = FileReport(
@@ -587,18 +645,20 @@ def _read_all(
                 present=required,
             )
             continue
-        name, opener = sources[stem]
+        name, opener = sources.files[stem]
         report = reader.files[stem] = FileReport(name)
         try:
-            header, rows = opener()
-            if not header:
+            table = opener({c: reader.parsers[stem][c] for c in REQUIRED_COLUMNS[stem]})
+            # The same list: warnings found while the rows are read land in the report.
+            report.warnings = table.warnings
+            if not table.header:
                 report.error = f"{name} is empty (no header row)"
                 continue
             if stem == "links":
-                reader.read_links(name, header, rows)
+                reader.read_links(table)
             else:
-                reader.read_entities(stem, name, header, rows)
-        except _FileProblem as problem:
+                reader.read_entities(stem, table)
+        except TableProblem as problem:
             report.error = f"{name}: {problem}"
         except OSError as exc:
             report.error = f"{name}: cannot be read ({exc.strerror or exc})"

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
     audit_log: Path | None = None
     #: Batch size of the Neo4j loader.
     batch_size: int = 5_000
+    #: The longest cell read from a CSV file or workbook, in characters.
+    max_cell_chars: int = Field(default=1_000_000, ge=1)
+    #: The most a workbook may unpack to, in MiB, checked before it is unpacked.
+    xlsx_max_unpacked_mb: int = Field(default=2048, ge=1)
+    #: The most a workbook part may unpack to as a multiple of its packed size.
+    xlsx_max_ratio: float = Field(default=100.0, gt=1)
 
     @property
     def audit_path(self) -> Path:

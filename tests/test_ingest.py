@@ -7,13 +7,14 @@ import datetime as dt
 import json
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from graphguard.errors import UsageError
+from graphguard.errors import DataError, UsageError
 from graphguard.ingest import IngestResult, read_dataset, write_rejects
 from graphguard.store import graph_from_dataset
 
@@ -106,15 +107,16 @@ def test_not_a_dataset(tmp_path: Path) -> None:
         read_dataset(tmp_path / "absent")
 
 
-def test_not_utf8_row_rejected_others_kept(tmp_path: Path) -> None:
+def test_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path: Path) -> None:
     (tmp_path / "people.csv").write_bytes(
-        b"person_id,role,name\nYP1,young_person,Z\xe9ro\nYP2,young_person,Ok\n"
+        b"person_id,role,name\nYP2,young_person,Ok\nYP1,young_person,Z\xe9ro \xa35\n"
     )
     write_csv(tmp_path / "links.csv", ["source_id", "target_id", "type"], [])
     result = read_dataset(tmp_path)
-    assert set(result.dataset.people) == {"YP2"}
-    [reject] = result.rejects
-    assert reject.line == 2 and "UTF-8" in reject.reason
+    assert result.ok
+    assert result.dataset.people["YP1"].name == "Zéro £5"
+    [warning] = result.files["people"].warnings
+    assert "Windows-1252" in warning and "line 3" in warning
 
 
 def test_workbook(tmp_path: Path) -> None:
@@ -154,7 +156,9 @@ def test_write_rejects_round_trip(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if not c.get("file_error")], ids=lambda c: c["case"]
+    "case",
+    [c for c in CASES if not c.get("file_error") and not c.get("dataset_error")],
+    ids=lambda c: c["case"],
 )
 def test_invalid_case_rejected_for_the_right_reason(case: dict) -> None:
     result = read_dataset(INVALID / case["case"])
@@ -181,6 +185,8 @@ def test_invalid_case_rejected_for_the_right_reason(case: dict) -> None:
                 for r in result.rejects
             ), also
     _assert_counts(result, case)
+    _assert_warnings(result, case)
+    _assert_values(result, case)
 
 
 def _assert_counts(result: IngestResult, case: dict) -> None:
@@ -191,6 +197,37 @@ def _assert_counts(result: IngestResult, case: dict) -> None:
         assert len(data.locations) == case["valid_locations"]
     if "valid_vehicles" in case:
         assert len(data.vehicles) == case["valid_vehicles"]
+    for report in result.files.values():
+        # every row read is either accepted or rejected: none is lost between the two
+        assert report.accepted + report.rejected == report.rows, report
+
+
+def _assert_warnings(result: IngestResult, case: dict) -> None:
+    """Each file named in the case warns with every fragment; the others do not warn."""
+    expected = case.get("warnings", {})
+    for report in result.files.values():
+        said = " | ".join(report.warnings).lower()
+        for fragment in expected.get(report.file, []):
+            assert fragment.lower() in said, (report.file, fragment, report.warnings)
+        if report.file not in expected:
+            assert not report.warnings, (report.file, report.warnings)
+
+
+def _assert_values(result: IngestResult, case: dict) -> None:
+    """The values rows normalise to, where the case names them (``expect``)."""
+    by_stem: dict[str, dict[str, Any]] = {
+        "people": result.dataset.people,
+        "locations": result.dataset.locations,
+        "vehicles": result.dataset.vehicles,
+        "links": {link.link_id: link for link in result.dataset.links},
+    }
+    for stem, records in case.get("expect", {}).items():
+        for record_id, fields in records.items():
+            record = by_stem[stem][record_id]
+            for name, value in fields.items():
+                got = getattr(record, name)
+                got = got.value if hasattr(got, "value") else got
+                assert got == value, (stem, record_id, name, got, value)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.get("file_error")], ids=lambda c: c["case"])
@@ -200,6 +237,19 @@ def test_invalid_case_file_error(case: dict) -> None:
     assert errors, result.files
     assert case["reason_contains"].lower() in (errors[0].error or "").lower()
     _assert_counts(result, case)
+    _assert_warnings(result, case)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if c.get("dataset_error")], ids=lambda c: c["case"]
+)
+def test_invalid_case_dataset_error(case: dict) -> None:
+    """A workbook that cannot be opened at all: one clear error, nothing read."""
+    with pytest.raises(DataError) as raised:
+        read_dataset(INVALID / case["case"])
+    message = str(raised.value)
+    assert case["dataset_error"] in message.lower(), message
+    assert "\n" not in message and "town.xlsx" in message
 
 
 def test_every_rule_has_an_invalid_case() -> None:
@@ -230,6 +280,26 @@ def test_every_rule_has_an_invalid_case() -> None:
         "bad_placement_area",
         "negative_missing_episodes",
         "bom_crlf_quoted",
+        # hostile files (issue 10): nothing dropped silently
+        "unclosed_quote",
+        "unclosed_quote_runs_on",
+        "unclosed_quote_last_line",
+        "cp1252",
+        "utf16_tab",
+        "utf16_no_bom",
+        "semicolon",
+        "sep_line",
+        "title_row",
+        "nul_in_row",
+        "binary_garbage",
+        "xlsx_two_sheets_one_file",
+        "xlsx_hidden_sheet_one_file",
+        "xlsx_dimension_too_small",
+        "xlsx_merged_cells",
+        "xlsx_title_row",
+        "xlsx_zip_bomb",
+        "xlsx_lying_sizes",
+        "xlsx_huge_cell",
     }
     assert needed <= names, needed - names
 

@@ -43,7 +43,9 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
-    not be read.
+    not be read.  What was read all the same but is not quite the format (an encoding
+    other than UTF-8, semicolons between cells, a title above the header) is printed
+    as a warning and does not change the exit code.
     """
     from graphguard.ingest import read_dataset
 
@@ -59,6 +61,8 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
 
 
 def _print_report(result: Any, rejects_path: Path | None) -> None:
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}")
     for report in result.files.values():
         if not report.present:
             continue
@@ -69,6 +73,8 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
                 f"{report.file}: {report.rows} rows, {report.accepted} accepted, "
                 f"{report.rejected} rejected"
             )
+        for warning in report.warnings:
+            click.echo(f"{report.file}: warning: {warning}")
     for reject in result.rejects:
         click.echo(str(reject))
     if result.ok:
@@ -205,6 +211,17 @@ WAIT = click.option(
 )
 
 
+def _say_what_was_read(result: Any) -> None:
+    """On stderr: the warnings about how the files were read, then the unreadable files."""
+    for warning in result.warnings:
+        click.echo(f"graphguard: warning: {warning}", err=True)
+    for report in result.files.values():
+        for warning in report.warnings:
+            click.echo(f"graphguard: warning: {report.file}: {warning}", err=True)
+    for unreadable in result.file_errors:
+        click.echo(f"graphguard: {unreadable.error}", err=True)
+
+
 def _notice(line: str) -> None:
     click.echo(f"graphguard: {line}", err=True)
 
@@ -255,8 +272,7 @@ def load(
 
     destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset)
-    for unreadable in result.file_errors:
-        click.echo(f"graphguard: {unreadable.error}", err=True)
+    _say_what_was_read(result)
     _write_rejects(result, dataset, destination)
     if prune and not result.ok:
         raise DataError(
@@ -338,8 +354,7 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
     from graphguard.store.open import open_neo4j
 
     result = read_dataset(dataset)
-    for unreadable in result.file_errors:
-        click.echo(f"graphguard: {unreadable.error}", err=True)
+    _say_what_was_read(result)
     if not result.ok:
         if repair:
             raise DataError(
