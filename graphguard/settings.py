@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     user: str | None = None
     #: Batch size of the Neo4j loader.
     batch_size: int = 5_000
+    #: The dashboard map's basemap: a tile server's URL template with {z}, {x} and {y}
+    #: (none by default, so nothing is fetched from another host), and its credit line.
+    map_tiles: str | None = None
+    map_attribution: str | None = None
 
     @property
     def audit_path(self) -> Path:

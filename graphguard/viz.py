@@ -38,8 +38,12 @@ from graphguard.store.base import node_kind
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "CONCERN_LINK_TYPES",
     "KIND_STYLES",
     "LINK_STYLES",
+    "LINK_TYPE_COLOURS",
+    "LOCATION_KIND_COLOURS",
+    "MapView",
     "NetworkDrawing",
     "entity_label",
     "entity_tooltip",
@@ -50,6 +54,7 @@ __all__ = [
     "remote_references",
     "link_timeline",
     "location_points",
+    "map_view",
     "without_young_peoples_names",
     "WITHHELD",
     "young_peoples_names",
@@ -92,6 +97,48 @@ LINK_STYLES: Mapping[str, Mapping[str, Any]] = {
     "protective": {"color": "#2E9E44", "label": "protective (support, family)", "types": ()},
 }
 _CATEGORY_OF_TYPE = {t: name for name, style in LINK_STYLES.items() for t in style["types"]}
+
+#: A colour for each link type where types are told apart (the timeline): warm colours
+#: for the links that tell of risk to a child, cool colours and greys for the rest.
+LINK_TYPE_COLOURS: Mapping[str, str] = {
+    "ALLEGED_HARM": "#C0392B",
+    "PARTNER_OF": "#E84393",
+    "FOUND_AT": "#E67E22",
+    "CONTACTED": "#B7950B",
+    "ASSOCIATES_WITH": "#424949",
+    "FAMILY_OF": "#52BE80",
+    "SUPPORTS": "#1E8449",
+    "LIVES_AT": "#8FC1E3",
+    "ATTENDS": "#2E86DE",
+    "PLACED_AT": "#7D3C98",
+    "WORKS_AT": "#BB8FCE",
+    "SEEN_AT": "#99A3A4",
+    "DRIVES": "#1F3A93",
+    "KEEPER_OF": "#5D6D7E",
+    "PASSENGER_IN": "#48C9B0",
+}
+#: The link types drawn in warm colours: harm, intimacy, being found after going
+#: missing, and contact.
+CONCERN_LINK_TYPES = ("ALLEGED_HARM", "PARTNER_OF", "FOUND_AT", "CONTACTED")
+
+#: A colour for each kind of location on the map (tableau20, one hue each).
+LOCATION_KIND_COLOURS: Mapping[str, str] = {
+    "home": "#FFBB78",
+    "residential": "#C49C94",
+    "school": "#1F77B4",
+    "care_home": "#AEC7E8",
+    "hotel": "#D62728",
+    "takeaway": "#FF7F0E",
+    "licensed_premises": "#9467BD",
+    "dock": "#8C564B",
+    "shop": "#E377C2",
+    "park": "#2CA02C",
+    "street": "#7F7F7F",
+    "transport_hub": "#17BECF",
+    "car_park": "#BCBD22",
+    "online": "#98DF8A",
+    "other": "#C7C7C7",
+}
 _SYMMETRIC = frozenset({"ASSOCIATES_WITH", "FAMILY_OF", "PARTNER_OF"})
 _LINKS_IN_TOOLTIP = 6
 _MIN_SIZE = 10.0
@@ -599,6 +646,131 @@ def location_points(
     ]
     columns = ["id", "name", "location_kind", "area", "latitude", "longitude", "score"]
     return pd.DataFrame(rows, columns=columns).sort_values("score", ascending=False)
+
+
+class MapView(NamedTuple):
+    """Where a map looks and the basemap tiles under it, for a Vega-Lite chart.
+
+    ``scale``, ``center`` and ``translate`` are the Mercator projection's (d3's terms);
+    ``tiles`` has one row per tile: its ``url`` and the ``longitude`` and ``latitude``
+    of its north-west corner, each drawn ``tile_px`` pixels square.  With no tile
+    server configured ``tiles`` is empty and nothing is fetched.
+    """
+
+    width: int
+    height: int
+    scale: float
+    center: tuple[float, float]
+    translate: tuple[float, float]
+    zoom: float
+    tile_px: float
+    tiles: pd.DataFrame
+
+
+_TILE = 256
+_MAX_ZOOM = 18
+_TILE_FIELDS = ("{z}", "{x}", "{y}")
+
+
+def _world_xy(longitude: float, latitude: float) -> tuple[float, float]:
+    """Web Mercator coordinates in [0, 1], y growing southwards."""
+    latitude = max(min(latitude, 85.0511), -85.0511)
+    y = math.log(math.tan(math.radians(latitude)) + 1 / math.cos(math.radians(latitude)))
+    return (longitude + 180.0) / 360.0, (1.0 - y / math.pi) / 2.0
+
+
+def _world_lonlat(x: float, y: float) -> tuple[float, float]:
+    latitude = math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * y))))
+    return x * 360.0 - 180.0, latitude
+
+
+def map_view(
+    points: pd.DataFrame,
+    *,
+    width: int,
+    height: int,
+    tiles: str | None = None,
+    margin: float = 0.08,
+) -> MapView:
+    """Fit ``points`` (``longitude``, ``latitude``) into a ``width`` x ``height`` map.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        At least one row with ``longitude`` and ``latitude`` in decimal degrees.
+    width, height : int
+        The map's size in pixels.
+    tiles : str, optional
+        A tile server's URL template with ``{z}``, ``{x}`` and ``{y}`` (the
+        ``GRAPHGUARD_MAP_TILES`` setting).  None: no basemap, nothing to fetch.
+    margin : float
+        The share of each side left around the points.
+
+    Returns
+    -------
+    MapView
+
+    Examples
+    --------
+    >>> spot = pd.DataFrame({"longitude": [-0.33, -0.32], "latitude": [53.74, 53.75]})
+    >>> view = map_view(spot, width=800, height=400)
+    >>> round(view.zoom, 1), len(view.tiles)
+    (14.8, 0)
+    >>> tiled = map_view(spot, width=800, height=400, tiles="http://t/{z}/{x}/{y}.png")
+    >>> tiled.tiles["url"].iloc[0]
+    'http://t/14/8176/5279.png'
+    """
+    if tiles is not None and not all(field in tiles for field in _TILE_FIELDS):
+        raise UsageError(
+            f"the map's tile server {tiles!r} must have {{z}}, {{x}} and {{y}} in it "
+            "(like https://tile.example.org/{z}/{x}/{y}.png)"
+        )
+    xs, ys = zip(
+        *(_world_xy(lon, lat) for lon, lat in zip(points["longitude"], points["latitude"])),
+        strict=True,
+    )
+    span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+    room = 1.0 - 2.0 * margin
+    fits = [
+        math.log2(room * size / (_TILE * span))
+        for size, span in ((width, span_x), (height, span_y))
+        if span > 0
+    ]
+    zoom = min(max(min(fits, default=15.0), 1.0), float(_MAX_ZOOM))
+    world_px = _TILE * 2.0**zoom
+    centre_x, centre_y = (max(xs) + min(xs)) / 2.0, (max(ys) + min(ys)) / 2.0
+    level = math.floor(zoom)
+    tile_px = _TILE * 2.0 ** (zoom - level)
+    rows = []
+    if tiles is not None:
+        count = 2**level
+        left = (centre_x * world_px - width / 2.0) / tile_px
+        top = (centre_y * world_px - height / 2.0) / tile_px
+        for ty in range(
+            max(math.floor(top), 0), min(math.floor(top + height / tile_px), count - 1) + 1
+        ):
+            for tx in range(
+                max(math.floor(left), 0), min(math.floor(left + width / tile_px), count - 1) + 1
+            ):
+                longitude, latitude = _world_lonlat(tx / count, ty / count)
+                url = tiles.replace("{z}", str(level)).replace("{x}", str(tx))
+                rows.append(
+                    {
+                        "url": url.replace("{y}", str(ty)),
+                        "longitude": longitude,
+                        "latitude": latitude,
+                    }
+                )
+    return MapView(
+        width=width,
+        height=height,
+        scale=world_px / (2.0 * math.pi),
+        center=_world_lonlat(centre_x, centre_y),
+        translate=(width / 2.0, height / 2.0),
+        zoom=zoom,
+        tile_px=tile_px,
+        tiles=pd.DataFrame(rows, columns=["url", "longitude", "latitude"]),
+    )
 
 
 def without_young_peoples_names(value: Any, names: Iterable[str] = ()) -> Any:
