@@ -271,7 +271,8 @@ def entity_tooltip(
         if attributes.get(key)
     ]
     if attributes.get("missing_episodes"):
-        flags.append(f"{attributes['missing_episodes']} missing episodes")
+        episodes = int(attributes["missing_episodes"])
+        flags.append(f"{episodes} missing episode{'' if episodes == 1 else 's'}")
     if flags:
         lines.append("; ".join(flags))
     if score is not None:
@@ -725,10 +726,11 @@ def map_view(
             f"the map's tile server {tiles!r} must have {{z}}, {{x}} and {{y}} in it "
             "(like https://tile.example.org/{z}/{x}/{y}.png)"
         )
-    xs, ys = zip(
-        *(_world_xy(lon, lat) for lon, lat in zip(points["longitude"], points["latitude"])),
-        strict=True,
-    )
+    corners = [
+        _world_xy(float(lon), float(lat))
+        for lon, lat in points[["longitude", "latitude"]].itertuples(index=False)
+    ]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
     span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
     room = 1.0 - 2.0 * margin
     fits = [

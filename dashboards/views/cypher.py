@@ -9,6 +9,7 @@ from typing import Any
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
 from graphguard.cypher import (
     ParamSpec,
@@ -18,7 +19,7 @@ from graphguard.cypher import (
     run_library_query,
     run_query,
 )
-from graphguard.errors import GraphguardError, RefusedError
+from graphguard.errors import BackendUnavailable, GraphguardError, RefusedError
 from graphguard.settings import get_settings
 from graphguard.store.base import Filters
 from graphguard.viz import network_html, without_young_peoples_names, young_peoples_names
@@ -111,10 +112,19 @@ def run(label: str, action: Any) -> None:
     """Run a query and keep its result (or its refusal) for this session."""
     st.session_state.pop("cypher_result", None)
     st.session_state.pop("cypher_error", None)
+    down = common.backend_problem(neo4j_source)
+    if down is not None:
+        st.session_state["cypher_error"] = f"Not run: Neo4j is not answering ({down})."
+        return
     try:
         st.session_state["cypher_result"] = (label, action())
     except RefusedError as error:
         st.session_state["cypher_error"] = f"Refused: {error}"
+    except BackendUnavailable as error:
+        # It stopped between the check and the run: say so plainly, and check afresh.
+        common.backend_problem.clear()
+        why = common.backend_problem(neo4j_source) or str(error)
+        st.session_state["cypher_error"] = f"Not run: Neo4j is not answering ({why})."
     except GraphguardError as error:
         st.session_state["cypher_error"] = str(error)
 
@@ -153,13 +163,13 @@ with adhoc_tab:
         run("ad hoc", lambda: run_query(driver, text, {}, **run_options))
 
 if "cypher_error" in st.session_state:
-    st.error(st.session_state["cypher_error"])
+    st.error(plain(st.session_state["cypher_error"]))
 if "cypher_result" in st.session_state:
     label, result = st.session_state["cypher_result"]
     assert isinstance(result, QueryResult)
     more = f" (cut at {result.row_limit}: there were more)" if result.truncated else ""
     st.subheader(f"Result of {label}")
-    st.caption(f"{len(result.rows)} rows{more} in {result.elapsed:.2f} s.")
+    st.caption(f"{count(len(result.rows), 'row')}{more} in {result.elapsed:.2f} s.")
     names = young_peoples_names(common.network(neo4j_source, Filters()))
     safe = without_young_peoples_names(result.rows, names)
     shown = result.rows if view.show_names else safe

@@ -26,6 +26,7 @@ from graphguard.export import export_format, pseudonym
 
 __all__ = ["targets", "plan", "relocation", "placement_check"]
 
+
 def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
@@ -255,11 +256,16 @@ def relocation(
 
 def _render_relocation(data: dict[str, Any]) -> str:
     now, moved = data["exposure_now"], data["exposure_if_moved"]
+    placement = data.get("placement") or {}
+    moved_before = placement.get("type") == "PLACED_AT"
+    again, a_move = (" again", "another move") if moved_before else ("", "a move")
     lines = [
         f"Relocation compared with disruption for {data['young_person']} "
         f"(evidence as of {data['as_of']})",
         "",
-        f"Their exposure now: {now:.2f}; if moved: {moved:.2f}. A move removes "
+        *data.get("conclusion", "").splitlines(),
+        "",
+        f"Their exposure now: {now:.2f}; if moved{again}: {moved:.2f}. A move removes "
         f"{data['relocation_total_fall']:.2f} of all young people's exposure.",
     ]
     if data["kept_after_move"]:
@@ -270,10 +276,14 @@ def _render_relocation(data: dict[str, Any]) -> str:
                 f" by {', '.join(kept['links'])}"
             )
     ties = data["protective_ties_cut"]
-    lines.append(f"Protective ties a move cuts ({len(ties)}):")
+    lines.append(f"Protective ties they have now, which {a_move} would cut ({len(ties)}):")
     lines.extend(f"  {_tie_line(tie)}" for tie in ties)
     if not ties:
         lines.append("  none recorded")
+    ended = data.get("protective_ties_already_cut") or []
+    if ended:
+        lines.append(f"Protective ties the earlier move already cut ({len(ended)}, not counted):")
+        lines.extend(f"  {_tie_line(tie)}" for tie in ended)
     vacuum = data["victim_vacuum"]
     lines.append(
         "Victim vacuum: other young people still exposed to the same adults and contexts, "
