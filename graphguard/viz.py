@@ -23,7 +23,7 @@ are labelled by name or registration: they are what disruption acts on.
 
 from __future__ import annotations
 
-import html as html_text
+import json
 import math
 import re
 from collections import defaultdict, deque
@@ -141,6 +141,10 @@ LOCATION_KIND_COLOURS: Mapping[str, str] = {
 }
 _SYMMETRIC = frozenset({"ASSOCIATES_WITH", "FAMILY_OF", "PARTNER_OF"})
 _LINKS_IN_TOOLTIP = 6
+#: Labels read at about this many pixels once the layout is fitted, and are never
+#: drawn bigger than the most (in the drawing's units) whatever the zoom.
+_LABEL_PX = 13
+_LABEL_MAX = 44
 _MIN_SIZE = 10.0
 _SCORE_SIZE = 30.0
 
@@ -427,7 +431,7 @@ def network_html(
         cdn_resources="in_line",
         bgcolor="#ffffff",
     )
-    titles: list[str] = []
+    titles: dict[str, str] = {}
     for node, data in sorted(graph.nodes(data=True), key=lambda item: str(item[0])):
         kind = _kind(data)
         style = KIND_STYLES[kind]
@@ -439,12 +443,10 @@ def network_html(
         if kind == "adult" and data.get("professional"):
             colour = _PROFESSIONAL_COLOUR
         border = _SUSPECTED_BORDER if data.get("suspected") else colour
-        title = entity_tooltip(node, data, show_names, score)
-        titles.append(title)
+        titles[str(node)] = entity_tooltip(node, data, show_names, score)
         network.add_node(
             str(node),
             label=entity_label(node, data, show_names),
-            title=title,
             shape=style["shape"],
             size=size,
             color={"background": colour, "border": border},
@@ -466,12 +468,7 @@ def network_html(
             arrows={"to": {"enabled": first.get("type") not in _SYMMETRIC, "scaleFactor": 0.5}},
         )
     network.options = _vis_options(graph.number_of_nodes())
-    # In pyvis's template a node title containing "href" is written with innerHTML;
-    # escaping every title then keeps recorded text from becoming markup.
-    if any("href" in title for title in titles):
-        for entry in network.nodes:
-            entry["title"] = html_text.escape(entry["title"])
-    page = _finish_page(network.generate_html(), graph.number_of_nodes(), total, capped)
+    page = _finish_page(network.generate_html(), graph.number_of_nodes(), total, capped, titles)
     return NetworkDrawing(page, graph.number_of_nodes(), total, capped)
 
 
@@ -507,7 +504,14 @@ def _vis_options(nodes: int) -> dict[str, Any]:
         },
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": nodes > 150},
         "edges": {"smooth": False},
-        "nodes": {"font": {"size": 13, "face": "sans-serif"}},
+        "nodes": {
+            "font": {
+                "size": _LABEL_PX,
+                "face": "sans-serif",
+                "strokeWidth": 3,
+                "strokeColor": "#ffffff",
+            }
+        },
     }
 
 
@@ -516,7 +520,13 @@ def remote_references(page: str) -> list[str]:
     return [match.group(0) for match in _REMOTE_TAG.finditer(page)]
 
 
-def _finish_page(page: str, shown: int, total: int, capped: bool) -> str:
+def _script_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element whatever text it carries."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _finish_page(page: str, shown: int, total: int, capped: bool, titles: Mapping[str, str]) -> str:
     page = _BOOTSTRAP_TAG.sub("", page)
     page = _EMPTY_HEADING.sub("", page)
     page = _TEMPLATE_COMMENT.sub("", page)
@@ -526,35 +536,50 @@ def _finish_page(page: str, shown: int, total: int, capped: bool) -> str:
         raise RuntimeError(f"the drawing would load {remote[0]!r} from the internet")
     if page.count("return network;") != 1:
         raise RuntimeError("pyvis's page template has changed: cannot add the drawing hooks")
-    # Physics off once laid out, so a big drawing does not keep the browser busy;
+    # Tooltips are given to vis-network only now: pyvis switches every tooltip to a
+    # popup written as HTML (and breaks those of links) as soon as one node's title
+    # holds "href", while vis-network itself shows a text title as text.
+    # Physics off once laid out, so a big drawing does not keep the browser busy, and
+    # labels sized for the zoom the layout was fitted at, so they read at about 12 px;
     # the body attributes tell a browser test the canvas was drawn and laid out.
+    tooltips = [{"id": node, "title": title} for node, title in titles.items()]
     hooks = (
-        'network.once("stabilizationIterationsDone", function () {'
-        " network.setOptions({physics: false});"
-        ' document.body.setAttribute("data-graph-stable", "1"); });\n'
-        'network.once("afterDrawing", function () {'
-        ' document.body.setAttribute("data-graph-drawn", "1"); });\n'
-        "return network;"
+        (
+            f"nodes.update({_script_json(tooltips)});\n"
+            'network.once("stabilizationIterationsDone", function () {'
+            " network.setOptions({physics: false}); network.fit();"
+            " var size = Math.min(Math.max(_LABEL_PX / network.getScale(), _LABEL_PX), _LABEL_MAX);"
+            " network.setOptions({nodes: {font: {size: size}}});"
+            ' document.body.setAttribute("data-label-size", String(Math.round(size)));'
+            ' document.body.setAttribute("data-graph-stable", "1"); });\n'
+            'network.once("afterDrawing", function () {'
+            ' document.body.setAttribute("data-graph-drawn", "1"); });\n'
+            "return network;"
+        )
+        .replace("_LABEL_PX", str(_LABEL_PX))
+        .replace("_LABEL_MAX", str(_LABEL_MAX))
     )
     page = page.replace("return network;", hooks)
     extra = _STYLE + _legend(shown, total, capped)
     return page.replace("</body>", extra + "</body>", 1)
 
 
+# The legend stands in a column of its own beside the drawing, never over it.
 _STYLE = """<style>
 body { margin: 0; font-family: sans-serif; }
 .card { border: none; }
-#mynetwork { border: 1px solid #e6e6e6 !important; }
-div.vis-tooltip, div.popup { white-space: pre-line; font-size: 12px; max-width: 420px; }
-#gg-legend { position: absolute; top: 8px; left: 8px; background: rgba(255,255,255,0.9);
-  border: 1px solid #ddd; border-radius: 6px; padding: 4px 8px; font-size: 11px;
-  line-height: 1.45; z-index: 10; }
+#mynetwork { border: 1px solid #e6e6e6 !important; width: calc(100% - 232px) !important; }
+div.vis-tooltip { white-space: pre-line; font-size: 12px; max-width: 420px; }
+#gg-legend { position: absolute; top: 0; right: 0; width: 214px; max-height: 100%;
+  overflow-y: auto; box-sizing: border-box; background: #ffffff;
+  border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; font-size: 12px;
+  line-height: 1.5; z-index: 10; }
 #gg-legend summary { cursor: pointer; }
 #gg-legend .sw { display: inline-block; width: 10px; height: 10px; margin-right: 5px;
   vertical-align: middle; }
 #gg-legend .ln { display: inline-block; width: 18px; height: 0; margin-right: 5px;
   vertical-align: middle; border-top: 3px solid; }
-#gg-cap { position: absolute; bottom: 8px; left: 8px; right: 8px; background: #fff4e5;
+#gg-cap { position: absolute; bottom: 8px; left: 8px; right: 240px; background: #fff4e5;
   border: 1px solid #f0b35b; border-radius: 6px; padding: 4px 8px; font-size: 12px;
   z-index: 10; }
 </style>
