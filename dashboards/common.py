@@ -20,6 +20,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import streamlit as st
-from wording import plain
+from wording import plain, plain_keeping_code
 
 from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup, analyse
 from graphguard.analysis.disruption import (
@@ -369,7 +370,7 @@ def current_view() -> View:
 def show_error(error: BaseException) -> None:
     """One clear line for an error on a page, never a traceback (that goes to the log)."""
     if isinstance(error, GraphguardError):
-        st.error(plain(error))
+        st.error(plain_keeping_code(error))
     elif _is_unreachable(error):
         st.error(
             f"Neo4j stopped answering ({plain(_first_line(error))}). Start it again "
@@ -396,12 +397,15 @@ LIVENESS_TTL_S = 5.0
 
 
 def _first_line(error: BaseException) -> str:
+    """The reason an error gives, in one line without the driver's address dump."""
     text = str(error).strip()
     first = text.splitlines()[0] if text else type(error).__name__
     # The driver repeats the address ("Couldn't connect to h:p (resolved to
-    # ('h:p',)): reason"), and some of its messages end there: keep the reason.
+    # ('h:p',)):") and gives the reason lines later ("(reason [Errno 111] Connection
+    # refused)"), if at all: keep the reason.
     if "resolved to" in first:
-        first = first.rsplit("):", 1)[-1].strip(" :") or "nothing answered there"
+        reason = re.search(r"\(reason (?:\[Errno \d+\] )?([^)]*)\)", text)
+        first = reason.group(1).strip().lower() if reason else "nothing answered there"
     return first
 
 

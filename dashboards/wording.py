@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 
-__all__ = ["count", "plain", "plural"]
+__all__ = ["count", "plain", "plain_keeping_code", "plural"]
 
 # CommonMark lets a backslash escape any ASCII punctuation character, and an escaped
 # character is always literal: nothing after it can open an image, a link, emphasis,
@@ -38,6 +38,25 @@ def plain(value: object) -> str:
     """
     text = _INVISIBLE.sub(" ", str(value)).strip()
     return _PUNCTUATION.sub(r"\\\1", text)
+
+
+def plain_keeping_code(value: object) -> str:
+    r"""Like :func:`plain`, but a `code span` (graphguard's own messages use them) stays one.
+
+    A code span's content is shown literally by Markdown, so it needs no escaping;
+    with an odd number of backticks nothing is taken for code.
+
+    >>> plain_keeping_code("run `graphguard neo4j start` for ![b](x)")
+    'run `graphguard neo4j start` for \\!\\[b\\]\\(x\\)'
+    >>> plain_keeping_code("odd ` tick")
+    'odd \\` tick'
+    """
+    parts = _INVISIBLE.sub(" ", str(value)).strip().split("`")
+    if len(parts) % 2 == 0:
+        return plain(value)
+    return "`".join(
+        part if number % 2 else _PUNCTUATION.sub(r"\\\1", part) for number, part in enumerate(parts)
+    )
 
 
 def plural(number: int, noun: str, many: str | None = None) -> str:

@@ -64,12 +64,6 @@ else:
         where = map_view(points, width=MAP_WIDTH, height=MAP_HEIGHT)
     # Drawn with Vega-Lite, which Streamlit bundles, on a projection fixed to the tile
     # grid so a configured basemap's tiles line up; without one nothing is fetched.
-    projection = {
-        "type": "mercator",
-        "scale": where.scale,
-        "center": list(where.center),
-        "translate": list(where.translate),
-    }
     kinds = [k for k in LOCATION_KIND_COLOURS if k in set(points["location_kind"])]
     dots = (
         alt.Chart(points)
@@ -98,7 +92,12 @@ else:
         )
     chart = (
         alt.layer(*layers, dots)
-        .project(**projection)
+        .project(
+            type="mercator",
+            scale=where.scale,
+            center=list(where.center),
+            translate=list(where.translate),
+        )
         .properties(width=where.width, height=where.height)
     )
     st.altair_chart(chart, width="content")

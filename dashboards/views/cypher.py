@@ -9,7 +9,7 @@ from typing import Any
 import common
 import pandas as pd
 import streamlit as st
-from wording import count, plain
+from wording import count, plain_keeping_code
 
 from graphguard.cypher import (
     ParamSpec,
@@ -163,7 +163,7 @@ with adhoc_tab:
         run("ad hoc", lambda: run_query(driver, text, {}, **run_options))
 
 if "cypher_error" in st.session_state:
-    st.error(plain(st.session_state["cypher_error"]))
+    st.error(plain_keeping_code(st.session_state["cypher_error"]))
 if "cypher_result" in st.session_state:
     label, result = st.session_state["cypher_result"]
     assert isinstance(result, QueryResult)
@@ -209,5 +209,7 @@ if "cypher_result" in st.session_state:
             result.graph, show_names=view.show_names, height_px=common.DRAWING_HEIGHT
         )
         if drawn.capped:
-            st.warning(f"Showing {drawn.shown_nodes} of {drawn.total_nodes} entities.")
+            st.warning(
+                f"Showing {drawn.shown_nodes} of {count(drawn.total_nodes, 'entity', 'entities')}."
+            )
         common.show_drawing(drawn, "query result graph")

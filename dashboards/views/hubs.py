@@ -5,7 +5,7 @@ from __future__ import annotations
 import common
 import pandas as pd
 import streamlit as st
-from wording import plain
+from wording import count, plain
 
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS
 
@@ -109,7 +109,7 @@ drawn = common.drawing(
 )
 if drawn.capped:
     st.warning(
-        f"Showing the {drawn.shown_nodes} nearest of {drawn.total_nodes} entities within "
-        f"{steps} steps."
+        f"Showing the {drawn.shown_nodes} nearest of "
+        f"{count(drawn.total_nodes, 'entity', 'entities')} within {count(steps, 'step')}."
     )
 common.show_drawing(drawn, f"network around {hub.id}")

@@ -89,7 +89,8 @@ drawn = common.drawing(
 )
 if drawn.capped:
     st.warning(
-        f"Showing {drawn.shown_nodes} of {drawn.total_nodes} entities: drawing more would "
+        f"Showing {drawn.shown_nodes} of {count(drawn.total_nodes, 'entity', 'entities')}: "
+        "drawing more would "
         "freeze the browser. Focus on an entity, pick a peer group, narrow the filters, or "
         "raise 'Most entities drawn'."
     )
