@@ -23,6 +23,12 @@ _PUNCTUATION = re.compile("([" + re.escape(string.punctuation) + "])")
 # overrides and other control characters would make it read as something it is not.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
 
+# Streamlit's Markdown turns bare web and e-mail addresses into links after the
+# escapes are read (GitHub's autolink literals), so a zero-width space goes after the
+# scheme or before the "@": the address still reads the same, and is not a link.
+_AUTOLINK = re.compile(r"(?i)\b(https?|ftp|www)(?=[:.])|(?=@)")
+_ZERO_WIDTH_SPACE = "\u200b"
+
 _IRREGULAR = {"young person": "young people", "person": "people", "child": "children"}
 
 
@@ -30,14 +36,20 @@ def plain(value: object) -> str:
     r"""``value`` as literal text inside Streamlit Markdown: no markup, one line.
 
     >>> plain("![b](http://127.0.0.1/beacon)")
-    '\\!\\[b\\]\\(http\\:\\/\\/127\\.0\\.0\\.1\\/beacon\\)'
+    '\\!\\[b\\]\\(http\u200b\\:\\/\\/127\\.0\\.0\\.1\\/beacon\\)'
+    >>> plain("www.example.org or jo@example.org").count("\u200b")
+    2
     >>> plain("Kestrel House")
     'Kestrel House'
     >>> plain("two\nlines\u202e")
     'two lines'
     """
-    text = _INVISIBLE.sub(" ", str(value)).strip()
-    return _PUNCTUATION.sub(r"\\\1", text)
+    return _defuse(_INVISIBLE.sub(" ", str(value)).strip())
+
+
+def _defuse(text: str) -> str:
+    unlinked = _AUTOLINK.sub(lambda m: (m.group(1) or "") + _ZERO_WIDTH_SPACE, text)
+    return _PUNCTUATION.sub(r"\\\1", unlinked)
 
 
 def plain_keeping_code(value: object) -> str:
@@ -55,7 +67,7 @@ def plain_keeping_code(value: object) -> str:
     if len(parts) % 2 == 0:
         return plain(value)
     return "`".join(
-        part if number % 2 else _PUNCTUATION.sub(r"\\\1", part) for number, part in enumerate(parts)
+        part if number % 2 else _defuse(part) for number, part in enumerate(parts)
     )
 
 
