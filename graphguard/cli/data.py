@@ -234,10 +234,19 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
         report = store.load(  # type: ignore[attr-defined]
             result.dataset, progress=bar.update, prune=prune
         )
+    created = report.counters.get("nodes_created", 0) + report.counters.get(
+        "relationships_created", 0
+    )
+    removed = report.counters.get("relationships_deleted", 0) + report.pruned_nodes
+    # Neo4j counts a property written again with the same value as set, so only
+    # additions and removals tell a repeated load apart.
+    unchanged = not (created or removed or report.moved or report.pruned_relationships)
     click.echo(
-        f"Loaded {report.nodes} entities and {report.relationships} links into Neo4j "
-        f"in {report.batches} batches ({report.seconds:.1f} s); "
-        f"{result.rejected_rows} rows rejected."
+        f"Loaded {_count(report.nodes, 'entity', 'entities')} and "
+        f"{_count(report.relationships, 'link')} into Neo4j "
+        f"in {_count(report.batches, 'batch', 'batches')} ({report.seconds:.1f} s); "
+        f"{_count(result.rejected_rows, 'row')} rejected."
+        + (" Nothing added or removed: all of it was in Neo4j already." if unchanged else "")
         + (
             f" Pruned {report.pruned_nodes} entities and {report.pruned_relationships} links "
             "not in the dataset."
@@ -247,3 +256,7 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     )
     if not result.ok:
         sys.exit(1)
+
+
+def _count(number: int, noun: str, many: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else many or noun + 's'}"
