@@ -33,7 +33,14 @@ import pandas as pd
 import streamlit as st
 from wording import plain, plain_keeping_code
 
-from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup, analyse
+from graphguard.analysis import (
+    AnalysisOptions,
+    AnalysisResult,
+    Context,
+    Hub,
+    PeerGroup,
+    analyse,
+)
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     PlacementCheck,
@@ -186,12 +193,11 @@ def areas(source: DataSource) -> list[str]:
 class Findings:
     """What the pages show of the analysis.
 
-    Every adult is kept, without the per-child routes of a hub, but only contexts
-    with a score above 0: ``st.cache_data`` hands every page its own copy, and on a
-    town of 100k links the whole result (every place, every measure) takes half a
-    second to copy where this takes a few hundredths.  An adult scoring 0 carries no
-    evidence, so costs little, and the Hubs page must be able to say why a youth
-    worker who supports forty children scores 0.
+    Only adults and contexts with a score above 0 are kept, without the per-child
+    routes of a hub: ``st.cache_data`` hands every page its own copy, and on a town of
+    100k links the whole result (every adult, every place, every measure) takes half
+    a second to copy where this takes a few hundredths.  :func:`adult` gives any one
+    adult's finding, those scoring 0 too.
     """
 
     hubs: list[Hub]
@@ -200,12 +206,18 @@ class Findings:
     summary: dict[str, Any]
 
 
-@st.cache_data(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+@st.cache_resource(show_spinner="Analysing the network…", max_entries=4, hash_funcs=_HASH_FUNCS)
+def _analysed(source: DataSource, filters: Filters) -> AnalysisResult:
+    """The whole analysis, shared and never copied: pages read it through the functions below."""
+    return analyse(network(source, filters), AnalysisOptions(as_of=filters.as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
-    result = analyse(network(source, filters), AnalysisOptions(as_of=filters.as_of))
+    result = _analysed(source, filters)
     return Findings(
-        hubs=[dataclasses.replace(hub, routes={}) for hub in result.hubs],
+        hubs=[dataclasses.replace(hub, routes={}) for hub in result.hubs if hub.score > 0],
         contexts=[context for context in result.contexts if context.score > 0],
         groups=result.groups,
         summary=result.summary,
@@ -213,10 +225,29 @@ def analysis(source: DataSource, filters: Filters) -> Findings:
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
+def adults(source: DataSource, filters: Filters) -> list[str]:
+    """Every adult's id, highest hub score first (those scoring 0 after, by rank)."""
+    return [hub.id for hub in _analysed(source, filters).hubs]
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=_HASH_FUNCS)
+def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
+    """One adult's hub finding whatever their score, without its per-child routes.
+
+    An adult scoring 0 is worth reading too: the explanation says why a youth worker
+    who supports forty children is not a hub of risk.
+    """
+    for hub in _analysed(source, filters).hubs:
+        if hub.id == adult_id:
+            return dataclasses.replace(hub, routes={})
+    raise UsageError(f"{adult_id} is not an adult in this view of the network")
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def scores(source: DataSource, filters: Filters) -> dict[str, float]:
-    """Hub scores of adults and context scores of places and vehicles, by id (above 0)."""
+    """Hub scores of adults and context scores of places and vehicles, by id."""
     result = analysis(source, filters)
-    found = {hub.id: hub.score for hub in result.hubs if hub.score > 0}
+    found = {hub.id: hub.score for hub in result.hubs}
     found.update({context.id: context.score for context in result.contexts})
     return found
 

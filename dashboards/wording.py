@@ -66,9 +66,7 @@ def plain_keeping_code(value: object) -> str:
     parts = _INVISIBLE.sub(" ", str(value)).strip().split("`")
     if len(parts) % 2 == 0:
         return plain(value)
-    return "`".join(
-        part if number % 2 else _defuse(part) for number, part in enumerate(parts)
-    )
+    return "`".join(part if number % 2 else _defuse(part) for number, part in enumerate(parts))
 
 
 def plural(number: int, noun: str, many: str | None = None) -> str:

@@ -141,10 +141,13 @@ LOCATION_KIND_COLOURS: Mapping[str, str] = {
 }
 _SYMMETRIC = frozenset({"ASSOCIATES_WITH", "FAMILY_OF", "PARTNER_OF"})
 _LINKS_IN_TOOLTIP = 6
-#: Labels read at about this many pixels once the layout is fitted, and are never
-#: drawn bigger than the most (in the drawing's units) whatever the zoom.
+#: In a drawing of at most ``_LABELLED_NODES`` entities labels read at about
+#: ``_LABEL_PX`` pixels once the layout is fitted, never bigger than ``_LABEL_MAX`` (in
+#: the drawing's units) whatever the zoom.  A bigger drawing has no room for them all:
+#: its labels keep their size and show as the analyst zooms in.
 _LABEL_PX = 13
 _LABEL_MAX = 44
+_LABELLED_NODES = 120
 _MIN_SIZE = 10.0
 _SCORE_SIZE = 30.0
 
@@ -494,10 +497,11 @@ def _vis_options(nodes: int) -> dict[str, Any]:
             "barnesHut": {
                 "gravitationalConstant": -6000,
                 "centralGravity": 0.25,
-                "springLength": 110,
+                # Longer springs where labels are drawn large (see _LABELLED_NODES).
+                "springLength": 150 if nodes <= _LABELLED_NODES else 110,
                 "springConstant": 0.03,
                 "damping": 0.35,
-                "avoidOverlap": 0.15,
+                "avoidOverlap": 0.3 if nodes <= _LABELLED_NODES else 0.15,
             },
             "stabilization": {"enabled": True, "iterations": 250 if nodes <= 150 else 120},
             "minVelocity": 1.0,
@@ -540,15 +544,16 @@ def _finish_page(page: str, shown: int, total: int, capped: bool, titles: Mappin
     # popup written as HTML (and breaks those of links) as soon as one node's title
     # holds "href", while vis-network itself shows a text title as text.
     # Physics off once laid out, so a big drawing does not keep the browser busy, and
-    # labels sized for the zoom the layout was fitted at, so they read at about 12 px;
-    # the body attributes tell a browser test the canvas was drawn and laid out.
+    # labels sized for the zoom the layout was fitted at (see _LABELLED_NODES); the
+    # body attributes tell a browser test the canvas was drawn and laid out.
     tooltips = [{"id": node, "title": title} for node, title in titles.items()]
+    boost = "_LABEL_PX / network.getScale()" if shown <= _LABELLED_NODES else "_LABEL_PX"
     hooks = (
         (
             f"nodes.update({_script_json(tooltips)});\n"
             'network.once("stabilizationIterationsDone", function () {'
             " network.setOptions({physics: false}); network.fit();"
-            " var size = Math.min(Math.max(_LABEL_PX / network.getScale(), _LABEL_PX), _LABEL_MAX);"
+            f" var size = Math.min(Math.max({boost}, _LABEL_PX), _LABEL_MAX);"
             " network.setOptions({nodes: {font: {size: size}}});"
             ' document.body.setAttribute("data-label-size", String(Math.round(size)));'
             ' document.body.setAttribute("data-graph-stable", "1"); });\n'

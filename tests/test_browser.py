@@ -272,6 +272,16 @@ def test_disruption_planner_draws_the_plan(page: Any, dashboard_url: str) -> Non
     _shoot(page, "disruption-plan", f'iframe[title="{title}"]')
     page.get_by_role("heading", name="Target list").scroll_into_view_if_needed()
     _shoot(page, "disruption-targets")
+    # The girl placed out of area: the conclusion comes first, in plain words.
+    picker = page.locator('[data-testid="stSelectbox"]').filter(has_text="Young person")
+    picker.locator("input").click()
+    page.keyboard.type("YP076")
+    page.keyboard.press("Enter")
+    _wait_for_text(page, "Do not move YP076 again", "already moved")
+    page.get_by_role(
+        "heading", name="Move the child, or disrupt the context?"
+    ).scroll_into_view_if_needed()
+    _shoot(page, "disruption-relocation")
     _assert_page_is_fine(page)
 
 
@@ -294,6 +304,8 @@ def test_charts_draw_offline(page: Any, dashboard_url: str, path: str, heading: 
     chart.locator("canvas, svg").first.wait_for()
     box = chart.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 200, box
+    if path == "contexts":  # the map keeps its full frame, legends below it
+        assert box["width"] >= 900 and box["height"] >= 460, box
     _shoot(page, path)
     _shoot(page, f"{path}-chart", '[data-testid="stVegaLiteChart"] >> nth=0')
     _assert_page_is_fine(page)

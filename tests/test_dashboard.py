@@ -425,11 +425,8 @@ def test_hubs_find_an_adult_scoring_0_and_say_why(app: AppTest) -> None:
     assert "Jo Wrenfield" in at.subheader[0].value
     explanation = " ".join(i.value for i in at.info)
     assert "protective relationships" in explanation and "36 young people" in explanation
-    at.toggle(key="hubs_concern_only").set_value(False).run()
-    assert_fine(at)
-    assert worker in set(at.dataframe[0].value["id"])
-    at.toggle(key="hubs_concern_only").set_value(True).run()
-    assert worker not in set(at.dataframe[0].value["id"])
+    assert worker not in set(at.dataframe[0].value["id"])  # the table ranks risk only
+    assert "Nothing counts towards this adult's score." in page_text(at)
 
 
 def test_filters_and_the_names_toggle_live_in_the_address() -> None:

@@ -231,7 +231,14 @@ def test_the_legend_stands_beside_the_drawing_and_labels_scale_with_the_zoom() -
     style = page[page.index("#gg-legend {") :].split("}")[0]
     assert "right: 0" in style and "left" not in style
     assert "width: calc(100% - 232px)" in page  # the drawing leaves the legend its column
-    assert "network.getScale()" in page and "data-label-size" in page
+    assert "_LABEL_PX / network.getScale()" not in page  # every constant filled in
+    assert "13 / network.getScale()" in page and "data-label-size" in page
+
+
+def test_a_big_drawing_keeps_its_labels_small(demo_graph: nx.MultiDiGraph) -> None:
+    # 300 labels at a readable size would cover each other: they show on zooming in.
+    page = network_html(demo_graph).html
+    assert "/ network.getScale()" not in page and "data-label-size" in page
 
 
 def test_every_link_type_has_its_own_colour_warm_for_concern() -> None:

@@ -71,7 +71,12 @@ else:
         .encode(
             longitude="longitude:Q",
             latitude="latitude:Q",
-            size=alt.Size("score:Q", scale=alt.Scale(range=[30, 900]), title="context score"),
+            size=alt.Size(
+                "score:Q",
+                scale=alt.Scale(range=[30, 900]),
+                title="context score",
+                legend=alt.Legend(orient="bottom"),
+            ),
             color=alt.Color(
                 "location_kind:N",
                 title="kind of place",
@@ -98,7 +103,9 @@ else:
             center=list(where.center),
             translate=list(where.translate),
         )
-        .properties(width=where.width, height=where.height)
+        # "pad", not Streamlit's default "fit": fitting would shrink the frame to make
+        # room for the legends and cut off the points the fixed projection placed.
+        .properties(width=where.width, height=where.height, autosize=alt.AutoSizeParams(type="pad"))
     )
     st.altair_chart(chart, width="content")
     scored = count(len(contexts), "place or vehicle", "places and vehicles")

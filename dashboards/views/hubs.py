@@ -18,10 +18,11 @@ st.caption(
 )
 graph = common.network(view.source, view.filters)
 result = common.analysis(view.source, view.filters)
-if not result.hubs:
+everyone = common.adults(view.source, view.filters)
+if not everyone:
     st.info("No adult in this view of the network.")
     st.stop()
-scored = [hub for hub in result.hubs if hub.score > 0]
+scored = result.hubs
 if not scored:
     st.info("No adult in this view scores above 0: no risk to young people is organised here.")
 
@@ -29,11 +30,10 @@ concern_only = st.toggle(
     "Only adults of concern",
     value=True,
     key="hubs_concern_only",
-    help="Off: every adult, those scoring 0 too (a youth worker trusted by many children "
-    "scores 0, and the explanation says why).",
+    help="Off: every adult scoring above 0. Any adult, those scoring 0 too, can be found "
+    "by typing a name in the box below the table.",
 )
-# On: the adults of concern (else the ten highest scoring); off: every adult.
-hubs = ([hub for hub in scored if hub.concern] or scored[:10]) if concern_only else result.hubs
+hubs = ([hub for hub in scored if hub.concern] or scored[:10]) if concern_only else scored
 table = pd.DataFrame(
     [
         {
@@ -64,20 +64,21 @@ if not table.empty:
         },
     )
 
-by_id = {hub.id: hub for hub in result.hubs}
+by_id = {hub.id: hub for hub in scored}
 shown = [hub.id for hub in hubs]
 # Every adult can be picked, not only the table's: typing a name finds anyone, and an
 # adult scoring 0 is where the explanation of a protective hub is read.
 chosen = st.selectbox(
     "Adult (type a name or id to find any adult, those scoring 0 too)",
-    shown + [hub.id for hub in result.hubs if hub.id not in set(shown)],
+    shown + [adult for adult in everyone if adult not in set(shown)],
     format_func=lambda i: (
         f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}"
-        + ("" if by_id[i].score > 0 else " (score 0)")
+        if i in by_id
+        else f"{i} · {common.entity_name(graph, i, view.show_names)} (score 0)"
     ),
     key="hub_pick",
 )
-hub = by_id[chosen]
+hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
 st.subheader(plain(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})"))
 st.info(plain(hub.explanation))
 

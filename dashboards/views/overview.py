@@ -90,7 +90,7 @@ else:
 
 st.subheader("Where to go next")
 result = common.analysis(view.source, view.filters)
-scored = [hub for hub in result.hubs if hub.score > 0]
+scored = result.hubs
 if scored:
     graph = common.network(view.source, view.filters)
     top_hubs = ", ".join(
