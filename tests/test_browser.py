@@ -227,6 +227,11 @@ def _shoot(page: Any, name: str, element: str | None = None) -> Path:
 
 def test_overview_shows_the_data(page: Any, dashboard_url: str) -> None:
     _open(page, dashboard_url, "Overview")
+    for chart in range(2):  # both bar charts painted before the picture is taken
+        page.locator('[data-testid="stVegaLiteChart"]').nth(chart).locator(
+            "canvas, svg"
+        ).first.wait_for()
+    page.locator('[data-testid="stDataFrame"]').first.locator("canvas").first.wait_for()
     _shoot(page, "overview")
     body = page.inner_text("body")
     for words in ("Young people", "785", "Backend:", "embedded", "Every row was accepted."):
