@@ -231,8 +231,10 @@ def relocation(
 ) -> None:
     """Moving YOUNG_PERSON_ID compared with disrupting what exposes them.
 
-    Shows their exposure now and if moved (a move cuts place-based and protective
-    ties, not the contact adults keep up), the protective ties a move cuts, the
+    Starts with a plain-language conclusion (what to do, and why), then shows their
+    exposure now and if moved (a move cuts place-based and protective ties, not the
+    contact adults keep up), the protective ties they have now that a move would cut
+    (those an earlier move already ended are listed apart, not counted), the
     victim vacuum (other young people still exposed to the same adults and contexts,
     most likely to be drawn in next first), and the exposure removed by disrupting
     their adults and contexts instead.

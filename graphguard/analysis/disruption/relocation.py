@@ -527,13 +527,22 @@ def _still_there(
     """The ties that exist now, and those last seen before the current home or placement.
 
     A tie last seen before the young person moved to where they live now was cut by
-    that move: a new move cannot cut it again, so it is not counted against one.
+    that move: a new move cannot cut it again, so it is not counted against one.  A
+    family tie counts as cut only by a care placement: a family that moves house
+    moves with its children, and a relative's last record is not the end of them.
     """
     since = placement.since if placement is not None else None
-    if since is None:
+    if placement is None or since is None:
         return ties, []
-    ended = [t for t in ties if t.last_seen is not None and t.last_seen < since]
-    return [t for t in ties if t not in ended], ended
+    placed = placement.type == "PLACED_AT"
+    ended = [
+        tie
+        for tie in ties
+        if tie.last_seen is not None
+        and tie.last_seen < since
+        and (placed or tie.type != "FAMILY_OF")
+    ]
+    return [tie for tie in ties if tie not in ended], ended
 
 
 # --------------------------------------------------------------------------- in plain words
