@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,10 +44,22 @@ def _key() -> bytes:
     return pseudonym_key()
 
 
+# An id-like word: letters, digits, "_" and "-", with inner dots ("YP028." ends a sentence).
+_WORD = re.compile(r"[A-Za-z0-9_\-]+(?:\.[A-Za-z0-9_\-]+)*")
+
+
 def _pseudonymised(value: Any, young_people: set[str], key: bytes) -> Any:
-    """``value`` with every string that is a young person's id replaced by its pseudonym."""
+    """``value`` with every young person's id replaced by its pseudonym, in text too.
+
+    Ids inside text (the relocation conclusion names the young person and the head of
+    the victim vacuum) are found as whole words.
+    """
     if isinstance(value, str):
-        return pseudonym(value, key) if value in young_people else value
+        if value in young_people:
+            return pseudonym(value, key)
+        return _WORD.sub(
+            lambda word: pseudonym(word[0], key) if word[0] in young_people else word[0], value
+        )
     if isinstance(value, list):
         return [_pseudonymised(v, young_people, key) for v in value]
     if isinstance(value, dict):
