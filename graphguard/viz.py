@@ -553,6 +553,8 @@ def _finish_page(page: str, shown: int, total: int, capped: bool, titles: Mappin
             f"nodes.update({_script_json(tooltips)});\n"
             'network.once("stabilizationIterationsDone", function () {'
             " network.setOptions({physics: false}); network.fit();"
+            # A margin round the fitted drawing, so labels at its edges are not cut off.
+            " network.moveTo({scale: network.getScale() * 0.88});"
             f" var size = Math.min(Math.max({boost}, _LABEL_PX), _LABEL_MAX);"
             " network.setOptions({nodes: {font: {size: size}}});"
             ' document.body.setAttribute("data-label-size", String(Math.round(size)));'
