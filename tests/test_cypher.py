@@ -53,11 +53,8 @@ from graphguard.errors import GraphguardError, RefusedError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 STORY = json.loads((ROOT / "fixtures" / "demo" / "story.json").read_text(encoding="utf-8"))
-N1, N2, DECOYS, PLACEMENT = (
-    STORY["network_1"],
-    STORY["network_2"],
-    STORY["decoys"],
-    (STORY["placement"]),
+N1, N2, DECOYS, PLACEMENT = STORY["network_1"], STORY["network_2"], STORY["decoys"], (
+    STORY["placement"]
 )
 
 
@@ -130,13 +127,8 @@ def test_every_query_appears_in_the_docs() -> None:
     )
     for command in ("list", "show", "run"):
         assert f"graphguard cypher {command}" in docs
-    for setting in (
-        "GRAPHGUARD_CYPHER_TIMEOUT",
-        "GRAPHGUARD_CYPHER_ROW_LIMIT",
-        "GRAPHGUARD_AUDIT_LOG",
-        "GRAPHGUARD_USER",
-        "NEO4J_URI",
-    ):
+    for setting in ("GRAPHGUARD_CYPHER_TIMEOUT", "GRAPHGUARD_CYPHER_ROW_LIMIT",
+                    "GRAPHGUARD_AUDIT_LOG", "GRAPHGUARD_USER", "NEO4J_URI"):
         assert setting in docs
 
 
@@ -156,12 +148,7 @@ def test_parse_query_reads_the_header() -> None:
     assert spec.name == "sample"
     assert spec.question == "Which adults are near this young person?"
     assert [p.name for p in spec.params] == [
-        "young_person_id",
-        "max_steps",
-        "since",
-        "types",
-        "ratio",
-        "strict",
+        "young_person_id", "max_steps", "since", "types", "ratio", "strict",
     ]
     young, steps, since, types, ratio, strict = spec.params
     assert (young.type, young.required, young.default) == ("string", True, None)
@@ -204,7 +191,9 @@ def test_parse_query_reads_the_header() -> None:
         (lambda s: s.split("MATCH")[0], "no query after the header"),
     ],
 )
-def test_parse_query_rejects_a_broken_header(change: Callable[[str], str], message: str) -> None:
+def test_parse_query_rejects_a_broken_header(
+    change: Callable[[str], str], message: str
+) -> None:
     with pytest.raises(QueryFileError, match=re.escape(message)) as raised:
         parse_query(change(SAMPLE), Path("sample.cypher"))
     assert str(raised.value).startswith("sample.cypher")
@@ -254,14 +243,8 @@ def test_parse_literal_refuses_what_is_not_a_literal(literal: str) -> None:
 def test_coerce_params_converts_strings_and_fills_defaults() -> None:
     values = coerce_params(
         sample_spec(),
-        {
-            "young_person_id": "YP007",
-            "max_steps": "3",
-            "since": "2026-02-03",
-            "types": "FAMILY_OF, SUPPORTS",
-            "ratio": "0.25",
-            "strict": "yes",
-        },
+        {"young_person_id": "YP007", "max_steps": "3", "since": "2026-02-03",
+         "types": "FAMILY_OF, SUPPORTS", "ratio": "0.25", "strict": "yes"},
     )
     assert values == {
         "young_person_id": "YP007",
@@ -285,14 +268,8 @@ def test_coerce_params_converts_strings_and_fills_defaults() -> None:
 def test_coerce_params_takes_python_values() -> None:
     values = coerce_params(
         sample_spec(),
-        {
-            "young_person_id": "YP007",
-            "max_steps": 4,
-            "since": dt.date(2026, 1, 1),
-            "types": ("FAMILY_OF",),
-            "ratio": 1,
-            "strict": False,
-        },
+        {"young_person_id": "YP007", "max_steps": 4, "since": dt.date(2026, 1, 1),
+         "types": ("FAMILY_OF",), "ratio": 1, "strict": False},
     )
     assert values["max_steps"] == 4 and values["types"] == ["FAMILY_OF"]
     assert values["ratio"] == 1.0 and isinstance(values["ratio"], float)
@@ -466,10 +443,7 @@ ESCAPED_CR_COMMENT_REFUSED: list[str] = [
     f"// only reading\\u000d{escaped(text)}" for text in REFUSED
 ]
 EVASIONS: list[str] = [
-    *ESCAPE_BYPASSES,
-    *ESCAPED_REFUSED,
-    *CR_COMMENT_REFUSED,
-    *ESCAPED_CR_COMMENT_REFUSED,
+    *ESCAPE_BYPASSES, *ESCAPED_REFUSED, *CR_COMMENT_REFUSED, *ESCAPED_CR_COMMENT_REFUSED,
 ]
 
 
@@ -594,26 +568,20 @@ def test_plan_check_accepts_only_reads() -> None:
         (PlanCheck("s", frozenset({"CreateIndex"}), frozenset()), "schema"),
         (PlanCheck("s", frozenset({"AdministrationCommand"}), frozenset()), "schema"),
         (
-            PlanCheck(
-                "s", frozenset({"ProcedureCall", "CreateIndex"}), frozenset({"dbms.components"})
-            ),
+            PlanCheck("s", frozenset({"ProcedureCall", "CreateIndex"}),
+                      frozenset({"dbms.components"})),
             "schema",
         ),
-        (
-            PlanCheck("s", frozenset({"ProcedureCall"}), frozenset({"dbms.setconfigvalue"})),
-            "schema",
-        ),
+        (PlanCheck("s", frozenset({"ProcedureCall"}), frozenset({"dbms.setconfigvalue"})),
+         "schema"),
     ]:
         with pytest.raises(RefusedError, match=word):
             check_plan_read_only(plan)
 
 
 def _operator(kind: str, details: str = "", *children: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "operatorType": f"{kind}@neo4j",
-        "args": {"Details": details, "Id": 0},
-        "children": list(children),
-    }
+    return {"operatorType": f"{kind}@neo4j", "args": {"Details": details, "Id": 0},
+            "children": list(children)}
 
 
 def test_plan_check_refuses_reads_that_leave_the_graph() -> None:
@@ -635,11 +603,8 @@ def test_plan_check_refuses_reads_that_leave_the_graph() -> None:
 
     plugin = read_plan(
         "r",
-        _operator(
-            "ProduceResults",
-            "n",
-            _operator("Projection", "apoc.cypher.runFirstColumnSingle($autostring_0, {}) AS n"),
-        ),
+        _operator("ProduceResults", "n", _operator(
+            "Projection", "apoc.cypher.runFirstColumnSingle($autostring_0, {}) AS n")),
     )
     assert plugin.functions == {"apoc.cypher.runFirstColumnSingle"}
     with pytest.raises(RefusedError, match=r"function apoc\.cypher\.runFirstColumnSingle, which"):
@@ -650,11 +615,8 @@ def test_plan_check_refuses_reads_that_leave_the_graph() -> None:
 
     builtins = read_plan(
         "r",
-        _operator(
-            "Filter",
-            "n.x = vector.similarity.cosine($autolist_0, $autolist_1) AND "
-            "date.truncate('month', n.seen) = n.`odd.name` AND 'apoc.x(' <> n.y",
-        ),
+        _operator("Filter", "n.x = vector.similarity.cosine($autolist_0, $autolist_1) AND "
+                            "date.truncate('month', n.seen) = n.`odd.name` AND 'apoc.x(' <> n.y"),
     )
     assert builtins.functions == {"vector.similarity.cosine", "date.truncate"}
     check_plan_read_only(builtins)
@@ -666,28 +628,14 @@ def test_plan_check_refuses_reads_that_leave_the_graph() -> None:
 def test_a_static_refusal_is_audited_without_a_server(tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     with pytest.raises(RefusedError):
-        run_query(
-            None,
-            "MATCH (n) DETACH DELETE n",
-            {"x": dt.date(2026, 1, 2)},
-            timeout=5,
-            row_limit=10,
-            audit_path=audit,
-            user="liaison-1",
-        )
+        run_query(None, "MATCH (n) DETACH DELETE n", {"x": dt.date(2026, 1, 2)}, timeout=5,
+                  row_limit=10, audit_path=audit, user="liaison-1")
     with pytest.raises(UsageError):
         run_query(None, "MATCH (n) RETURN n", timeout=0, row_limit=10, audit_path=audit)
     spec = load_library()["found_after_missing"]
     with pytest.raises(UsageError):
-        run_library_query(
-            None,
-            spec,
-            {"since": "last week"},
-            timeout=5,
-            row_limit=10,
-            audit_path=audit,
-            user="liaison-1",
-        )
+        run_library_query(None, spec, {"since": "last week"}, timeout=5, row_limit=10,
+                          audit_path=audit, user="liaison-1")
     first, second, third = read_audit(audit)
     assert first["outcome"] == "refused" and first["user"] == "liaison-1"
     assert first["query"] is None and first["params"] == {"x": "2026-01-02"}
@@ -709,12 +657,8 @@ def _result(truncated: bool = False) -> QueryResult:
     return QueryResult(
         columns=["id", "ids", "node", "note"],
         rows=[
-            {
-                "id": "AD1",
-                "ids": ["YP1", "YP2"],
-                "node": {"id": "AD1", "labels": ["Adult"]},
-                "note": "two\nlines",
-            },
+            {"id": "AD1", "ids": ["YP1", "YP2"], "node": {"id": "AD1", "labels": ["Adult"]},
+             "note": "two\nlines"},
             {"id": "AD2", "ids": [], "node": None, "note": None},
         ],
         truncated=truncated,
@@ -741,24 +685,11 @@ def test_csv_and_json_cells_are_safe_in_a_spreadsheet() -> None:
     result = QueryResult(
         columns=["=cmd", "name", "n", "ids", "node", "tab", "flag"],
         rows=[
-            {
-                "=cmd": "@SUM(A1)",
-                "name": '=HYPERLINK("http://x","y")',
-                "n": -3,
-                "ids": ["+1", "x"],
-                "node": {"properties": {"name": "-2+3"}},
-                "tab": "\tx",
-                "flag": False,
-            },
-            {
-                "=cmd": "plain",
-                "name": "a\r=b",
-                "n": -2.5,
-                "ids": [-1, 2],
-                "node": None,
-                "tab": "\r=1",
-                "flag": None,
-            },
+            {"=cmd": "@SUM(A1)", "name": '=HYPERLINK("http://x","y")', "n": -3,
+             "ids": ["+1", "x"], "node": {"properties": {"name": "-2+3"}}, "tab": "\tx",
+             "flag": False},
+            {"=cmd": "plain", "name": "a\r=b", "n": -2.5, "ids": [-1, 2], "node": None,
+             "tab": "\r=1", "flag": None},
         ],
         truncated=False,
         row_limit=10,
@@ -769,35 +700,15 @@ def test_csv_and_json_cells_are_safe_in_a_spreadsheet() -> None:
     assert '"a\r=b"' in text and text.count("\r\n") == 3
     header, first, second = csv.reader(io.StringIO(text, newline=""))
     assert header == ["'=cmd", "name", "n", "ids", "node", "tab", "flag"]
-    assert first == [
-        "'@SUM(A1)",
-        '\'=HYPERLINK("http://x","y")',
-        "-3",
-        "'+1; x",
-        '{"properties": {"name": "-2+3"}}',
-        "'\tx",
-        "false",
-    ]
+    assert first == ["'@SUM(A1)", "'=HYPERLINK(\"http://x\",\"y\")", "-3", "'+1; x",
+                     '{"properties": {"name": "-2+3"}}', "'\tx", "false"]
     assert second == ["plain", "a\r=b", "-2.5", "'-1; 2", "", "'\r=1", ""]
     assert json.loads(format_result(result, "json")) == [
-        {
-            "=cmd": "'@SUM(A1)",
-            "name": '\'=HYPERLINK("http://x","y")',
-            "n": -3,
-            "ids": ["'+1", "x"],
-            "node": {"properties": {"name": "'-2+3"}},
-            "tab": "'\tx",
-            "flag": False,
-        },
-        {
-            "=cmd": "plain",
-            "name": "a\r=b",
-            "n": -2.5,
-            "ids": [-1, 2],
-            "node": None,
-            "tab": "'\r=1",
-            "flag": None,
-        },
+        {"=cmd": "'@SUM(A1)", "name": "'=HYPERLINK(\"http://x\",\"y\")", "n": -3,
+         "ids": ["'+1", "x"], "node": {"properties": {"name": "'-2+3"}}, "tab": "'\tx",
+         "flag": False},
+        {"=cmd": "plain", "name": "a\r=b", "n": -2.5, "ids": [-1, 2], "node": None,
+         "tab": "'\r=1", "flag": None},
     ]
 
 
@@ -869,9 +780,8 @@ def audit(tmp_path: Path) -> Path:
 
 def run_named(driver: Any, name: str, audit: Path, **params: Any) -> list[dict[str, Any]]:
     spec = load_library()[name]
-    result = run_library_query(
-        driver, spec, params, timeout=30, row_limit=10_000, audit_path=audit, user="test"
-    )
+    result = run_library_query(driver, spec, params, timeout=30, row_limit=10_000,
+                               audit_path=audit, user="test")
     assert not result.truncated
     assert result.columns == spec.returns, name
     return result.rows
@@ -896,9 +806,8 @@ def graph_state(driver: Any) -> dict[str, Any]:
 def test_every_library_query_runs_with_its_documented_params(driver: Any, audit: Path) -> None:
     library = load_library()
     for name, spec in library.items():
-        result = run_library_query(
-            driver, spec, spec.examples, timeout=30, row_limit=10_000, audit_path=audit, user="test"
-        )
+        result = run_library_query(driver, spec, spec.examples, timeout=30, row_limit=10_000,
+                                   audit_path=audit, user="test")
         assert result.columns == spec.returns, name
         assert result.query_name == name
         assert result.rows, f"{name}'s :param examples find nothing in the demo"
@@ -927,18 +836,16 @@ def _person_profile(driver: Any, audit: Path) -> None:
 
 
 def _young_people_near_adult(driver: Any, audit: Path) -> None:
-    rows = run_named(
-        driver, "young_people_near_adult", audit, adult_id=N1["main_adult"], max_steps=2
-    )
+    rows = run_named(driver, "young_people_near_adult", audit, adult_id=N1["main_adult"],
+                     max_steps=2)
     found = {r["young_person_id"]: r for r in rows}
     assert set(N1["victims"]) <= set(found)
     for row in rows:
         assert row["steps"] == len(row["path_types"]) == len(row["gradings"]) <= 2
         assert row["path_ids"][0] == N1["main_adult"]
         assert row["path_ids"][-1] == row["young_person_id"]
-    direct = run_named(
-        driver, "young_people_near_adult", audit, adult_id=N1["main_adult"], max_steps=1
-    )
+    direct = run_named(driver, "young_people_near_adult", audit, adult_id=N1["main_adult"],
+                       max_steps=1)
     assert direct and all(r["steps"] == 1 and r["direct_link_types"] for r in direct)
     assert {r["young_person_id"] for r in direct} < set(found)
 
@@ -964,9 +871,8 @@ def _vehicles_with_young_people(driver: Any, audit: Path) -> None:
     assert set(school_run["young_person_ids"]) == set(DECOYS["school_run_passengers"])
     assert school_run["agencies"] == ["education"]
     assert all(r["young_people"] >= 3 for r in rows)
-    more = run_named(
-        driver, "vehicles_with_young_people", audit, min_young_people=car["young_people"] + 1
-    )
+    more = run_named(driver, "vehicles_with_young_people", audit,
+                     min_young_people=car["young_people"] + 1)
     assert N1["car"] not in {r["vehicle_id"] for r in more}
 
 
@@ -981,35 +887,21 @@ def _found_after_missing(driver: Any, audit: Path) -> None:
 
 
 def _who_else_at_location(driver: Any, audit: Path) -> None:
-    rows = run_named(
-        driver,
-        "who_else_at_location",
-        audit,
-        location_id=N1["dock"],
-        **{"from": "2026-01-01", "to": STORY["as_of"]},
-    )
+    rows = run_named(driver, "who_else_at_location", audit, location_id=N1["dock"],
+                     **{"from": "2026-01-01", "to": STORY["as_of"]})
     there = {r["entity_id"] for r in rows}
     assert set(N1["adults"]) <= there and N1["car"] in there
     assert all(r["last_seen"] is None or r["last_seen"] >= "2026-01-01" for r in rows)
-    long_ago = run_named(
-        driver,
-        "who_else_at_location",
-        audit,
-        location_id=N1["dock"],
-        **{"from": "2000-01-01", "to": "2000-12-31"},
-    )
+    long_ago = run_named(driver, "who_else_at_location", audit, location_id=N1["dock"],
+                         **{"from": "2000-01-01", "to": "2000-12-31"})
     assert all(r["first_seen"] is None and r["last_seen"] is None for r in long_ago)
 
 
 def _shortest_path(driver: Any, audit: Path) -> None:
     spec = load_library()["shortest_path"]
     result = run_library_query(
-        driver,
-        spec,
-        {"from_id": N2["unflagged_adult"], "to_id": N2["hotel"]},
-        timeout=30,
-        row_limit=10,
-        audit_path=audit,
+        driver, spec, {"from_id": N2["unflagged_adult"], "to_id": N2["hotel"]},
+        timeout=30, row_limit=10, audit_path=audit,
     )
     (row,) = result.rows
     assert row["steps"] <= 2
@@ -1021,9 +913,8 @@ def _shortest_path(driver: Any, audit: Path) -> None:
     assert result.graph is not None
     assert set(result.graph.nodes) == set(row["path_ids"])
     assert result.graph.number_of_edges() == row["steps"]
-    too_short = run_named(
-        driver, "shortest_path", audit, from_id=N1["main_adult"], to_id=N2["hotel"], max_steps=1
-    )
+    too_short = run_named(driver, "shortest_path", audit, from_id=N1["main_adult"],
+                          to_id=N2["hotel"], max_steps=1)
     assert too_short == []
 
 
@@ -1034,20 +925,13 @@ def _links_since(driver: Any, audit: Path) -> None:
     rows = run_named(driver, "links_since", audit, since=since.isoformat())
     links = read_dataset(ROOT / "fixtures" / "demo").dataset.links
     expected = {
-        link.link_id
-        for link in links
+        link.link_id for link in links
         if (link.first_seen or link.last_seen) is not None
         and (link.first_seen or link.last_seen) >= since  # type: ignore[operator]
     }
     assert {r["link_id"] for r in rows} == expected
-    found = run_named(
-        driver,
-        "links_since",
-        audit,
-        since="2025-01-01",
-        types="FOUND_AT",
-        agencies="police,social_care",
-    )
+    found = run_named(driver, "links_since", audit, since="2025-01-01", types="FOUND_AT",
+                      agencies="police,social_care")
     assert found and {r["link_type"] for r in found} == {"FOUND_AT"}
     assert {r["agency"] for r in found} <= {"police", "social_care"}
 
@@ -1068,15 +952,10 @@ def _associates_of_associates(driver: Any, audit: Path) -> None:
             neighbours.setdefault(link.source_id, set()).add(link.target_id)
             neighbours.setdefault(link.target_id, set()).add(link.source_id)
     # a person node only: the social links join people
-    expected = (
-        {
-            person
-            for associate in neighbours.get(adult, set())
-            for person in neighbours.get(associate, set())
-        }
-        - direct
-        - {adult}
-    )
+    expected = {
+        person for associate in neighbours.get(adult, set())
+        for person in neighbours.get(associate, set())
+    } - direct - {adult}
     assert {r["person_id"] for r in rows} == expected
     for row in rows:
         assert set(row["via_ids"]) <= neighbours[adult] and row["via"] == len(row["via_ids"])
@@ -1088,13 +967,8 @@ def _places_adult_frequents(driver: Any, audit: Path) -> None:
     assert {N1["flat"], N1["dock"]} <= set(places)
     assert any(f"by {N1['car']}" in r["how"] for r in rows)
     assert places[N1["flat"]]["young_people_there"] >= len(N1["found_at_flat"])
-    late = run_named(
-        driver,
-        "places_adult_frequents",
-        audit,
-        adult_id=N1["unflagged_adult"],
-        since=STORY["as_of"],
-    )
+    late = run_named(driver, "places_adult_frequents", audit, adult_id=N1["unflagged_adult"],
+                     since=STORY["as_of"])
     assert late == []
 
 
@@ -1103,9 +977,8 @@ def _vehicles_of_adults_of_concern(driver: Any, audit: Path) -> None:
     vehicles = {r["vehicle_id"]: r for r in rows}
     assert N1["car"] in vehicles
     assert DECOYS["school_run_vehicle"] not in vehicles
-    assert all(
-        r["adults_of_concern"] and set(r["adults_of_concern"]) <= set(r["adults"]) for r in rows
-    )
+    assert all(r["adults_of_concern"] and set(r["adults_of_concern"]) <= set(r["adults"])
+               for r in rows)
     shared = run_named(driver, "vehicles_of_adults_of_concern", audit, min_adults=2)
     assert all(len(r["adults"]) >= 2 for r in shared)
 
@@ -1116,13 +989,11 @@ def _well_graded_intelligence(driver: Any, audit: Path) -> None:
     assert all(r["grading"][0] in "12" and r["grading"][2] in "AB" for r in rows)
     assert DECOYS["malicious_allegation_link"] not in {r["link_id"] for r in rows}
     adult = N1["main_adult"]
-    about = run_named(
-        driver, "well_graded_intelligence", audit, entity_id=adult, types="ALLEGED_HARM"
-    )
+    about = run_named(driver, "well_graded_intelligence", audit, entity_id=adult,
+                      types="ALLEGED_HARM")
     assert about and all(r["source_id"] == adult for r in about)
-    strict = run_named(
-        driver, "well_graded_intelligence", audit, source_grades="1", intel_grades="A"
-    )
+    strict = run_named(driver, "well_graded_intelligence", audit, source_grades="1",
+                       intel_grades="A")
     assert strict and all(r["grading"].startswith("1/A/") for r in strict)
 
 
@@ -1136,7 +1007,8 @@ def _allegations(driver: Any, audit: Path) -> None:
 
 
 def _protective_factors(driver: Any, audit: Path) -> None:
-    rows = run_named(driver, "protective_factors", audit, young_person_id=PLACEMENT["young_person"])
+    rows = run_named(driver, "protective_factors", audit,
+                     young_person_id=PLACEMENT["young_person"])
     assert set(PLACEMENT["protective_links"]) <= {r["link_id"] for r in rows}
     assert PLACEMENT["grandmother"] in {r["other_id"] for r in rows}
 
@@ -1227,12 +1099,8 @@ def test_explain_refuses_writes_on_its_own(driver: Any) -> None:
 @pytest.mark.neo4j
 def test_read_access_mode_refuses_writes_on_its_own(driver: Any) -> None:
     before = graph_state(driver)
-    for text in [
-        *SLIPS_PAST_A_NAIVE_CHECK,
-        "CREATE (n:Tmp)",
-        "MATCH (n) SET n.x = 1",
-        "CREATE USER mallory SET PASSWORD 'secret-password'",
-    ]:
+    for text in [*SLIPS_PAST_A_NAIVE_CHECK, "CREATE (n:Tmp)", "MATCH (n) SET n.x = 1",
+                 "CREATE USER mallory SET PASSWORD 'secret-password'"]:
         with pytest.raises(RefusedError, match="read access mode"):
             execute_read(driver, text, timeout=10, row_limit=10)
     assert graph_state(driver) == before
@@ -1442,9 +1310,7 @@ def test_read_results_are_plain_values_and_a_graph(driver: Any, audit: Path) -> 
         "RETURN a AS adult, r AS drives, v AS car, r.first_seen AS since, "
         "duration('P1D') AS one_day, point({x: 1, y: 2}) AS spot",
         {"adult": driver_id, "car": car},
-        timeout=30,
-        row_limit=10,
-        audit_path=audit,
+        timeout=30, row_limit=10, audit_path=audit,
     )
     (row,) = result.rows
     assert row["adult"]["id"] == driver_id and "Adult" in row["adult"]["labels"]
@@ -1465,14 +1331,12 @@ def test_read_results_are_plain_values_and_a_graph(driver: Any, audit: Path) -> 
 
 @pytest.mark.neo4j
 def test_row_limit_is_reported(driver: Any, audit: Path) -> None:
-    result = run_query(
-        driver, "UNWIND range(1, 50) AS x RETURN x", timeout=30, row_limit=10, audit_path=audit
-    )
+    result = run_query(driver, "UNWIND range(1, 50) AS x RETURN x", timeout=30, row_limit=10,
+                       audit_path=audit)
     assert result.truncated and result.row_limit == 10
     assert [row["x"] for row in result.rows] == list(range(1, 11))
-    exact = run_query(
-        driver, "UNWIND range(1, 10) AS x RETURN x", timeout=30, row_limit=10, audit_path=audit
-    )
+    exact = run_query(driver, "UNWIND range(1, 10) AS x RETURN x", timeout=30, row_limit=10,
+                      audit_path=audit)
     assert not exact.truncated and len(exact.rows) == 10
     first, second = read_audit(audit)
     assert (first["rows"], first["truncated"]) == (10, True)
@@ -1496,9 +1360,8 @@ def test_server_errors_are_usage_errors_and_audited(driver: Any, audit: Path) ->
     with pytest.raises(UsageError, match="Neo4j could not run the query"):
         run_query(driver, "MATCH (n RETURN n", timeout=10, row_limit=10, audit_path=audit)
     with pytest.raises(UsageError, match="Neo4j could not run the query"):
-        run_query(
-            driver, "MATCH (n {id: $missing}) RETURN n", timeout=10, row_limit=10, audit_path=audit
-        )
+        run_query(driver, "MATCH (n {id: $missing}) RETURN n", timeout=10, row_limit=10,
+                  audit_path=audit)
     assert [e["outcome"] for e in read_audit(audit)] == ["error", "error"]
 
 
@@ -1507,14 +1370,13 @@ def test_audit_has_one_line_per_run(driver: Any, audit: Path) -> None:
     spec = load_library()["found_after_missing"]
     run_library_query(driver, spec, {}, timeout=30, row_limit=100, audit_path=audit, user="u1")
     with pytest.raises(RefusedError):
-        run_query(
-            driver, "MATCH (n) SET n.x = 1", timeout=30, row_limit=100, audit_path=audit, user="u1"
-        )
+        run_query(driver, "MATCH (n) SET n.x = 1", timeout=30, row_limit=100, audit_path=audit,
+                  user="u1")
     with pytest.raises(UsageError):
-        run_library_query(
-            driver, spec, {"since": "soon"}, timeout=30, row_limit=100, audit_path=audit, user="u1"
-        )
-    run_query(driver, "CALL db.labels()", timeout=30, row_limit=100, audit_path=audit, user="u1")
+        run_library_query(driver, spec, {"since": "soon"}, timeout=30, row_limit=100,
+                          audit_path=audit, user="u1")
+    run_query(driver, "CALL db.labels()", timeout=30, row_limit=100, audit_path=audit,
+              user="u1")
     entries = read_audit(audit)
     assert [(e["query"], e["outcome"]) for e in entries] == [
         ("found_after_missing", "ok"),
@@ -1544,9 +1406,8 @@ def test_cli_runs_library_and_ad_hoc_queries(
     flat = next(r for r in rows if r["location_id"] == N1["flat"])
     assert set(N1["found_at_flat"]) <= set(flat["young_person_ids"].split("; "))
 
-    code, out, err = cli(
-        "run", "vehicles_with_young_people", "-p", "min_young_people=3", "--format", "json"
-    )
+    code, out, err = cli("run", "vehicles_with_young_people", "-p", "min_young_people=3",
+                         "--format", "json")
     assert code == 0, err
     assert N1["car"] in {r["vehicle_id"] for r in json.loads(out)}
 
@@ -1554,28 +1415,13 @@ def test_cli_runs_library_and_ad_hoc_queries(
     assert code == 0, err
     assert out.splitlines()[0].split()[:2] == ["young_person_id", "steps"]
 
-    code, out, err = cli(
-        "run",
-        "--query",
-        "MATCH (n:Vehicle) WHERE n.id = $id RETURN n.id AS id",
-        "-p",
-        f"id={N1['car']}",
-        "--format",
-        "json",
-    )
+    code, out, err = cli("run", "--query", "MATCH (n:Vehicle) WHERE n.id = $id RETURN n.id AS id",
+                         "-p", f"id={N1['car']}", "--format", "json")
     assert code == 0, err
     assert json.loads(out) == [{"id": N1["car"]}]
 
-    code, out, err = cli(
-        "run",
-        "--query",
-        "-",
-        "--format",
-        "csv",
-        "--row-limit",
-        "3",
-        input="UNWIND range(1, 5) AS x RETURN x",
-    )
+    code, out, err = cli("run", "--query", "-", "--format", "csv", "--row-limit", "3",
+                         input="UNWIND range(1, 5) AS x RETURN x")
     assert code == 0, err
     assert out.splitlines() == ["x", "1", "2", "3"]
     assert "showing the first 3 rows only" in err
@@ -1584,26 +1430,19 @@ def test_cli_runs_library_and_ad_hoc_queries(
     assert code == 3 and out == ""
     assert err == "graphguard: error: DETACH is a write clause: liaison Cypher is read-only\n"
 
-    code, out, err = cli("run", "young_people_near_adult", "-p", "adult_id=X", "-p", "max_steps=9")
+    code, out, err = cli("run", "young_people_near_adult", "-p", "adult_id=X", "-p",
+                         "max_steps=9")
     assert code == 2 and "'max_steps'" in err
 
-    code, out, err = cli(
-        "run", "--query", "UNWIND range(1, 1000000000) AS x RETURN count(x)", "--timeout", "1"
-    )
+    code, out, err = cli("run", "--query", "UNWIND range(1, 1000000000) AS x RETURN count(x)",
+                         "--timeout", "1")
     assert code == 3 and "timeout of 1 s" in err
 
     entries = read_audit(audit)
     assert len(entries) == 8
     assert {e["user"] for e in entries} == {"liaison-7"}
     assert [e["outcome"] for e in entries] == [
-        "ok",
-        "ok",
-        "ok",
-        "ok",
-        "ok",
-        "refused",
-        "error",
-        "timeout",
+        "ok", "ok", "ok", "ok", "ok", "refused", "error", "timeout",
     ]
 
 
