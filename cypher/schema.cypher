@@ -5,8 +5,10 @@ CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT location_id IF NOT EXISTS FOR (n:Location) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT vehicle_id IF NOT EXISTS FOR (n:Vehicle) REQUIRE n.id IS UNIQUE;
-// One relationship per source record: link_id is unique within each type
-// (the loader also keeps it unique across types).
+// One relationship per source record: link_id is unique within each type.
+// Neo4j 5 Community has no constraint across types: the loader keeps one link_id
+// namespace across all types under the load lock, whose own constraint
+// (graphguard_lock_name) the lock creates (docs/loading.md).
 CREATE CONSTRAINT associates_with_link_id IF NOT EXISTS FOR ()-[r:ASSOCIATES_WITH]-() REQUIRE r.link_id IS UNIQUE;
 CREATE CONSTRAINT family_of_link_id IF NOT EXISTS FOR ()-[r:FAMILY_OF]-() REQUIRE r.link_id IS UNIQUE;
 CREATE CONSTRAINT partner_of_link_id IF NOT EXISTS FOR ()-[r:PARTNER_OF]-() REQUIRE r.link_id IS UNIQUE;

@@ -52,9 +52,10 @@ from graphguard.analysis.disruption import (
     relocation_comparison,
 )
 from graphguard.errors import GraphguardError, UsageError
+from graphguard.model import node_kind
 from graphguard.paths import demo_dataset
 from graphguard.settings import Settings, get_settings
-from graphguard.store.base import Filters, Store, graph_summary, node_kind
+from graphguard.store.base import Filters, Store, graph_summary
 from graphguard.targets import TargetList, build_target_list, write_target_list
 from graphguard.viz import (
     DEFAULT_MAX_NODES,
@@ -206,10 +207,20 @@ class Findings:
     summary: dict[str, Any]
 
 
+def analysis_options(filters: Filters) -> AnalysisOptions:
+    """The analysis options of a view: the settings, and the sidebar's as-of day.
+
+    Built exactly as the CLI builds them (``AnalysisOptions.from_settings``), so the
+    pages and ``graphguard analyse``/``targets`` agree.  The settings are read once
+    per process, so the cached functions below still depend only on their arguments.
+    """
+    return AnalysisOptions.from_settings(as_of=filters.as_of)
+
+
 @st.cache_resource(show_spinner="Analysing the network…", max_entries=4, hash_funcs=_HASH_FUNCS)
 def _analysed(source: DataSource, filters: Filters) -> AnalysisResult:
     """The whole analysis, shared and never copied: pages read it through the functions below."""
-    return analyse(network(source, filters), AnalysisOptions(as_of=filters.as_of))
+    return analyse(network(source, filters), analysis_options(filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
@@ -217,7 +228,9 @@ def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
     result = _analysed(source, filters)
     return Findings(
-        hubs=[dataclasses.replace(hub, routes={}) for hub in result.hubs if hub.score > 0],
+        hubs=[
+            dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs if hub.score > 0
+        ],
         contexts=[context for context in result.contexts if context.score > 0],
         groups=result.groups,
         summary=result.summary,
@@ -239,7 +252,7 @@ def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
     """
     for hub in _analysed(source, filters).hubs:
         if hub.id == adult_id:
-            return dataclasses.replace(hub, routes={})
+            return dataclasses.replace(hub, routes={}, reach={})
     raise UsageError(f"{adult_id} is not an adult in this view of the network")
 
 
@@ -302,7 +315,7 @@ def show_drawing(drawn: NetworkDrawing, alt: str) -> None:
 @st.cache_resource(show_spinner="Weighing disruption…", max_entries=8, hash_funcs=_HASH_FUNCS)
 def disruption(source: DataSource, filters: Filters) -> DisruptionAnalysis:
     """Exposure and every target's impact (shared: it holds the graph, pages only read it)."""
-    return disruption_analysis(network(source, filters), as_of=filters.as_of)
+    return disruption_analysis(network(source, filters), options=analysis_options(filters))
 
 
 @st.cache_data(show_spinner="Planning…", max_entries=32, hash_funcs=_HASH_FUNCS)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
+import io
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from graphguard.errors import UsageError
+from graphguard.files import atomic_file, write_bytes, write_text
 
 __all__ = ["EXPORT_FORMATS", "pseudonym", "safe_cell", "write_table", "export_format"]
 
@@ -92,15 +94,18 @@ def write_table(
     formula-safe too, since JSON is often pasted into spreadsheets.  XLSX gets a bold
     header row, frozen panes, an auto-filter and column widths; ``notes`` go on a
     second sheet ("about") — use them for handling conditions and provenance.
+
+    The file is written beside ``path``, owner-only, and renamed into place when whole
+    (:func:`graphguard.files.atomic_file`): an interrupted or failed write leaves any
+    previous file as it was, never a truncated one or an empty workbook.
     """
     path = Path(path)
     kind = export_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if kind == "json":
         safe = [{c: _safe_json(row.get(c)) for c in columns} for row in rows]
-        path.write_text(json.dumps(safe, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(path, json.dumps(safe, indent=2, ensure_ascii=False) + "\n")
     elif kind == "csv":
-        with path.open("w", encoding="utf-8", newline="") as handle:
+        with atomic_file(path, "w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
             for row in rows:
@@ -156,4 +161,8 @@ def _write_xlsx(
         for note in notes:
             about.append([safe_cell(note)])
         about.column_dimensions["A"].width = 120
-    book.save(path)
+    # Built in memory, then written in one atomic step: a failed save (a full disk) can
+    # leave openpyxl's zip half-closed, and never a 0-byte or truncated workbook on disk.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_bytes(path, buffer.getvalue())

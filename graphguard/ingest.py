@@ -37,7 +37,7 @@ from graphguard.model import (
     column_parsers,
     coordinates_problem,
     dates_problem,
-    endpoint_kind,
+    node_kind,
 )
 
 __all__ = [
@@ -391,7 +391,7 @@ class _Reader:
                 continue
             assert entity_id is not None  # required, so present when there are no problems
             entity = _construct(model, values, extra)
-            self.ids[entity_id] = (name, line, endpoint_kind(entity))
+            self.ids[entity_id] = (name, line, node_kind(entity))
             store[entity_id] = entity
             report.accepted += 1
 
@@ -621,7 +621,9 @@ def write_rejects(rejects: list[Reject], path: str | Path) -> int:
         for column in group[0].row:
             if column not in data_columns:
                 data_columns.append(column)
-    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+    from graphguard.files import atomic_file
+
+    with atomic_file(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["file", "line", "column", "reason", *data_columns])
         for (file, line), group in grouped.items():

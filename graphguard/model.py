@@ -45,7 +45,8 @@ __all__ = [
     "parse_registration",
     "parse_enum",
     "check_link_ends",
-    "endpoint_kind",
+    "node_kind",
+    "NODE_KINDS",
     "column_parsers",
     "REQUIRED_COLUMNS",
 ]
@@ -521,11 +522,44 @@ def dates_problem(first: dt.date | None, last: dt.date | None) -> tuple[str, str
     return None
 
 
-def endpoint_kind(entity: Entity) -> str:
-    """``"young_person"``, ``"adult"``, ``"location"`` or ``"vehicle"``."""
-    if isinstance(entity, Person):
-        return entity.role.value
-    return entity.entity_kind.value
+#: The kinds of node in the graph, as :func:`node_kind` names them.
+NODE_KINDS: tuple[str, ...] = ("young_person", "adult", "location", "vehicle")
+
+#: Neo4j labels that name a node kind, most specific first.
+_LABEL_KINDS = (
+    ("YoungPerson", "young_person"),
+    ("Adult", "adult"),
+    ("Location", "location"),
+    ("Vehicle", "vehicle"),
+)
+
+
+def node_kind(node: Entity | Mapping[str, Any]) -> str:
+    """Which kind of node this is: ``young_person``, ``adult``, ``location`` or ``vehicle``.
+
+    The one place that works it out, for a model entity, a graph node's attributes
+    (``role`` for people, else ``kind``) or a node in a Cypher result (its ``labels``).
+
+    >>> node_kind({"kind": "person", "role": "adult"}), node_kind({"kind": "vehicle"})
+    ('adult', 'vehicle')
+    >>> node_kind({"labels": ["Entity", "Person", "YoungPerson"]})
+    'young_person'
+    """
+    if isinstance(node, Person):
+        return node.role.value
+    if isinstance(node, Location | Vehicle):
+        return node.entity_kind.value
+    role = node.get("role")
+    if role:
+        return str(role)
+    kind = node.get("kind")
+    if kind:
+        return str(kind)
+    labels = set(node.get("labels") or ())
+    for label, named in _LABEL_KINDS:
+        if label in labels:
+            return named
+    raise ValueError(f"not a graph node: no role, kind or label in {sorted(node)}")
 
 
 def _matches(kind: str, allowed: frozenset[str]) -> bool:

@@ -1,26 +1,69 @@
-"""Configuration from the environment (and an optional ``.env`` file).
+"""Configuration from the environment, and graphguard's state home.
 
 Neo4j's own variable names (``NEO4J_URI``, ``NEO4J_USERNAME``, ``NEO4J_PASSWORD``,
 ``NEO4J_DATABASE``) are used as they are, so a shell set up for cypher-shell works for
 graphguard too; everything else is ``GRAPHGUARD_*``.
+
+**The state home** holds what graphguard keeps for itself: the pseudonym key, the audit
+log, an optional settings file and the local Neo4j's data.  It is ``GRAPHGUARD_HOME``
+when that is set, else the per-user data directory (platformdirs: on Linux
+``~/.local/share/graphguard``), never the working directory, so running from another
+folder uses the same key and the same audit log.  It must be a folder of your own that
+nobody else can write; everything graphguard creates in it is owner-only from creation.
+
+No ``.env`` is read from the working directory (a file dropped there could switch the
+audit off or set a known pseudonym key).  Settings can be kept in the state home's
+``settings.env`` instead (dotenv format, owner-only), which the environment overrides.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import stat
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import platformdirs
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "pseudonym_key"]
+from graphguard.errors import RefusedError
+
+__all__ = [
+    "HOME_VARIABLE",
+    "SETTINGS_FILE",
+    "Settings",
+    "get_settings",
+    "pseudonym_key",
+    "state_home",
+    "private_file",
+]
+
+#: The variable naming the state home.
+HOME_VARIABLE = "GRAPHGUARD_HOME"
+#: The optional settings file in the state home.
+SETTINGS_FILE = "settings.env"
+#: The pseudonym key and the audit log in the state home.
+KEY_FILE = "pseudonym.key"
+AUDIT_FILE = "audit.jsonl"
+
+# The key is a secret: at least 128 bits of it, written as hex by graphguard itself.
+_SHORTEST_KEY = 32
+
+
+def _default_home() -> Path:
+    configured = os.environ.get(HOME_VARIABLE)
+    if configured:
+        return Path(configured).expanduser().absolute()
+    return platformdirs.user_data_path("graphguard", appauthor=False)
 
 
 class Settings(BaseSettings):
     """Every setting graphguard reads, with its environment variable and default."""
 
-    model_config = SettingsConfigDict(env_prefix="GRAPHGUARD_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="GRAPHGUARD_", env_file=None, extra="ignore")
 
     neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI"))
     neo4j_username: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USERNAME"))
@@ -31,19 +74,16 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("NEO4J_DATABASE")
     )
 
-    #: Folder for local state: the Neo4j data dir, the pseudonym key, the audit log.
-    home: Path = Path(".graphguard")
-    #: The key for pseudonyms of young people in exports; generated and kept in ``home``.
-    pseudonym_key: SecretStr | None = None
-    #: Half-life, in days, of the evidence of a link (see docs/methodology.md).
-    half_life_days: float = 365.0
+    #: The state home: the pseudonym key, the audit log, settings.env, the local Neo4j.
+    home: Path = Field(default_factory=_default_home)
+    #: Half-life, in days, of the evidence of a link (see docs/methodology.md); every
+    #: analysis reads it through ``AnalysisOptions.from_settings``.
+    half_life_days: float = Field(default=365.0, gt=0)
     #: Ad-hoc Cypher: transaction timeout in seconds and the most rows returned.
     cypher_timeout: float = 30.0
     cypher_row_limit: int = 10_000
-    #: Where every Cypher run and export is audited, one JSON line each.
+    #: The audit log, when it is kept outside the state home (a separate volume).
     audit_log: Path | None = None
-    #: Who is running graphguard, for the audit log (defaults to the OS user).
-    user: str | None = None
     #: Batch size of the Neo4j loader.
     batch_size: int = 5_000
     #: The dashboard map's basemap: a tile server's URL template with {z}, {x} and {y}
@@ -53,27 +93,169 @@ class Settings(BaseSettings):
 
     @property
     def audit_path(self) -> Path:
-        return self.audit_log or self.home / "audit.jsonl"
+        """The audit log: ``GRAPHGUARD_AUDIT_LOG``, else ``audit.jsonl`` in the state home."""
+        return (self.audit_log or self.home / AUDIT_FILE).expanduser().absolute()
 
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The settings of this process (read once)."""
-    return Settings()
+    """The settings of this process (read once): the environment, then ``settings.env``.
+
+    Raises
+    ------
+    RefusedError
+        When the state home's ``settings.env`` is not a private file of this user.
+    """
+    home = _default_home()
+    settings_file = home / SETTINGS_FILE
+    env_file = None
+    if os.path.lexists(settings_file):
+        private_file(settings_file, "the settings file").close()
+        env_file = settings_file
+    # The state home comes from the environment only: a settings file inside it cannot move it.
+    return Settings(_env_file=env_file, home=home)  # type: ignore[call-arg]
+
+
+def state_home(settings: Settings | None = None) -> Path:
+    """The state home, created owner-only (``0700``) if missing.
+
+    Raises
+    ------
+    RefusedError
+        When it is not a folder, belongs to another user or other users can write to it.
+    """
+    from graphguard.files import private_folder
+
+    home = (settings or get_settings()).home
+    private_folder(home)
+    try:
+        found = os.stat(home)
+    except OSError as error:
+        raise RefusedError(f"the state home {home} cannot be used: {error.strerror}") from error
+    if not stat.S_ISDIR(found.st_mode):
+        raise RefusedError(f"the state home {home} ({HOME_VARIABLE}) is not a folder")
+    if found.st_uid != os.geteuid():
+        raise RefusedError(
+            f"the state home {home} ({HOME_VARIABLE}) belongs to another user: "
+            "use a folder of your own"
+        )
+    if found.st_mode & 0o022:
+        raise RefusedError(
+            f"the state home {home} ({HOME_VARIABLE}) can be written by other users: "
+            f"make it yours alone (chmod 700 {home}) or choose another"
+        )
+    return home
+
+
+def private_file(path: Path, what: str, *, create: bool = False, append: bool = False) -> Any:
+    """Open one of graphguard's own files, refusing anything but a private regular file.
+
+    The file (the audit log, the pseudonym key, the settings file) must be a regular
+    file — not a symbolic link, a device such as ``/dev/null`` or ``/dev/full``, a
+    folder or a pipe — owned by this user and unreadable by anyone else.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    what : str
+        What it is, for the message ("the audit log").
+    create : bool
+        Create it (owner-only, ``0600``) when it does not exist.
+    append : bool
+        Open it for reading and appending (binary), else for reading.
+
+    Returns
+    -------
+    file object
+        Opened in binary mode.
+
+    Raises
+    ------
+    RefusedError
+        Exit 3, with one line naming the file and what is wrong with it.
+    """
+    flags = (os.O_RDWR | os.O_APPEND) if append else os.O_RDONLY
+    flags |= (
+        getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    )
+    if create:
+        flags |= os.O_CREAT
+    if os.path.islink(path):
+        raise RefusedError(f"{what} {path} is a symbolic link: refused (it could lead anywhere)")
+    if os.path.isdir(path):
+        raise RefusedError(f"{what} {path} is a folder, not a file: refused")
+    if create:
+        from graphguard.files import private_folder
+
+        private_folder(path.parent)
+    try:
+        descriptor = os.open(path, flags, 0o600)
+    except OSError as error:
+        raise RefusedError(f"{what} {path} cannot be opened: {error.strerror}") from error
+    try:
+        found = os.fstat(descriptor)
+        problem = None
+        if not stat.S_ISREG(found.st_mode):
+            problem = "is not a regular file (a device, a pipe or a socket)"
+        elif found.st_uid != os.geteuid():
+            problem = "belongs to another user"
+        elif found.st_mode & 0o077:
+            problem = f"can be read or written by other users (chmod 600 {path})"
+        if problem:
+            raise RefusedError(f"{what} {path} {problem}: refused")
+        if getattr(os, "O_NONBLOCK", 0):
+            os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "a+b" if append else "rb", buffering=0 if append else -1)
+    except BaseException:
+        os.close(descriptor)
+        raise
 
 
 def pseudonym_key(settings: Settings | None = None) -> bytes:
-    """The local secret for keyed pseudonyms: from settings, else kept in ``home``.
+    """The local secret for keyed pseudonyms, kept in the state home (``pseudonym.key``).
 
-    The key is generated on first use and stored with owner-only permissions, so the
-    same young person gets the same pseudonym in every export made on this machine.
+    The key is generated on first use, owner-only from creation, so the same young
+    person gets the same pseudonym in every export made with this state home.  To share
+    pseudonyms between machines, copy the file (keeping it ``0600``).
+
+    Raises
+    ------
+    RefusedError
+        When ``GRAPHGUARD_PSEUDONYM_KEY`` is set (a key from the environment is no longer
+        taken), or the key file is not a private regular file, or it is too short.
     """
-    settings = settings or get_settings()
-    if settings.pseudonym_key is not None:
-        return settings.pseudonym_key.get_secret_value().encode("utf-8")
-    path = settings.home / "pseudonym.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip().encode("utf-8")
+    if os.environ.get("GRAPHGUARD_PSEUDONYM_KEY"):
+        raise RefusedError(
+            "GRAPHGUARD_PSEUDONYM_KEY is set, and a key from the environment is refused "
+            "(anyone who knows it can reverse every pseudonym): unset it, and put a shared key "
+            f"in {KEY_FILE} in the state home (see `graphguard where`)"
+        )
+    home = state_home(settings)
+    path = home / KEY_FILE
+    if not os.path.lexists(path):
+        _create_key(path)
+    with private_file(path, "the pseudonym key") as handle:
+        key = handle.read().strip()
+    if len(key) < _SHORTEST_KEY:
+        raise RefusedError(
+            f"the pseudonym key {path} is shorter than {_SHORTEST_KEY} characters: refused"
+        )
+    return bytes(key)
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key beside ``path`` and link it into place unless another process won."""
+    from graphguard.files import new_private_file
+
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
+    with new_private_file(temporary) as handle:
+        handle.write(secrets.token_hex(32))
+        handle.flush()
+        os.fsync(handle.fileno())
+    try:
+        os.link(temporary, path)  # fails if it exists: two first runs agree on one key
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(temporary)

@@ -219,6 +219,10 @@ class TownTruth:
         Decoy: an adult with one allegation graded 3/E/C and nothing else suspicious.
     historic_offenders : list of str
         Decoy: a suspected adult whose links are all 6–8 years old.
+    peer_groups : list of list of str
+        The planted peer groups: every young person in exactly one, 5–12 pupils of one
+        school who associate and keep in touch (the last group of a school may be
+        smaller; a group of one has no peer links).
     placements : list of dict
         Looked-after young people placed out of area in a care home near a dock that a
         criminal network frequents: ``young_person``, ``care_home``, ``dock`` and
@@ -239,6 +243,7 @@ class TownTruth:
     school_run_vehicles: list[str] = field(default_factory=list)
     malicious_allegation_adults: list[str] = field(default_factory=list)
     historic_offenders: list[str] = field(default_factory=list)
+    peer_groups: list[list[str]] = field(default_factory=list)
     placements: list[dict[str, Any]] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     end: str = ""
@@ -790,7 +795,9 @@ class _Town:
             while start < len(members):
                 rest = len(members) - start
                 size = rest if rest <= 12 else self.between(5, min(12, rest - 5))
-                self.write_peer_group([self.yp(i) for i in members[start : start + size]])
+                group = [self.yp(i) for i in members[start : start + size]]
+                self.truth.peer_groups.append(group)
+                self.write_peer_group(group)
                 start += size
 
     def write_peer_group(self, group: list[str]) -> None:

@@ -45,9 +45,11 @@ from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     Impact,
     Route,
+    check_options,
     disruption_analysis,
 )
 from graphguard.analysis.evidence import age_in_years
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.export import pseudonym, write_table
 
 __all__ = [
@@ -199,7 +201,7 @@ def _evidence(
     """The records on the cut routes that touch the target, heaviest first."""
     items: dict[str, _Item] = {}
     for route in routes:
-        for record in route.records:
+        for record in route.every_record:
             if record.source not in members and record.target not in members:
                 continue
             reference = record.reference or record.link_id
@@ -261,14 +263,14 @@ def _signals(
     for route in routes:
         if route.young_person not in wanted:
             continue
-        last = route.records[-1]
-        if any(r.type == "PARTNER_OF" for r in route.records):
+        if any(r.type == "PARTNER_OF" for r in route.every_record):
             intimate.add(route.young_person)
         if any(graph.nodes[v].get("location_kind") == "hotel" for v in route.via):
             hotel.add(route.young_person)
-        if last.type == "FOUND_AT":
+        last = route.step_types(-1)
+        if "FOUND_AT" in last:
             found.add(route.young_person)
-        if last.type == "PASSENGER_IN" and route.records[0].type in ("DRIVES", "KEEPER_OF"):
+        if "PASSENGER_IN" in last and route.step_types(0) & {"DRIVES", "KEEPER_OF"}:
             carried.add(route.young_person)
     intimate_adults = 0
     for adult in adults:
@@ -393,7 +395,8 @@ def suggested_tactics(target: Candidate, signals: _Signals, graph: nx.MultiDiGra
 def _shareable(route: Route, graph: nx.MultiDiGraph) -> bool:
     """Whether no record of a route has handling code C."""
     return all(
-        graph.edges[r.source, r.target, r.link_id].get("handling") != "C" for r in route.records
+        graph.edges[r.source, r.target, r.link_id].get("handling") != "C"
+        for r in route.every_record
     )
 
 
@@ -424,8 +427,13 @@ def _explain(
     if linked:
         whom = f"lowering it for {_count(len(linked), 'young person', 'young people')}{detail}"
     else:
-        count = _count(len(impact.young_people), "young person", "young people")
-        whom = f"lowering it slightly (by under {LINKED_FALL} each) for {count}"
+        # The linked count is 0: say so, and count the smaller falls on the same
+        # (shareable) routes the rest of the row rests on.
+        on_routes = {route.young_person for route in routes}
+        slight = sum(1 for y in impact.young_people if y in on_routes)
+        whom = f"lowering no young person's exposure by {LINKED_FALL} or more"
+        if slight:
+            whom += f" (it lowers that of {_young(slight)}, each by less)"
     share = f"{impact.share:.0%}" if impact.share >= 0.01 else f"{impact.share:.1%}"
     it = "them" if target.kind == "adult" else "it"
     cut = (
@@ -444,7 +452,9 @@ def _explain(
         top = sorted(contexts, key=lambda c: (-contexts[c], c))[:3]
         if top:
             ways.append("through " + ", ".join(top))
-        how = f"; reaches them {' and '.join(ways)}" if ways else ""
+        # "Reaches N young people" is the hub's own count (routes reaching at 0.05 or
+        # more); the linked young people are another count, so say "routes" here.
+        how = f"; its routes run {' and '.join(ways)}" if ways else ""
         text = f"Adult of concern (hub score {score:.2f}): {cut}{how}"
     else:
         weight: dict[str, float] = defaultdict(float)
@@ -493,8 +503,7 @@ def build_target_list(
     key: bytes,
     top: int | None = None,
     shareable: bool = False,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     analysis: DisruptionAnalysis | None = None,
     exported_on: dt.date | None = None,
     source: str | None = None,
@@ -510,10 +519,11 @@ def build_target_list(
         Keep the first ``top`` targets; every target with an impact if None.
     shareable : bool, default False
         Withhold records with handling code C, and targets that rest only on them.
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence (the defaults if None); checked
+        against ``analysis`` when both are given.
     analysis : DisruptionAnalysis, optional
-        Computed if None.
+        Computed with ``options`` if None.
     exported_on : date, optional
         The export date written in the notes; today if None.
     source : str, optional
@@ -524,8 +534,10 @@ def build_target_list(
     TargetList
         Adults, locations, vehicles and businesses only — never a young person.
     """
-    result = analysis or disruption_analysis(graph, as_of=as_of, half_life_days=half_life_days)
+    result = analysis or disruption_analysis(graph, options=options)
     ex = result.exposure
+    if analysis is not None and options is not None:
+        check_options(ex, options)
     scrub = YoungPersonScrubber(graph)
     hub_scores = {hub.id: hub.score for hub in result.hubs}
     context_scores = {context.id: context.score for context in result.contexts}

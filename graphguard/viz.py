@@ -34,7 +34,7 @@ import networkx as nx
 import pandas as pd
 
 from graphguard.errors import UsageError
-from graphguard.store.base import node_kind
+from graphguard.model import node_kind
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -171,20 +171,12 @@ _SOURCE_MAP = re.compile(r"//# sourceMappingURL=[^\s<]+")
 #: What stands in for a young person's name where names are not shown.
 WITHHELD = "[name withheld]"
 
-_LABEL_KINDS = (
-    ("YoungPerson", "young_person"),
-    ("Adult", "adult"),
-    ("Location", "location"),
-    ("Vehicle", "vehicle"),
-)
-
-
 def _kind(attributes: Mapping[str, Any]) -> str:
-    """The drawn kind of an entity, from its attributes or, for query results, its labels."""
-    if "kind" in attributes:
-        return node_kind(dict(attributes))
-    labels = set(attributes.get("labels") or ())
-    return next((kind for label, kind in _LABEL_KINDS if label in labels), "location")
+    """The drawn kind of an entity; a query-result node of no known kind is drawn as a place."""
+    try:
+        return node_kind(attributes)
+    except ValueError:
+        return "location"
 
 
 class NetworkDrawing(NamedTuple):

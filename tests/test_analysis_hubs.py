@@ -11,6 +11,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
+from graphguard.analysis import AnalysisOptions
 from graphguard.analysis.hubs import Hub, perpetrator_hubs
 from graphguard.store import MemoryStore
 
@@ -46,7 +47,9 @@ class Town:
         return link_id
 
     def hubs(self) -> dict[str, Hub]:
-        return {hub.id: hub for hub in perpetrator_hubs(self.graph, as_of=DAY)}
+        return {
+            hub.id: hub for hub in perpetrator_hubs(self.graph, options=AnalysisOptions(as_of=DAY))
+        }
 
 
 GOOD = {"source_grade": "1", "intel_grade": "B", "agency": "police", "reference": "INT-1"}

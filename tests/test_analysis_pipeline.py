@@ -101,8 +101,43 @@ def test_protected_characteristics_change_no_output(
     assert run(demo_graph, tmp_path / "a") == run(disguised(demo_graph), tmp_path / "b")
 
 
-def test_no_score_reads_a_protected_characteristic() -> None:
-    assert not SCORED_ATTRIBUTES & PROTECTED_CHARACTERISTICS
+class _Watched(dict[str, object]):
+    """A node's attributes that remember which were read."""
+
+    def __init__(self, data: dict[str, object], read: set[str]) -> None:
+        super().__init__(data)
+        self.read = read
+
+    def __getitem__(self, key: str) -> object:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(str(key))
+        return super().__contains__(key)
+
+
+def test_no_score_reads_a_protected_characteristic(demo_graph: nx.MultiDiGraph) -> None:
+    """Every attribute the analysis and the disruption planning read, watched as they run."""
+    from graphguard.analysis.disruption import disruption_analysis, greedy_plan
+
+    watched = disguised(demo_graph)
+    read: set[str] = set()
+    for node, data in list(watched.nodes(data=True)):
+        watched._node[node] = _Watched(data, read)
+    analyse(watched)
+    scored = set(read)
+    found = disruption_analysis(watched)
+    greedy_plan(watched, 3, exposure=found.exposure)
+    assert scored and read >= scored
+    assert not read & PROTECTED_CHARACTERISTICS, sorted(read & PROTECTED_CHARACTERISTICS)
+    # what the scores read is what summary.json declares (plus names for labels)
+    assert {"role", "kind", "looked_after", "missing_episodes"} <= scored
+    assert scored - SCORED_ATTRIBUTES <= {"name", "area", "operator", "registration", "business"}
 
 
 def test_as_of_and_half_life_are_honoured(demo_graph: nx.MultiDiGraph) -> None:

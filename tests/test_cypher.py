@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import logging
@@ -26,6 +27,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from graphguard import audit as audit_log
 from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
 from graphguard.cypher import (
@@ -43,7 +45,6 @@ from graphguard.cypher import (
     load_library,
     parse_literal,
     parse_query,
-    read_audit,
     read_plan,
     run_library_query,
     run_query,
@@ -52,6 +53,17 @@ from graphguard.cypher.results import format_result
 from graphguard.errors import GraphguardError, RefusedError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_audit(path: Path) -> list[dict[str, Any]]:
+    """The outcome lines of the audit log (each run also has a ``started`` line before it)."""
+    return [e for e in audit_log.read_audit(path) if e["outcome"] != "started"]
+
+
 STORY = json.loads((ROOT / "fixtures" / "demo" / "story.json").read_text(encoding="utf-8"))
 N1, N2, DECOYS, PLACEMENT = STORY["network_1"], STORY["network_2"], STORY["decoys"], (
     STORY["placement"]
@@ -128,7 +140,7 @@ def test_every_query_appears_in_the_docs() -> None:
     for command in ("list", "show", "run"):
         assert f"graphguard cypher {command}" in docs
     for setting in ("GRAPHGUARD_CYPHER_TIMEOUT", "GRAPHGUARD_CYPHER_ROW_LIMIT",
-                    "GRAPHGUARD_AUDIT_LOG", "GRAPHGUARD_USER", "NEO4J_URI"):
+                    "GRAPHGUARD_AUDIT_LOG", "NEO4J_URI"):
         assert setting in docs
 
 
@@ -629,22 +641,21 @@ def test_a_static_refusal_is_audited_without_a_server(tmp_path: Path) -> None:
     audit = tmp_path / "audit.jsonl"
     with pytest.raises(RefusedError):
         run_query(None, "MATCH (n) DETACH DELETE n", {"x": dt.date(2026, 1, 2)}, timeout=5,
-                  row_limit=10, audit_path=audit, user="liaison-1")
+                  row_limit=10, audit_path=audit)
     with pytest.raises(UsageError):
         run_query(None, "MATCH (n) RETURN n", timeout=0, row_limit=10, audit_path=audit)
     spec = load_library()["found_after_missing"]
     with pytest.raises(UsageError):
         run_library_query(None, spec, {"since": "last week"}, timeout=5, row_limit=10,
-                          audit_path=audit, user="liaison-1")
+                          audit_path=audit)
     first, second, third = read_audit(audit)
-    assert first["outcome"] == "refused" and first["user"] == "liaison-1"
+    assert first["outcome"] == "refused" and first["user"] == audit_log.acting_user()
     assert first["query"] is None and first["params"] == {"x": "2026-01-02"}
     assert first["reason"] == "DETACH is a write clause: liaison Cypher is read-only"
     assert first["text"] == "MATCH (n) DETACH DELETE n" and len(first["sha256"]) == 64
-    assert first["rows"] is None and isinstance(first["duration_ms"], int)
+    assert first.get("rows") is None and isinstance(first["duration_ms"], int)
     assert dt.datetime.fromisoformat(first["time"]).tzinfo is not None
     assert second["outcome"] == "error" and "timeout" in second["reason"]
-    assert second["user"]  # the OS user when none is configured
     assert third["outcome"] == "error" and third["query"] == "found_after_missing"
     assert "'since'" in third["reason"]
     assert (audit.stat().st_mode & 0o777) == 0o600
@@ -781,7 +792,7 @@ def audit(tmp_path: Path) -> Path:
 def run_named(driver: Any, name: str, audit: Path, **params: Any) -> list[dict[str, Any]]:
     spec = load_library()[name]
     result = run_library_query(driver, spec, params, timeout=30, row_limit=10_000,
-                               audit_path=audit, user="test")
+                               audit_path=audit)
     assert not result.truncated
     assert result.columns == spec.returns, name
     return result.rows
@@ -807,7 +818,7 @@ def test_every_library_query_runs_with_its_documented_params(driver: Any, audit:
     library = load_library()
     for name, spec in library.items():
         result = run_library_query(driver, spec, spec.examples, timeout=30, row_limit=10_000,
-                                   audit_path=audit, user="test")
+                                   audit_path=audit)
         assert result.columns == spec.returns, name
         assert result.query_name == name
         assert result.rows, f"{name}'s :param examples find nothing in the demo"
@@ -1059,11 +1070,11 @@ def test_write_attempts_are_refused_and_change_nothing(driver: Any, audit: Path)
     before = graph_state(driver)
     for text in REFUSED:
         with pytest.raises(RefusedError):
-            run_query(driver, text, timeout=10, row_limit=100, audit_path=audit, user="test")
+            run_query(driver, text, timeout=10, row_limit=100, audit_path=audit)
     assert graph_state(driver) == before
     entries = read_audit(audit)
     assert len(entries) == len(REFUSED) >= 30
-    assert [e["text"] for e in entries] == REFUSED
+    assert [e["sha256"] for e in entries] == [_sha256(text) for text in REFUSED]
     assert {e["outcome"] for e in entries} == {"refused"}
     assert all(e["reason"] and e["rows"] is None for e in entries)
 
@@ -1125,10 +1136,10 @@ def test_escaped_and_comment_hidden_attempts_are_refused_and_change_nothing(
     before = graph_state(driver)
     for text in EVASIONS:
         with pytest.raises(RefusedError):
-            run_query(driver, text, timeout=10, row_limit=100, audit_path=audit, user="test")
+            run_query(driver, text, timeout=10, row_limit=100, audit_path=audit)
     assert graph_state(driver) == before
     entries = read_audit(audit)
-    assert [e["text"] for e in entries] == EVASIONS
+    assert [e["sha256"] for e in entries] == [_sha256(text) for text in EVASIONS]
     assert len(EVASIONS) == len(ESCAPE_BYPASSES) + 3 * len(REFUSED)
     assert {e["outcome"] for e in entries} == {"refused"}
 
@@ -1368,15 +1379,13 @@ def test_server_errors_are_usage_errors_and_audited(driver: Any, audit: Path) ->
 @pytest.mark.neo4j
 def test_audit_has_one_line_per_run(driver: Any, audit: Path) -> None:
     spec = load_library()["found_after_missing"]
-    run_library_query(driver, spec, {}, timeout=30, row_limit=100, audit_path=audit, user="u1")
+    run_library_query(driver, spec, {}, timeout=30, row_limit=100, audit_path=audit)
     with pytest.raises(RefusedError):
-        run_query(driver, "MATCH (n) SET n.x = 1", timeout=30, row_limit=100, audit_path=audit,
-                  user="u1")
+        run_query(driver, "MATCH (n) SET n.x = 1", timeout=30, row_limit=100, audit_path=audit)
     with pytest.raises(UsageError):
         run_library_query(driver, spec, {"since": "soon"}, timeout=30, row_limit=100,
-                          audit_path=audit, user="u1")
-    run_query(driver, "CALL db.labels()", timeout=30, row_limit=100, audit_path=audit,
-              user="u1")
+                          audit_path=audit)
+    run_query(driver, "CALL db.labels()", timeout=30, row_limit=100, audit_path=audit)
     entries = read_audit(audit)
     assert [(e["query"], e["outcome"]) for e in entries] == [
         ("found_after_missing", "ok"),
@@ -1385,7 +1394,7 @@ def test_audit_has_one_line_per_run(driver: Any, audit: Path) -> None:
         (None, "ok"),
     ]
     assert entries[0]["rows"] == len(run_named(driver, "found_after_missing", audit))
-    assert entries[0]["params"] == {"since": None} and entries[0]["user"] == "u1"
+    assert entries[0]["params"] == {"since": None}
 
 
 @pytest.mark.neo4j
@@ -1396,7 +1405,6 @@ def test_cli_runs_library_and_ad_hoc_queries(
 
     audit = tmp_path / "cli-audit.jsonl"
     monkeypatch.setenv("GRAPHGUARD_AUDIT_LOG", str(audit))
-    monkeypatch.setenv("GRAPHGUARD_USER", "liaison-7")
     get_settings.cache_clear()
 
     code, out, err = cli("run", "found_after_missing", "--format", "csv")
@@ -1440,7 +1448,7 @@ def test_cli_runs_library_and_ad_hoc_queries(
 
     entries = read_audit(audit)
     assert len(entries) == 8
-    assert {e["user"] for e in entries} == {"liaison-7"}
+    assert {e["user"] for e in entries} == {audit_log.acting_user()}
     assert [e["outcome"] for e in entries] == [
         "ok", "ok", "ok", "ok", "ok", "refused", "error", "timeout",
     ]

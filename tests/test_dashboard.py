@@ -284,20 +284,35 @@ def test_sidebar_area_filter_narrows_every_page() -> None:
 
 
 @pytest.fixture
-def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
-    """What the page offers for download, by file name (captured from the media store)."""
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What the page offers for download, by file name: the callable a click runs.
 
-    files: dict[str, bytes] = {}
-    original = MemoryMediaFileStorage.load_and_get_id
+    Downloads are generated on click (Streamlit's deferred download): calling one is
+    what clicking its button does in the browser.
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
 
-    def capture(self: Any, data: Any, mimetype: str, kind: Any, filename: Any = None) -> str:
-        if filename and isinstance(data, bytes):
-            files[filename] = data
-        return original(self, data, mimetype, kind, filename)
+    files: dict[str, Any] = {}
+    original = MediaFileManager.add_deferred
 
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", capture)
+    def capture(self: Any, data_callable: Any, mimetype: Any, coordinates: str, **kw: Any) -> str:
+        files[kw.get("file_name") or coordinates] = data_callable
+        return original(self, data_callable, mimetype, coordinates, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
     return files
+
+
+def clicked(downloads: dict[str, Any], name: str) -> bytes:
+    """The bytes a click on the download button for ``name`` delivers."""
+    data = downloads[name]()
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def audit_lines() -> list[dict[str, Any]]:
+    from graphguard.audit import read_audit
+
+    return read_audit()
 
 
 def test_changing_k_changes_the_plan(app: AppTest) -> None:
@@ -356,7 +371,25 @@ def test_relocation_of_a_child_placed_out_of_area_counts_only_the_ties_she_has_n
     assert "already moved" in conclusion and "out of area" in conclusion
 
 
-def test_target_list_downloads_carry_no_young_person(downloads: dict[str, bytes]) -> None:
+def test_the_move_row_shows_the_librarys_numbers(app: AppTest) -> None:
+    """The "move the young person" row once had others' fall 0 and 1 protected, fixed."""
+    from graphguard.analysis.disruption import relocation_comparison
+    from graphguard.store import MemoryStore
+
+    victim = "YP016"
+    at = visit(app, "disruption")
+    at.selectbox(key="relocation_pick").set_value(victim).run()
+    assert_fine(at)
+    move = at.dataframe[1].value.iloc[0]
+    expected = relocation_comparison(MemoryStore.from_path(DEMO).graph(), victim).move
+    assert move["option"] == expected.name == "move the young person"
+    assert expected.others_fall > 0.1 and expected.young_people_protected > 1
+    assert move["others' fall"] == round(expected.others_fall, 3)
+    assert move["young people protected"] == expected.young_people_protected
+    assert move["fall in total exposure"] == round(expected.total_fall, 3)
+
+
+def test_target_list_downloads_carry_no_young_person(downloads: dict[str, Any]) -> None:
     from openpyxl import load_workbook
 
     at = visit(start(), "disruption")
@@ -365,16 +398,17 @@ def test_target_list_downloads_carry_no_young_person(downloads: dict[str, bytes]
     assert set(table["kind"]) <= {"adult", "location", "vehicle", "business"}
     assert STORY["network_1"]["unflagged_adult"] in list(table["target_id"][:3])
     assert [d.proto.label for d in at.get("download_button")] == ["Download CSV", "Download XLSX"]
-    csv_text = downloads["targets.csv"].decode("utf-8")
+    csv_text = clicked(downloads, "targets.csv").decode("utf-8")
     assert csv_text.splitlines()[0].startswith("rank,target_id,kind,label,score,impact")
     young_ids = {y for group in STORY["peer_groups"].values() for y in group}
-    for text in (csv_text, _xlsx_text(load_workbook(io.BytesIO(downloads["targets.xlsx"])))):
+    workbook = load_workbook(io.BytesIO(clicked(downloads, "targets.xlsx")))
+    for text in (csv_text, _xlsx_text(workbook)):
         assert not any(re.search(rf"\b{y}\b", text) for y in young_ids)
         assert not any(name in text for name in YOUNG_NAMES)
         assert "YP-" in text  # young people only as keyed pseudonyms
 
 
-def test_the_download_is_the_clis_export(downloads: dict[str, bytes], tmp_path: Path) -> None:
+def test_the_download_is_the_clis_export(downloads: dict[str, Any], tmp_path: Path) -> None:
     import datetime as dt
 
     from graphguard.settings import pseudonym_key
@@ -388,18 +422,35 @@ def test_the_download_is_the_clis_export(downloads: dict[str, bytes], tmp_path: 
         exported_on=dt.date.today(),
         source=str(DEMO),
     )
-    assert downloads["targets.csv"] == write_target_list(cli, tmp_path / "t.csv").read_bytes()
+    expected = write_target_list(cli, tmp_path / "t.csv").read_bytes()
+    assert clicked(downloads, "targets.csv") == expected
 
 
-def test_downloading_the_target_list_is_audited() -> None:
-    from graphguard.settings import get_settings
-
+def test_downloads_are_made_on_click_and_audited_then(downloads: dict[str, Any]) -> None:
     at = visit(start(), "disruption")
-    at.download_button[0].click().run()
     assert_fine(at)
-    lines = get_settings().audit_path.read_text(encoding="utf-8").splitlines()
-    entry = json.loads(lines[-1])
-    assert entry["action"] == "export targets" and entry["format"] == "csv"
+    buttons = at.get("download_button")
+    # No file and no /media URL exist before the click: only a deferred id.
+    assert [b.proto.url for b in buttons] == ["", ""]
+    assert all(b.proto.deferred_file_id for b in buttons)
+    before = len(audit_lines())
+    clicked(downloads, "targets.csv")
+    started, finished = audit_lines()[before:]
+    assert (started["event"], started["outcome"]) == ("download targets", "started")
+    assert (finished["event"], finished["outcome"]) == ("download targets", "ok")
+    assert finished["format"] == "csv" and finished["rows"] > 0
+
+
+def test_a_download_whose_audit_fails_delivers_nothing(
+    downloads: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphguard.audit import AuditError
+
+    visit(start(), "disruption")
+    monkeypatch.setenv("GRAPHGUARD_AUDIT_LOG", "/dev/full")
+    _settings_changed()
+    with pytest.raises(AuditError, match="nothing was disclosed"):
+        downloads["targets.xlsx"]()
 
 
 def _xlsx_text(book: Any) -> str:
@@ -651,7 +702,7 @@ def test_on_neo4j_the_sidebar_says_so_and_a_write_is_refused(
 
 @pytest.mark.neo4j
 def test_on_neo4j_a_library_query_runs_and_downloads_carry_no_names(
-    demo_in_neo4j: Any, neo4j_env: Any
+    demo_in_neo4j: Any, neo4j_env: Any, downloads: dict[str, Any]
 ) -> None:
     at = visit(start(), "cypher")
     at.selectbox(key="cypher_query").set_value("found_after_missing").run()
@@ -659,8 +710,16 @@ def test_on_neo4j_a_library_query_runs_and_downloads_carry_no_names(
     assert_fine(at)
     assert at.subheader[-1].value == "Result of found_after_missing"
     assert len(at.dataframe[-1].value) > 0
-    downloads = at.get("download_button")
-    assert [d.proto.label for d in downloads] == ["Download CSV", "Download JSON"]
+    buttons = at.get("download_button")
+    assert [d.proto.label for d in buttons] == ["Download CSV", "Download JSON"]
+    assert [d.proto.url for d in buttons] == ["", ""]  # made on click, not before
+    before = len(audit_lines())
+    rows = json.loads(clicked(downloads, "found_after_missing.json"))
+    assert len(rows) == len(at.dataframe[-1].value)
+    assert [(e["event"], e["outcome"]) for e in audit_lines()[before:]] == [
+        ("download cypher result", "started"),
+        ("download cypher result", "ok"),
+    ]
     at.text_area(key="cypher_text").set_value(
         "MATCH (y:YoungPerson)-[r:FOUND_AT]->(l) RETURN y, y.name AS name, r, l LIMIT 5"
     )

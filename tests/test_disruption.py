@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import random
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from graphguard.analysis.disruption import (
     Candidate,
     Exposure,
+    Route,
     candidates,
     disruption_impacts,
     exposure,
@@ -25,6 +27,7 @@ from graphguard.analysis.disruption import (
     relocation_comparison,
     relocation_cuts,
 )
+from graphguard.analysis.routes import combined_reach
 from graphguard.errors import UsageError
 from graphguard.store import MemoryStore
 from graphguard.synth import TownTruth, write_town
@@ -229,22 +232,66 @@ def test_every_kind_of_route_is_found() -> None:
     assert ex.reach("A", "Y") == pytest.approx(expected)
 
 
-def test_route_factors_are_the_hubs_own() -> None:
-    """The methodology says exposure weighs links as the hubs do; keep it true."""
-    from graphguard.analysis import hubs
-    from graphguard.analysis.disruption import (
-        ADULT_PRESENCE,
-        DIRECT_FACTORS,
-        NEGLIGIBLE,
-        STEP_DECAY,
-        YOUNG_PRESENCE,
-    )
+def _agreement(ex: Exposure) -> int:
+    """Check that each hub's reach is exposure's own routes combined; count pairs checked."""
+    assert ex.hubs is not None
+    hubs = {hub.id: hub for hub in ex.hubs}
+    own: dict[tuple[str, str], list[Route]] = defaultdict(list)
+    for route in ex.routes:
+        if route.own:
+            own[route.adult, route.young_person].append(route)
+    checked = 0
+    for adult in ex.concern:
+        reach = hubs[adult].reach
+        assert set(reach) == {y for a, y in own if a == adult}, adult
+        for young_person, value in reach.items():
+            routes = own[adult, young_person]
+            assert value == pytest.approx(combined_reach(routes), abs=1e-12)
+            if all(r.own for r in ex.routes if (r.adult, r.young_person) == (adult, young_person)):
+                assert ex.reach(adult, young_person) == pytest.approx(value, abs=1e-12)
+            checked += 1
+    return checked
 
-    assert DIRECT_FACTORS is hubs.DIRECT_FACTORS
-    assert ADULT_PRESENCE is hubs.ADULT_PRESENCE
-    assert YOUNG_PRESENCE is hubs.YOUNG_PRESENCE
-    assert STEP_DECAY is hubs.STEP_DECAY
-    assert NEGLIGIBLE == hubs.NEGLIGIBLE
+
+def test_hub_reach_and_exposure_rest_on_the_same_routes(
+    demo_graph: nx.MultiDiGraph,
+    demo_exposure: Exposure,
+    town: tuple[nx.MultiDiGraph, TownTruth],
+    town_exposure: Exposure,
+) -> None:
+    """One route finder serves both: a hub's reach of each young person is exposure's
+    own routes (direct, shared context, vehicle to place) for that pair, combined."""
+    assert _agreement(demo_exposure) > 50
+    assert _agreement(town_exposure) > 50
+    # every young person's sightings marked protective: neither counts them any more
+    marked = demo_graph.copy()
+    victim = STORY["network_1"]["victims"][0]
+    for _, _, data in marked.edges(victim, data=True):
+        if data["type"] in ("SEEN_AT", "FOUND_AT", "PASSENGER_IN"):
+            data["protective"] = True
+    again = exposure(marked)
+    assert _agreement(again) > 50
+    before = {h.id: h.reach.get(victim, 0.0) for h in demo_exposure.hubs or []}
+    after = {h.id: h.reach.get(victim, 0.0) for h in again.hubs or []}
+    assert any(after[a] < before[a] for a in demo_exposure.concern)
+
+
+def test_a_protective_sighting_reaches_no_one_in_hubs_or_exposure() -> None:
+    """The case that drifted: a young person's sighting marked protective."""
+    for protective in (False, True):
+        b = _Graph().adult("A").young("Y", "Z").place("FLAT")
+        b.link("A", "Z", "ALLEGED_HARM", count=8, intel_grade="A")  # A is of concern
+        b.link("A", "FLAT", "SEEN_AT")
+        b.link("Y", "FLAT", "SEEN_AT", protective=protective)
+        ex = exposure(b.graph)
+        [hub] = ex.hubs or []
+        assert hub.concern
+        if protective:
+            assert "Y" not in hub.reach and ex.of("Y") == 0.0
+        else:
+            assert hub.reach["Y"] > 0
+            assert hub.reach["Y"] == pytest.approx(ex.reach("A", "Y"))
+            assert ex.of("Y") == pytest.approx(ex.concern["A"] * hub.reach["Y"])
 
 
 def test_protective_links_never_add_exposure() -> None:
@@ -297,6 +344,24 @@ def test_incremental_what_if_equals_recomputing(
     cut, _, _ = relocation_cuts(demo_graph, "YP028")
     again = exposure(demo_graph, adults_of_concern=concern, cut_links=cut)
     assert demo_exposure.what_if(cut_links=cut).total_after == pytest.approx(again.total)
+
+
+def test_cutting_one_record_of_a_step_weakens_the_route() -> None:
+    """A step's records combine; cutting one that is not cited still lowers the route."""
+    b = _Graph().adult("A").young("Y").place("FLAT")
+    strong = b.link("A", "FLAT", "SEEN_AT", count=6, intel_grade="A")
+    weak = b.link("A", "FLAT", "SEEN_AT", count=1, intel_grade="C")
+    b.link("Y", "FLAT", "FOUND_AT", count=4, intel_grade="A")
+    ex = exposure(b.graph, adults_of_concern=["A"])
+    [route] = ex.routes
+    assert route.records[0].link_id == strong
+    assert set(route.links) >= {strong, weak}
+    for cut in ([weak], [strong], [weak, strong]):
+        again = exposure(b.graph, adults_of_concern=["A"], cut_links=cut)
+        result = ex.what_if(cut_links=cut)
+        assert result.fall > 0
+        assert result.total_after == pytest.approx(again.total, abs=1e-12)
+    assert ex.what_if(cut_links=[weak, strong]).total_after == 0.0
 
 
 def test_business_groups_an_operators_vehicles(
@@ -466,6 +531,63 @@ def test_greedy_can_miss_a_pair_of_redundant_routes() -> None:
     assert plan.impact < best == pytest.approx(ex.what_if(without=["F1", "F2"]).fall)
 
 
+def test_a_place_or_vehicle_wins_where_the_adults_meet_the_children_there() -> None:
+    """Places and vehicles win the plan where closing them cuts most: several adults
+    reach the children only there."""
+    b = _Graph().adult("A1", "A2", "A3").young("Y1", "Y2", "Y3", "Y4").place("FLAT")
+    b.young("Z").vehicle("CAR")
+    for adult in ("A1", "A2", "A3"):
+        b.link(adult, "FLAT", "SEEN_AT", count=6, intel_grade="A")
+    for child in ("Y1", "Y2", "Y3", "Y4"):
+        b.link(child, "FLAT", "FOUND_AT", count=4, intel_grade="A")
+    b.link("A1", "Z", "CONTACTED", count=1, source_grade="3")  # A1's weak reach elsewhere
+    ex = exposure(b.graph, adults_of_concern={"A1": 0.9, "A2": 0.7, "A3": 0.6})
+    plan = greedy_plan(b.graph, 2, exposure=ex)
+    assert plan.targets[0] == "FLAT"
+    assert plan.steps[0].added_impact > 2 * max(
+        ex.what_if(without=[a]).fall for a in ("A1", "A2", "A3")
+    )
+    # and a car two drivers use to carry the children
+    c = _Graph().adult("D1", "D2").young("Y1", "Y2", "Y3").vehicle("CAR")
+    for adult in ("D1", "D2"):
+        c.link(adult, "CAR", "DRIVES", count=5, intel_grade="A")
+    for child in ("Y1", "Y2", "Y3"):
+        c.link(child, "CAR", "PASSENGER_IN", count=3, intel_grade="A")
+    ex = exposure(c.graph, adults_of_concern={"D1": 0.8, "D2": 0.8})
+    assert greedy_plan(c.graph, 1, exposure=ex).targets == ["CAR"]
+
+
+def test_why_the_demo_plan_picks_adults(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    """The methodology's reason, checked on the demo story: its adults reach their victims
+    mostly by direct contact, which no closure cuts, so each of the story's places and
+    vehicles removes less than the strongest adult using it; a contexts-only plan picks
+    the story's places and vehicles."""
+    impacts = {i.target.id: i for i in disruption_impacts(demo_graph, exposure=demo_exposure)}
+    plan = greedy_plan(demo_graph, 5, exposure=demo_exposure)
+    adults = set(STORY["network_1"]["adults"] + STORY["network_2"]["adults"])
+    assert set(plan.targets) <= adults
+    story_contexts: set[str] = set()
+    for network in _networks():
+        story_contexts |= set(network["contexts"])
+    for context in story_contexts:
+        impact = impacts[context]
+        assert impact.adults  # adults of concern use it
+        assert impact.impact < max(impacts[a].impact for a in impact.adults), context
+    shares: dict[str, float] = defaultdict(float)
+    for route in demo_exposure.routes:
+        if route.adult in adults:
+            shares["contact" if route.shape in ("direct", "peer") else "context"] += route.strength
+    assert shares["contact"] > 2 * shares["context"]
+    contexts = candidates(demo_graph, demo_exposure, kinds={"location", "vehicle", "business"})
+    context_plan = greedy_plan(demo_graph, 5, exposure=demo_exposure, targets=contexts)
+    assert set(context_plan.targets) <= story_contexts | {"business:marsh-cars"}
+    assert {STORY["network_1"]["flat"], STORY["network_2"]["hotel"]} <= set(context_plan.targets)
+    with pytest.raises(ValueError, match="unknown target kinds"):
+        candidates(demo_graph, demo_exposure, kinds={"young_person"})
+
+
 def test_plan_stops_when_nothing_more_helps(demo_graph: nx.MultiDiGraph) -> None:
     plan = greedy_plan(demo_graph, 50)
     assert len(plan.steps) < 50
@@ -505,6 +627,26 @@ def test_disrupting_a_context_beats_relocating_a_victim_in_a_synthetic_town(
         for victim in network.victims:
             moved = relocation_comparison(graph, victim, exposure=town_exposure)
             assert best > moved.relocation_total_fall, (network.id, victim)
+
+
+def test_the_move_is_set_out_like_the_alternatives(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    """The move's others' fall and young people protected come from the library."""
+    for victim in STORY["network_1"]["victims"]:
+        comparison = relocation_comparison(demo_graph, victim, exposure=demo_exposure)
+        cut, _, _ = relocation_cuts(demo_graph, victim, exposure=demo_exposure)
+        moved = demo_exposure.what_if(cut_links=cut)
+        move = comparison.move
+        assert move.total_fall == pytest.approx(comparison.relocation_total_fall)
+        assert move.own_after == pytest.approx(comparison.exposure_if_moved)
+        others = sum(fall for y, fall in moved.young_people.items() if y != victim)
+        assert move.others_fall == pytest.approx(others)
+        assert move.young_people_protected == sum(
+            1 for fall in moved.young_people.values() if fall >= 0.01
+        )
+        assert comparison.as_dict()["move"]["others_fall"] == round(move.others_fall, 4)
+    assert relocation_comparison(demo_graph, "YP016", exposure=demo_exposure).move.others_fall > 0
 
 
 def test_victim_vacuum_names_the_other_victims_in_the_demo(

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -133,34 +128,6 @@ def test_synthetic_town_round_trip(store: Neo4jStore, tmp_path: Path) -> None:
     assert result.ok
     store.load(result.dataset)
     assert as_comparable(store.graph()) == as_comparable(MemoryStore(result.dataset).graph())
-
-
-def test_interrupted_load_converges(store: Neo4jStore, tmp_path: Path, neo4j_server: Any) -> None:
-    town = tmp_path / "town"
-    write_town(town, 1500, seed=11)
-    env = {
-        **os.environ,
-        "NEO4J_URI": neo4j_server.uri,
-        "NEO4J_USERNAME": neo4j_server.username,
-        "NEO4J_PASSWORD": neo4j_server.password,
-        "GRAPHGUARD_HOME": str(tmp_path / "home"),
-    }
-    command = [sys.executable, "-m", "graphguard.cli", "load", str(town), "--batch-size", "100"]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 120
-    while store.counts()["relationships"] < 500 and time.monotonic() < deadline:
-        assert process.poll() is None, "the load finished before it could be interrupted"
-        time.sleep(0.1)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    data = read_dataset(town).dataset
-    partial = store.counts()["relationships"]
-    assert 0 < partial < len(data.links)
-    store.load(data)
-    assert store.counts()["relationships"] == len(data.links)
-    assert as_comparable(store.graph()) == as_comparable(graph_from_dataset(data))
 
 
 def test_constraints_reject_duplicate_ids_behind_the_loaders_back(

@@ -371,11 +371,57 @@ def test_export_is_audited_without_young_people(cli: click.Group, tmp_path: Path
     assert run(cli, "targets", DEMO, "--out", out, "--top", "3")[0] == 0
     assert run(cli, "relocation", "YP028", DEMO)[0] == 0
     log = get_settings().audit_path.read_text(encoding="utf-8").splitlines()
-    entries = [json.loads(line) for line in log[-2:]]
-    assert entries[0]["action"] == "export targets" and entries[0]["rows"] == 3
-    assert entries[1]["action"] == "view relocation"
-    assert entries[1]["young_person"] == pseudonym("YP028", pseudonym_key())
+    entries = [json.loads(line) for line in log[-4:]]
+    assert [(e["event"], e["outcome"]) for e in entries] == [
+        ("export targets", "started"),
+        ("export targets", "ok"),
+        ("view relocation", "started"),
+        ("view relocation", "ok"),
+    ]
+    assert entries[1]["rows"] == 3 and entries[1]["path"] == str(out.resolve())
+    assert entries[3]["young_person"] == pseudonym("YP028", pseudonym_key())
     assert "YP028" not in "\n".join(log)
+
+
+def test_every_explanation_counts_the_linked_young_people(demo_graph: nx.MultiDiGraph) -> None:
+    """LOC069 once said "for 4 young people" with 0 linked young people."""
+    for shareable in (False, True):
+        rows = build_target_list(demo_graph, key=b"k", shareable=shareable).rows
+        assert shareable or any(row["linked_young_people"] == 0 for row in rows)
+        for row in rows:
+            said = re.search(r"lowering it for (\d+) young pe", row["explanation"])
+            if row["linked_young_people"]:
+                assert said and int(said.group(1)) == row["linked_young_people"], row
+            else:
+                assert said is None, row
+                assert "lowering no young person's exposure by 0.01 or more" in row["explanation"]
+
+
+def test_young_people_reached_and_linked_are_two_named_counts(
+    demo_graph: nx.MultiDiGraph,
+) -> None:
+    """ "Reaches 8 young people" (Hubs) and 13 linked young people (targets) for one adult:
+    two definitions, each under its own name, each counted as documented."""
+    from graphguard.analysis.disruption import disruption_analysis
+
+    found = disruption_analysis(demo_graph)
+    hubs = {hub.id: hub for hub in found.hubs}
+    impacts = {impact.target.id: impact for impact in found.impacts}
+    rows = {
+        row["target_id"]: row
+        for row in build_target_list(demo_graph, key=b"k", analysis=found).rows
+    }
+    differ = 0
+    for adult in found.exposure.concern:
+        hub, row = hubs[adult], rows[adult]
+        reached = sum(1 for value in hub.reach.values() if value >= 0.05)
+        assert hub.components["young_people_reached"] == reached
+        assert f"Reaches {reached} young pe" in hub.explanation
+        linked = [y for y, fall in impacts[adult].young_people.items() if fall >= 0.01]
+        assert row["linked_young_people"] == len(linked)
+        assert "reach" not in row["explanation"].lower()
+        differ += reached != len(linked)
+    assert differ  # the two counts are not the same thing
 
 
 # --------------------------------------------------------------------------- commands
@@ -444,6 +490,12 @@ def test_plan_command(cli: click.Group) -> None:
     assert data["steps"][0]["target_id"] == "AD097"
     code, stdout, _ = run(cli, "plan", DEMO, "--k", "2")
     assert code == 0 and "1. AD097" in stdout
+    code, stdout, _ = run(cli, "plan", DEMO, "--targets", "contexts", "--format", "json")
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["targets"] == "contexts" and len(data["steps"]) == 5
+    assert {s["kind"] for s in data["steps"]} <= {"location", "vehicle", "business"}
+    assert STORY["network_1"]["flat"] in {s["target_id"] for s in data["steps"]}
 
 
 @pytest.mark.neo4j

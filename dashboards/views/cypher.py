@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import common
@@ -11,6 +12,7 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain_keeping_code
 
+from graphguard.audit import Event, audited
 from graphguard.cypher import (
     ParamSpec,
     QueryResult,
@@ -67,8 +69,6 @@ driver = common.neo4j_driver(settings)
 run_options: dict[str, Any] = {
     "timeout": settings.cypher_timeout,
     "row_limit": settings.cypher_row_limit,
-    "audit_path": settings.audit_path,
-    "user": settings.user,
     "database": settings.neo4j_database,
 }
 
@@ -181,24 +181,38 @@ if "cypher_result" in st.session_state:
         columns=result.columns,
     )
     st.dataframe(table, hide_index=True)
-    csv_rows = pd.DataFrame(
-        [
-            {c: json.dumps(v) if isinstance(v, dict | list) else v for c, v in row.items()}
-            for row in safe
-        ],
-        columns=result.columns,
-    )
+
+    def download(kind: str) -> Callable[[], str]:
+        """The result as a file, generated only when its button is clicked, and audited then."""
+
+        def generate() -> str:
+            with audited(Event.DOWNLOAD_CYPHER, query=label, format=kind, rows=len(safe)):
+                if kind == "json":
+                    return json.dumps(safe, indent=2, default=str)
+                return pd.DataFrame(
+                    [
+                        {
+                            c: json.dumps(v) if isinstance(v, dict | list) else v
+                            for c, v in row.items()
+                        }
+                        for row in safe
+                    ],
+                    columns=result.columns,
+                ).to_csv(index=False)
+
+        return generate
+
     left, right = st.columns(2)
     left.download_button(
         "Download CSV",
-        csv_rows.to_csv(index=False),
+        download("csv"),
         file_name=f"{label.replace(' ', '_')}.csv",
         mime="text/csv",
         on_click="ignore",
     )
     right.download_button(
         "Download JSON",
-        json.dumps(safe, indent=2, default=str),
+        download("json"),
         file_name=f"{label.replace(' ', '_')}.json",
         mime="application/json",
         on_click="ignore",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
 
 import altair as alt
 import common
@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain
 
+from graphguard.audit import Event, audited
 from graphguard.errors import GraphguardError
 from graphguard.settings import pseudonym_key
 from graphguard.viz import neighbourhood
@@ -121,15 +122,6 @@ middle.metric(
 right.metric("Protective ties a move would cut", len(comparison.protective_ties))
 options = [
     {
-        "option": "move the young person",
-        "targets": "",
-        "fall in total exposure": round(comparison.relocation_total_fall, 3),
-        "their exposure after": round(comparison.exposure_if_moved, 3),
-        "others' fall": 0.0,
-        "young people protected": 1 if comparison.relocation_total_fall > 0 else 0,
-    }
-] + [
-    {
         "option": alternative.name,
         "targets": ", ".join(alternative.targets),
         "fall in total exposure": round(alternative.total_fall, 3),
@@ -137,7 +129,7 @@ options = [
         "others' fall": round(alternative.others_fall, 3),
         "young people protected": alternative.young_people_protected,
     }
-    for alternative in comparison.alternatives
+    for alternative in [comparison.move, *comparison.alternatives]
 ]
 st.dataframe(pd.DataFrame(options), hide_index=True)
 ties, still = st.columns(2)
@@ -296,39 +288,41 @@ st.caption(
 )
 
 
-def audited(kind: str) -> Any:
-    """A download callback that audits the export as ``graphguard targets`` does."""
+def download(kind: str) -> Callable[[], bytes]:
+    """The target list file, generated only when its button is clicked, and audited then.
 
-    def audit() -> None:
-        from graphguard.audit import audit_event
+    No file (and no download URL) exists before the click; if the audit line cannot be
+    written the file is not made, so nothing leaves without an audit line.
+    """
 
-        audit_event(
-            "export targets",
-            path=f"dashboard download targets.{kind}",
+    def generate() -> bytes:
+        with audited(
+            Event.DOWNLOAD_TARGETS,
             format=kind,
             rows=len(targets.rows),
             shareable=shareable,
             as_of=targets.as_of.isoformat(),
             source=view.source.location,
-        )
+        ):
+            return common.target_file(view.source, view.filters, shareable, kind, key, today)
 
-    return audit
+    return generate
 
 
 csv_file, xlsx_file = st.columns(2)
 csv_file.download_button(
     "Download CSV",
-    common.target_file(view.source, view.filters, shareable, "csv", key, today),
+    download("csv"),
     file_name="targets.csv",
     mime="text/csv",
-    on_click=audited("csv"),
+    on_click="ignore",
     key="targets_csv",
 )
 xlsx_file.download_button(
     "Download XLSX",
-    common.target_file(view.source, view.filters, shareable, "xlsx", key, today),
+    download("xlsx"),
     file_name="targets.xlsx",
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    on_click=audited("xlsx"),
+    on_click="ignore",
     key="targets_xlsx",
 )

@@ -6,7 +6,7 @@ import common
 import streamlit as st
 from wording import count, plain
 
-from graphguard.store.base import NODE_KINDS, node_kind
+from graphguard.model import NODE_KINDS, node_kind
 from graphguard.viz import DEFAULT_MAX_NODES, KIND_STYLES, entity_label
 
 view = common.current_view()

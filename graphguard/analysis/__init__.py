@@ -1,4 +1,4 @@
-"""The analysis: evidence weights, peer groups, perpetrator-centred hubs, contexts, measures.
+"""The analysis: evidence, routes, peer groups, perpetrator-centred hubs, contexts, measures.
 
 Every function here is a pure function of a graph (graphguard's typed
 ``networkx.MultiDiGraph``) plus keyword options; only :func:`write_outputs` touches
@@ -17,15 +17,15 @@ from graphguard.analysis.evidence import (
 from graphguard.analysis.groups import PeerGroup, communities, peer_groups
 from graphguard.analysis.hubs import CONCERN_SCORE, Hub, perpetrator_hubs
 from graphguard.analysis.measures import MeasureRow, NetworkMeasures, network_measures
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.pipeline import (
     MEASURE_COLUMNS,
     OUTPUT_FILES,
-    AnalysisOptions,
     AnalysisResult,
     analyse,
     write_outputs,
 )
-from graphguard.analysis.projection import co_presence_graph, newman_projection, peer_graph
+from graphguard.analysis.projection import newman_projection, peer_graph
 
 __all__ = [
     "CONCERN_SCORE",
@@ -40,7 +40,6 @@ __all__ = [
     "NetworkMeasures",
     "PeerGroup",
     "analyse",
-    "co_presence_graph",
     "communities",
     "default_as_of",
     "evidence_components",

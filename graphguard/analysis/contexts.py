@@ -27,7 +27,6 @@ a few are.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import networkx as nx
 
 from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import Record, Town, cite, noisy_or, time_overlap
 
 __all__ = ["Context", "risky_contexts", "contexts_from_town"]
@@ -301,8 +301,7 @@ def risky_contexts(
     graph: nx.MultiDiGraph,
     *,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> list[Context]:
     """Rank every location and vehicle by the risk to young people organised there.
 
@@ -312,17 +311,15 @@ def risky_contexts(
         graphguard's typed graph.
     hubs : list of Hub, optional
         The perpetrator-centred hubs (their scores weight the adults); computed if None.
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
-    half_life_days : float, default 365
-        The half-life of evidence.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence; the defaults if None.
 
     Returns
     -------
     list of Context
         Every location and vehicle, best first (ties by id).
     """
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    town = (options or AnalysisOptions()).town(graph)
     if hubs is None:
         hubs = hubs_from_town(town)
     return contexts_from_town(town, hubs)

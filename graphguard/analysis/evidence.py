@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 
 __all__ = [
+    "DEFAULT_HALF_LIFE_DAYS",
     "SOURCE_FACTORS",
     "INTEL_FACTORS",
     "DEFAULT_GRADES",
@@ -38,6 +39,10 @@ __all__ = [
     "default_as_of",
     "age_in_years",
 ]
+
+#: The half-life of evidence, in days, unless ``GRAPHGUARD_HALF_LIFE_DAYS`` or an
+#: option says otherwise (:class:`~graphguard.analysis.options.AnalysisOptions`).
+DEFAULT_HALF_LIFE_DAYS = 365.0
 
 #: 3x5x2 source evaluation → factor.  1 reliable, 2 untested, 3 not reliable.
 SOURCE_FACTORS: Mapping[str, float] = {"1": 1.0, "2": 0.6, "3": 0.2}
@@ -144,7 +149,7 @@ def _count_factor(edge: Mapping[str, Any]) -> float:
 
 
 def evidence_components(
-    edge: Mapping[str, Any], *, as_of: dt.date, half_life_days: float = 365.0
+    edge: Mapping[str, Any], *, as_of: dt.date, half_life_days: float = DEFAULT_HALF_LIFE_DAYS
 ) -> Evidence:
     """The evidence weight of a link together with its parts.
 
@@ -188,7 +193,9 @@ def evidence_components(
     )
 
 
-def link_weight(edge: Mapping[str, Any], *, as_of: dt.date, half_life_days: float = 365.0) -> float:
+def link_weight(
+    edge: Mapping[str, Any], *, as_of: dt.date, half_life_days: float = DEFAULT_HALF_LIFE_DAYS
+) -> float:
     """The evidence weight of a link, in ``[0, 1]``: grading × recency × count.
 
     Examples

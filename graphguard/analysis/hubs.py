@@ -25,12 +25,14 @@ components, each resting on links weighed by their evidence (:mod:`.evidence`):
     Whether partners flag the adult as a person who may pose a risk: one modest
     component, so that structure, not a flag list, decides the ranking.
 
-Protective and professional relationships are not risk: SUPPORTS links, links marked
-``protective``, FAMILY_OF links and the young people the adult is family to or
-supports are left out of ``reach``; for an adult recorded as ``professional``, the
-work links (WORKS_AT, ATTENDS, driving a private-hire vehicle, and the service's own
-records of contact with young people) are left out too.  ALLEGED_HARM and PARTNER_OF
-links always count.  See ``docs/methodology.md`` for every weight and why.
+The routes behind ``reach`` are :func:`graphguard.analysis.routes.own_routes`, the
+same routes exposure starts from, under the same protective rule: SUPPORTS links,
+links marked ``protective``, FAMILY_OF links and school transport are never a step
+of a route, and the young people the adult is family to or supports are left out of
+``reach``; for an adult recorded as ``professional``, the work links (WORKS_AT,
+ATTENDS, driving a private-hire vehicle, and the service's own records of contact
+with young people) are left out too.  ALLEGED_HARM and PARTNER_OF links always
+count.  See ``docs/methodology.md`` for every weight and why.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis.town import Record, RiskRules, Town, cite, noisy_or, time_overlap
+from graphguard.analysis.options import AnalysisOptions
+from graphguard.analysis.routes import Route, combined_reach, own_routes
+from graphguard.analysis.town import Record, Town, cite, noisy_or
 
 __all__ = [
     "COMPONENT_WEIGHTS",
@@ -68,40 +72,10 @@ COMPONENT_WEIGHTS: Mapping[str, float] = {
 #: summaries: about one allegation graded 1/B this year plus contact with the child.
 CONCERN_SCORE = 1.0
 
-#: How telling a direct link between an adult and a young person is.
-DIRECT_FACTORS = {"ALLEGED_HARM": 1.0, "PARTNER_OF": 1.0, "CONTACTED": 0.8, "ASSOCIATES_WITH": 0.7}
-#: How much an adult's link puts them *at* a place or in a vehicle.
-ADULT_PRESENCE = {
-    "SEEN_AT": 1.0,
-    "DRIVES": 1.0,
-    "KEEPER_OF": 0.8,
-    "LIVES_AT": 0.8,
-    "PASSENGER_IN": 0.7,
-    "WORKS_AT": 0.5,
-    "ATTENDS": 0.3,
-}
-#: How telling a young person's presence at a place or in a vehicle is of exposure.
-YOUNG_PRESENCE = {
-    "FOUND_AT": 1.0,
-    "PASSENGER_IN": 0.8,
-    "SEEN_AT": 0.7,
-    "DRIVES": 0.5,
-    "KEEPER_OF": 0.5,
-    "PLACED_AT": 0.4,
-    "LIVES_AT": 0.3,
-    "WORKS_AT": 0.3,
-    "ATTENDS": 0.15,
-}
 #: Links between adults through which risk is organised together.
 _ASSOCIATE = {"CONTACTED": 1.0, "ASSOCIATES_WITH": 0.8, "PARTNER_OF": 0.8}
 #: Intimate and contact links that count towards ``under_18_contact``.
 _CONTACT = {"PARTNER_OF": 1.0, "CONTACTED": 0.6, "ASSOCIATES_WITH": 0.4}
-#: Decay of a path's strength with the steps it takes to reach a young person.
-STEP_DECAY = {1: 1.0, 2: 0.5, 3: 0.25}
-#: A place or vehicle with this many people linked to it counts half.
-_BUSY_AT = 10.0
-#: Paths weaker than this are not followed (they could not change a ranking).
-NEGLIGIBLE = 1e-3
 #: A young person reached at least this strongly is counted in the explanation.
 _COUNTED = 0.05
 #: Evidence items kept per hub.
@@ -148,6 +122,10 @@ class Hub:
     #: Young person → the link ids of the strongest path reaching them.  Kept for
     #: safety planning (peer groups); never written to ``hubs.json``.
     routes: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    #: Young person → how strongly the adult's own routes reach them, in ``[0, 1]``
+    #: (:func:`~graphguard.analysis.routes.combined_reach`).  Never written to
+    #: ``hubs.json``.
+    reach: dict[str, float] = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """The hub as written to ``hubs.json`` (young people appear only as counts)."""
@@ -165,19 +143,11 @@ class Hub:
 
 
 @dataclass
-class _Path:
-    strength: float
-    records: tuple[Record, ...]
-    via: str | None
-    vehicle: bool
-
-
-@dataclass
 class _Own:
     """What an adult's own links show, before associates are counted."""
 
     reach: dict[str, float] = field(default_factory=dict)
-    paths: dict[str, list[_Path]] = field(default_factory=dict)
+    paths: dict[str, list[Route]] = field(default_factory=dict)
     allegations: list[Record] = field(default_factory=list)
     contacts: dict[str, tuple[float, Record]] = field(default_factory=dict)
     vehicle_reach: dict[str, float] = field(default_factory=dict)
@@ -185,92 +155,25 @@ class _Own:
     family: int = 0
 
 
-def _busy_discount(people: int) -> float:
-    """A place or vehicle many people are linked to says little about any two of them."""
-    return 1.0 / (1.0 + (people / _BUSY_AT) ** 2)
-
-
-def _strongest(scored: list[tuple[float, Record]]) -> tuple[float, Record]:
-    """Several reports of one presence: combined as independent, cited by the strongest."""
-    value = noisy_or(v for v, _ in scored)
-    _, best = max(scored, key=lambda item: (item[0], item[1].link_id))
-    return value, best
-
-
-def _paths(town: Town, adult: str, rules: RiskRules) -> dict[str, list[_Path]]:
-    """Every path of up to three steps from an adult to a young person, with its strength.
-
-    Several links of the adult to the same place (or of a young person to it) are one
-    presence, combined as independent reports, so repeating a record cannot multiply
-    the paths through a place.
-    """
-    found: dict[str, list[_Path]] = defaultdict(list)
-
-    def through(context: str, chain: tuple[Record, ...], strength: float, vehicle: bool) -> None:
-        strength *= STEP_DECAY[len(chain) + 1] * _busy_discount(town.busyness(context))
-        if strength < NEGLIGIBLE:
-            return
-        for who, presence in town.people_at(context).items():
-            if not town.is_young_person(who) or rules.shields(who):
-                continue
-            scored = [
-                (
-                    YOUNG_PRESENCE.get(r.type, 0.0)
-                    * r.weight
-                    * time_overlap(chain[-1], r, town.half_life_days),
-                    r,
-                )
-                for r in presence.records
-                if not r.school_transport
-            ]
-            if not scored:
-                continue
-            value, best = _strongest(scored)
-            if strength * value >= NEGLIGIBLE:
-                found[who].append(_Path(strength * value, (*chain, best), context, vehicle))
-
-    at: dict[str, list[tuple[float, Record]]] = defaultdict(list)
-    for first in town.links.get(adult, ()):
-        if not rules.carries_risk(town, adult, first):
-            continue
-        other = first.other(adult)
-        if town.is_young_person(other):
-            factor = DIRECT_FACTORS.get(first.type)
-            always = first.type in ("ALLEGED_HARM", "PARTNER_OF")
-            if factor and (always or not rules.shields(other)):
-                found[other].append(_Path(factor * first.weight, (first,), None, False))
-        elif first.source == adult and first.type in ADULT_PRESENCE:
-            at[other].append((ADULT_PRESENCE[first.type] * first.weight, first))
-    for context, scored in sorted(at.items()):
-        strength, first = _strongest(scored)
-        is_vehicle = town.kind.get(context) == "vehicle"
-        carries = is_vehicle and any(r.type in ("DRIVES", "KEEPER_OF") for _, r in scored)
-        through(context, (first,), strength, carries)
-        if not is_vehicle:
-            continue
-        seen: dict[str, list[tuple[float, Record]]] = defaultdict(list)
-        for sighting in town.links.get(context, ()):
-            if (
-                sighting.type == "SEEN_AT"
-                and sighting.source == context
-                and not sighting.school_transport
-            ):
-                seen[sighting.target].append((sighting.weight, sighting))
-        for place, sightings in sorted(seen.items()):
-            value, sighting = _strongest(sightings)
-            through(place, (first, sighting), strength * value, carries)
-    return dict(found)
+def _carried(town: Town, route: Route) -> bool:
+    """Whether a route runs through a vehicle the adult drives or keeps."""
+    return (
+        route.shape in ("context", "vehicle")
+        and town.kind.get(route.via[0]) == "vehicle"
+        and any(r.type in ("DRIVES", "KEEPER_OF") for _, r in route.steps[0])
+    )
 
 
 def _own(town: Town, adult: str) -> _Own:
     rules = town.rules(adult)
     own = _Own(protected=len(rules.protected), family=len(rules.family))
-    own.paths = _paths(town, adult, rules)
+    for route in own_routes(town, adult):
+        own.paths.setdefault(route.young_person, []).append(route)
     for young_person, paths in own.paths.items():
-        own.reach[young_person] = noisy_or(min(1.0, p.strength) for p in paths)
-        carried = [min(1.0, p.strength) for p in paths if p.vehicle]
+        own.reach[young_person] = combined_reach(paths)
+        carried = [p for p in paths if _carried(town, p)]
         if carried:
-            own.vehicle_reach[young_person] = noisy_or(carried)
+            own.vehicle_reach[young_person] = combined_reach(carried)
     adult_age = town.age(adult)
     for record in town.links.get(adult, ()):
         if not rules.carries_risk(town, adult, record):
@@ -368,7 +271,7 @@ def _hub(
     cited: list[tuple[float, str, Record, float]],
 ) -> Hub:
     counted = sorted(y for y, s in own.reach.items() if s >= _COUNTED)
-    contexts = _contexts_used(own, counted)
+    contexts = _contexts_used(town, own, counted)
     evidence = _evidence(own, cited)
     summary = dict(components)
     summary["young_people_reached"] = float(len(counted))
@@ -400,10 +303,11 @@ def _hub(
         routes={
             y: [r.link_id for r in max(own.paths[y], key=_path_order).records] for y in counted
         },
+        reach=dict(sorted(own.reach.items())),
     )
 
 
-def _path_order(path: _Path) -> tuple[float, list[str]]:
+def _path_order(path: Route) -> tuple[float, list[str]]:
     return path.strength, [r.link_id for r in path.records]
 
 
@@ -423,15 +327,20 @@ def _latest(records: Iterable[Record]) -> dt.date | None:
     return max(days) if days else None
 
 
-def _contexts_used(own: _Own, counted: list[str]) -> list[str]:
-    """Places and vehicles through which the adult reaches young people, strongest first."""
+def _contexts_used(town: Town, own: _Own, counted: list[str]) -> list[str]:
+    """Places and vehicles through which the adult reaches young people, strongest first.
+
+    The place where the young person is, and the vehicle the adult drives or keeps
+    on the way there.
+    """
     through: dict[str, float] = defaultdict(float)
     for young_person in counted:
         for path in own.paths[young_person]:
-            for record in path.records:
-                for end in (record.source, record.target):
-                    if end == path.via or (path.vehicle and end == path.records[0].target):
-                        through[end] += path.strength
+            if not path.via:
+                continue
+            through[path.via[-1]] += path.strength
+            if len(path.via) > 1 and _carried(town, path):
+                through[path.via[0]] += path.strength
     return [c for c, _ in sorted(through.items(), key=lambda item: (-item[1], item[0]))]
 
 
@@ -486,10 +395,7 @@ def _explain(
         for context in contexts[:3]:
             routes.append(f"{town.kind.get(context, 'context')} {context}")
         direct = any(
-            p.via is None
-            for y, paths in own.paths.items()
-            if own.reach[y] >= _COUNTED
-            for p in paths
+            not p.via for y, paths in own.paths.items() if own.reach[y] >= _COUNTED for p in paths
         )
         if routes:
             route = (" directly and through " if direct else " through ") + " and ".join(routes)
@@ -536,7 +442,7 @@ def _explain(
 
 
 def perpetrator_hubs(
-    graph: nx.MultiDiGraph, *, as_of: dt.date | None = None, half_life_days: float = 365.0
+    graph: nx.MultiDiGraph, *, options: AnalysisOptions | None = None
 ) -> list[Hub]:
     """Score every adult for how much risk to young people is organised around them.
 
@@ -544,10 +450,8 @@ def perpetrator_hubs(
     ----------
     graph : networkx.MultiDiGraph
         graphguard's typed graph (from a store).
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
-    half_life_days : float, default 365
-        The half-life of evidence.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence; the defaults if None.
 
     Returns
     -------
@@ -569,4 +473,4 @@ def perpetrator_hubs(
     >>> "L1" in hub.explanation
     True
     """
-    return hubs_from_town(Town(graph, as_of=as_of, half_life_days=half_life_days))
+    return hubs_from_town((options or AnalysisOptions()).town(graph))

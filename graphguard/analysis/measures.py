@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 
 from graphguard.analysis.centrality import adjacency, eigenvector, shortest_path_measures
+from graphguard.model import node_kind
 
 __all__ = [
     "EXACT_LIMIT",
@@ -127,7 +128,11 @@ def simple_graph(graph: nx.Graph) -> nx.Graph:
 
 
 def _kind(data: Mapping[str, Any]) -> str:
-    return str(data.get("role") or data.get("kind") or "")
+    """The entity's kind, or empty for a graph that is not a graphguard town (karate club)."""
+    try:
+        return node_kind(data)
+    except ValueError:
+        return ""
 
 
 def network_measures(

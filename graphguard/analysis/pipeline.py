@@ -15,7 +15,6 @@ Wall-clock timings are kept on the result for benchmarks, never written.
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 import time
@@ -34,14 +33,10 @@ from graphguard.analysis.evidence import (
 )
 from graphguard.analysis.groups import PURPOSE, PeerGroup, groups_from_town
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs_from_town
-from graphguard.analysis.measures import (
-    DEFAULT_SAMPLES,
-    EXACT_LIMIT,
-    NetworkMeasures,
-    network_measures,
-)
-from graphguard.analysis.projection import MAX_CONTEXT_SIZE
+from graphguard.analysis.measures import NetworkMeasures, network_measures
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import SCORED_ATTRIBUTES, Town, collector_paused
+from graphguard.files import atomic_folder, new_private_file
 
 __all__ = [
     "OUTPUT_FILES",
@@ -76,45 +71,6 @@ MEASURE_COLUMNS: tuple[str, ...] = (
 _TOP = 10
 
 _T = TypeVar("_T")
-
-
-@dataclass(frozen=True)
-class AnalysisOptions:
-    """Everything that can change the analysis, with its default.
-
-    Attributes
-    ----------
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date in the graph if None.
-    seed : int, default 0
-        Seed of Louvain and of the sampled measures.
-    half_life_days : float, default 365
-        After this many days a link's evidence counts half.
-    resolution : float, default 1.0
-        Louvain resolution for peer groups.
-    min_group_size : int, default 2
-        Smaller peer groups are not reported.
-    max_context_size : int
-        Contexts with more young people add nothing to the peer projection.
-    exact_limit : int
-        Graphs with more entities get sampled betweenness and closeness.
-    samples : int
-        Sources sampled above ``exact_limit``.
-    """
-
-    as_of: dt.date | None = None
-    seed: int = 0
-    half_life_days: float = 365.0
-    resolution: float = 1.0
-    min_group_size: int = 2
-    max_context_size: int = MAX_CONTEXT_SIZE
-    exact_limit: int = EXACT_LIMIT
-    samples: int = DEFAULT_SAMPLES
-
-    def as_dict(self) -> dict[str, Any]:
-        options = dataclasses.asdict(self)
-        options["as_of"] = self.as_of.isoformat() if self.as_of else None
-        return options
 
 
 @dataclass
@@ -160,7 +116,8 @@ def analyse(graph: nx.MultiDiGraph, options: AnalysisOptions | None = None) -> A
     graph : networkx.MultiDiGraph
         graphguard's typed graph, from ``MemoryStore.graph()`` or ``Neo4jStore.graph()``.
     options : AnalysisOptions, optional
-        Defaults if None.
+        ``AnalysisOptions()`` (the documented defaults) if None; entry points pass
+        :meth:`AnalysisOptions.from_settings`.
 
     Returns
     -------
@@ -180,11 +137,7 @@ def analyse(graph: nx.MultiDiGraph, options: AnalysisOptions | None = None) -> A
 
 def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult:
     timings: dict[str, float] = {}
-    town = _timed(
-        timings,
-        "read",
-        lambda: Town(graph, as_of=options.as_of, half_life_days=options.half_life_days),
-    )
+    town = _timed(timings, "read", lambda: options.town(graph))
     hubs = _timed(timings, "hubs", lambda: hubs_from_town(town))
     contexts = _timed(timings, "contexts", lambda: contexts_from_town(town, hubs))
     groups = _timed(
@@ -194,7 +147,7 @@ def _analyse(graph: nx.MultiDiGraph, options: AnalysisOptions) -> AnalysisResult
             town,
             hubs,
             seed=options.seed,
-            resolution=options.resolution,
+            min_ties=options.min_group_ties,
             min_size=options.min_group_size,
             max_context_size=options.max_context_size,
         ),
@@ -255,7 +208,8 @@ def _summary(
 
 def _json(path: Path, value: Any) -> None:
     text = json.dumps(value, indent=2, ensure_ascii=False, default=_plain)
-    path.write_text(text + "\n", encoding="utf-8")
+    with new_private_file(path) as handle:
+        handle.write(text + "\n")
 
 
 def _plain(value: Any) -> Any:
@@ -269,7 +223,12 @@ def _number(value: float) -> str:
 
 
 def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
-    """Write the analysis files into ``out_dir`` (created if missing).
+    """Write the analysis files into ``out_dir`` as one set: all of them or none.
+
+    They are written into a private folder beside ``out_dir`` that then takes its
+    place (:func:`graphguard.files.atomic_folder`), so an interrupted or failed run
+    leaves the previous complete set, never new files beside old ones.  An existing
+    ``out_dir`` holding other files than these is refused.
 
     Returns
     -------
@@ -277,26 +236,25 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
         The files written, in :data:`OUTPUT_FILES` order.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = [out / name for name in OUTPUT_FILES]
-    hubs, contexts, groups, measures, summary = paths
-    _json(hubs, [hub.as_dict() for hub in result.hubs])
-    _json(contexts, [context.as_dict() for context in result.contexts])
-    _json(groups, [group.as_dict() for group in result.groups])
-    with measures.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(MEASURE_COLUMNS)
-        for row in result.measures.rows:
-            writer.writerow(
-                (
-                    row.id,
-                    row.kind,
-                    _number(row.degree),
-                    _number(row.betweenness),
-                    _number(row.closeness),
-                    _number(row.eigenvector),
-                    row.group or "",
+    with atomic_folder(out, OUTPUT_FILES) as staging:
+        hubs, contexts, groups, measures, summary = (staging / name for name in OUTPUT_FILES)
+        _json(hubs, [hub.as_dict() for hub in result.hubs])
+        _json(contexts, [context.as_dict() for context in result.contexts])
+        _json(groups, [group.as_dict() for group in result.groups])
+        with new_private_file(measures, "w", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(MEASURE_COLUMNS)
+            for row in result.measures.rows:
+                writer.writerow(
+                    (
+                        row.id,
+                        row.kind,
+                        _number(row.degree),
+                        _number(row.betweenness),
+                        _number(row.closeness),
+                        _number(row.eigenvector),
+                        row.group or "",
+                    )
                 )
-            )
-    _json(summary, result.summary)
-    return paths
+        _json(summary, result.summary)
+    return [out / name for name in OUTPUT_FILES]

@@ -31,13 +31,16 @@ __all__ = [
     "MAX_CONTEXT_SIZE",
     "PEER_LINK_TYPES",
     "newman_projection",
-    "co_presence_graph",
     "peer_graph",
     "peer_graph_from_town",
 ]
 
 #: Contexts with more young people than this add nothing to the projection.
 MAX_CONTEXT_SIZE = 50
+
+#: Each member of a peer group has direct peer links (below) with at least this many
+#: other members (see :mod:`graphguard.analysis.groups`).
+MIN_TIES = 2
 
 #: Links that join two young people directly as peers.
 PEER_LINK_TYPES: frozenset[str] = frozenset({"ASSOCIATES_WITH", "CONTACTED", "PARTNER_OF"})
@@ -153,22 +156,6 @@ def peer_graph_from_town(town: Town, *, max_context_size: int = MAX_CONTEXT_SIZE
         linked = direct.get(key, 0.0)
         peers.add_edge(u, v, weight=together + linked, co_presence=together, direct=linked)
     return peers
-
-
-def co_presence_graph(
-    graph: nx.MultiDiGraph,
-    *,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
-    max_context_size: int = MAX_CONTEXT_SIZE,
-) -> nx.Graph:
-    """Young people linked by being at the same places and in the same vehicles.
-
-    Returns a graph of every young person, with Newman-weighted ``weight`` on each
-    pair that shares a context (see the module notes).
-    """
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
-    return _graph(town.young_people, _co_presence(town, max_context_size), "weight")
 
 
 def peer_graph(

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import networkx as nx
 
 from graphguard.analysis.evidence import (
+    DEFAULT_HALF_LIFE_DAYS,
     Evidence,
     age_in_years,
     default_as_of,
@@ -189,12 +190,17 @@ class Town:
         graphguard's typed graph.
     as_of : date, optional
         The day evidence is weighed against; the graph's latest link date if None.
+        Records' dates after it are read as that day: the picture as it stood then.
     half_life_days : float, default 365
         The half-life of evidence (see :mod:`.evidence`).
     """
 
     def __init__(
-        self, graph: nx.MultiDiGraph, *, as_of: dt.date | None = None, half_life_days: float = 365.0
+        self,
+        graph: nx.MultiDiGraph,
+        *,
+        as_of: dt.date | None = None,
+        half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
     ) -> None:
         with collector_paused():
             self._read(graph, as_of, half_life_days)
@@ -216,6 +222,13 @@ class Town:
             get = data.get
             link_type = get("type", "")
             agency = get("agency")
+            first, last = get("first_seen"), get("last_seen")
+            # The picture as it stood on as_of: nothing was seen after it (a later
+            # sighting weighs as fresh, and no explanation may cite a later day).
+            if first is not None and first > day:
+                first = day
+            if last is not None and last > day:
+                last = day
             record = Record(
                 str(get("link_id", "")),
                 link_type,
@@ -224,8 +237,8 @@ class Town:
                 weigh(data, as_of=day, half_life_days=half_life_days),
                 get("reference"),
                 agency,
-                get("first_seen"),
-                get("last_seen"),
+                first,
+                last,
                 bool(get("protective")) or link_type == "SUPPORTS",
                 agency == "education"
                 and (link_type in _VEHICLE_USE or kind.get(source) == "vehicle"),

@@ -2,9 +2,9 @@
 
 One module per command group: :mod:`~graphguard.cli.data` (validate, synth, analyse,
 load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-check),
-:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j` and
-:mod:`~graphguard.cli.dashboard`.  What they share is in :mod:`~graphguard.cli.base`
-and :mod:`~graphguard.cli.options`.
+:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`,
+:mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
+What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import click
 
 from graphguard import __version__
 from graphguard.cli import data, disruption
+from graphguard.cli.audit import audit, where
 from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
 from graphguard.cli.dashboard import dashboard
@@ -44,6 +45,7 @@ for _command in (
     data.synth,
     data.analyse,
     data.load,
+    data.check,
     disruption.targets,
     disruption.plan,
     disruption.relocation,
@@ -51,5 +53,7 @@ for _command in (
     cypher,
     neo4j,
     dashboard,
+    audit,
+    where,
 ):
     main.add_command(_command)

@@ -28,7 +28,6 @@ from graphguard.errors import UsageError
 __all__ = ["cypher"]
 
 
-
 @click.group("cypher")
 def cypher() -> None:
     """The police-liaison Cypher library and read-only ad-hoc Cypher against Neo4j.
@@ -124,8 +123,6 @@ def run(
     options: dict[str, Any] = {
         "timeout": timeout if timeout is not None else settings.cypher_timeout,
         "row_limit": row_limit if row_limit is not None else settings.cypher_row_limit,
-        "audit_path": settings.audit_path,
-        "user": settings.user,
         "database": settings.neo4j_database,
     }
     driver = connect(settings.neo4j_uri, settings.neo4j_username, password)

@@ -1,4 +1,4 @@
-"""Data commands: ``validate``, ``synth``, ``analyse`` and ``load``."""
+"""Data commands: ``validate``, ``synth``, ``analyse``, ``load`` and ``check``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 
+from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF
+from graphguard.cli.options import AS_OF, FORCE, HALF_LIFE
 from graphguard.errors import DataError
+from graphguard.files import check_destination
 
-__all__ = ["analyse", "load", "synth", "validate"]
+__all__ = ["analyse", "check", "load", "synth", "validate"]
 
 
 # --------------------------------------------------------------------------- validate
@@ -28,6 +30,7 @@ __all__ = ["analyse", "load", "synth", "validate"]
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
 )
+@FORCE
 @click.option(
     "--format",
     "output_format",
@@ -36,17 +39,17 @@ __all__ = ["analyse", "load", "synth", "validate"]
     show_default=True,
     help="Report as readable text or as JSON on stdout.",
 )
-def validate(dataset: Path, rejects_path: Path | None, output_format: str) -> None:
+def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
     not be read.
     """
-    from graphguard.ingest import read_dataset, write_rejects
+    from graphguard.ingest import read_dataset
 
+    destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset, collect_links=False)
-    if rejects_path is not None:
-        write_rejects(result.rejects, rejects_path)
+    _write_rejects(result, dataset, destination)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -80,6 +83,16 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
             parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be read")
         where = f"; rejected rows written to {rejects_path}" if rejects_path and rows else ""
         click.echo(", ".join(parts) + where + ".")
+
+
+def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None:
+    """Write the rejected rows (which hold what the agencies sent) to --rejects, audited."""
+    if destination is None:
+        return
+    from graphguard.ingest import write_rejects
+
+    with audited(Event.EXPORT_REJECTS, path=str(destination), dataset=str(dataset)) as action:
+        action.note(rows=write_rejects(result.rejects, destination))
 
 
 # --------------------------------------------------------------------------- synth
@@ -124,8 +137,10 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for hubs.json, contexts.json, groups.json, measures.csv, summary.json.",
+    help="Folder for hubs.json, contexts.json, groups.json, measures.csv, summary.json "
+    "(written as one set: a failed run leaves the previous set).",
 )
+@FORCE
 @AS_OF
 @click.option(
     "--seed",
@@ -134,48 +149,41 @@ def synth(out: Path, young_people: int, seed: int) -> None:
     show_default=True,
     help="Seed of peer-group detection and sampled measures.",
 )
-@click.option(
-    "--half-life",
-    "half_life",
-    type=click.FloatRange(min=1),
-    default=None,
-    help="Days after which a link's evidence counts half "
-    "[default: GRAPHGUARD_HALF_LIFE_DAYS or 365].",
-)
+@HALF_LIFE
 def analyse(
-    dataset: Path | None, out_dir: Path, as_of: dt.date | None, seed: int, half_life: float | None
+    dataset: Path | None,
+    out_dir: Path,
+    force: bool,
+    as_of: dt.date | None,
+    seed: int,
+    half_life: float | None,
 ) -> None:
     """Find peer groups, perpetrator-centred hubs and risky contexts; write them to --out.
 
     Reads DATASET, or Neo4j (NEO4J_URI) when no DATASET is given.  Every ranking
     comes with its score components and a plain-English explanation citing the
-    evidence; the same data and seed give identical files.
+    evidence; the same data and seed give identical files.  An --out folder that
+    already holds outputs needs --force.
     """
     from graphguard.analysis import AnalysisOptions, write_outputs
     from graphguard.analysis import analyse as run_analysis
-    from graphguard.settings import get_settings
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
+    destination = check_destination(out_dir, force=force)
     store = open_store(dataset)
     warn_data_problems(store)
-    options = AnalysisOptions(
-        as_of=as_of,
-        seed=seed,
-        half_life_days=half_life or get_settings().half_life_days,
-    )
+    options = AnalysisOptions.from_settings(as_of=as_of, seed=seed, half_life_days=half_life)
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
     result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
-    paths = write_outputs(result, out_dir)
-    from graphguard.audit import audit_event
-
-    audit_event(
-        "analyse",
-        out=str(out_dir),
+    with audited(
+        Event.ANALYSE,
+        out=str(destination),
         source=str(dataset) if dataset is not None else "neo4j",
         as_of=result.summary.get("as_of"),
         seed=seed,
-    )
+    ):
+        paths = write_outputs(result, destination)
     click.echo(f"Wrote {', '.join(p.name for p in paths)} to {out_dir}.")
     for hub in result.hubs[:3]:
         click.echo(f"  hub {hub.rank}: {hub.id} (score {hub.score:.2f})")
@@ -184,6 +192,21 @@ def analyse(
 
 
 # --------------------------------------------------------------------------- load
+
+#: ``--wait SECONDS``: how long a writer waits while another holds the load lock.
+WAIT = click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait while another load holds the database's load lock; then the "
+    "command is refused (exit 3) naming who holds it.",
+)
+
+
+def _notice(line: str) -> None:
+    click.echo(f"graphguard: {line}", err=True)
 
 
 @click.command()
@@ -200,29 +223,41 @@ def analyse(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the rejected rows with their reasons to this CSV.",
 )
+@FORCE
 @click.option(
     "--prune",
     is_flag=True,
     help="Make Neo4j hold exactly DATASET: delete entities and links it does not contain "
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
-def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune: bool) -> None:
+@WAIT
+def load(
+    dataset: Path,
+    batch_size: int | None,
+    rejects_path: Path | None,
+    force: bool,
+    prune: bool,
+    wait: float,
+) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
     Entities are merged on their id and links on their link_id, so loading the same
-    data again changes nothing and a changed row updates what it describes.  Exits 1
-    when rows were rejected (the valid rows are still loaded).
+    data again changes nothing and a changed row updates what it describes.  One load
+    at a time writes to a database (a second waits up to --wait seconds); a link id
+    is held by one relationship, whatever its type.  Exits 1 when rows were rejected
+    (the valid rows are still loaded).
     """
     from tqdm import tqdm
 
-    from graphguard.ingest import read_dataset, write_rejects
+    from graphguard.audit import acting_user
+    from graphguard.ingest import read_dataset
     from graphguard.store.open import open_neo4j
 
+    destination = check_destination(rejects_path, force=force, option="--rejects")
     result = read_dataset(dataset)
-    for report in result.file_errors:
-        click.echo(f"graphguard: {report.error}", err=True)
-    if rejects_path is not None:
-        write_rejects(result.rejects, rejects_path)
+    for unreadable in result.file_errors:
+        click.echo(f"graphguard: {unreadable.error}", err=True)
+    _write_rejects(result, dataset, destination)
     if prune and not result.ok:
         raise DataError(
             "--prune refused: rows were rejected or files unreadable, and pruning would "
@@ -231,8 +266,14 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     store = open_neo4j(batch_size=batch_size)
     total = len(result.dataset)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
-        report = store.load(  # type: ignore[attr-defined]
-            result.dataset, progress=bar.update, prune=prune
+        report = store.load(
+            result.dataset,
+            progress=bar.update,
+            prune=prune,
+            wait=wait,
+            user=acting_user(),
+            notice=_notice,
+            purpose=f"load {dataset}",
         )
     created = report.counters.get("nodes_created", 0) + report.counters.get(
         "relationships_created", 0
@@ -240,7 +281,13 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
     removed = report.counters.get("relationships_deleted", 0) + report.pruned_nodes
     # Neo4j counts a property written again with the same value as set, so only
     # additions and removals tell a repeated load apart.
-    unchanged = not (created or removed or report.moved or report.pruned_relationships)
+    unchanged = not (
+        created
+        or removed
+        or report.moved
+        or report.pruned_relationships
+        or report.repaired_duplicates
+    )
     click.echo(
         f"Loaded {_count(report.nodes, 'entity', 'entities')} and "
         f"{_count(report.relationships, 'link')} into Neo4j "
@@ -253,9 +300,140 @@ def load(dataset: Path, batch_size: int | None, rejects_path: Path | None, prune
             if prune
             else ""
         )
+        + (
+            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
+            "by more than one relationship."
+            if report.repaired_duplicates
+            else ""
+        )
     )
+    if report.duplicates_left:
+        _notice(
+            f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "
+            f"more than one relationship ({_some(report.duplicates_left)}); "
+            f"`graphguard check {dataset} --repair` or `load --prune` removes them"
+        )
     if not result.ok:
         sys.exit(1)
+
+
+# --------------------------------------------------------------------------- check
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(path_type=Path))
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Make Neo4j hold exactly DATASET: delete what it does not contain and duplicate "
+    "link ids, write what is missing or changed (refused when any row was rejected).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report as readable text or as JSON on stdout.",
+)
+@WAIT
+def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
+    """Compare Neo4j (NEO4J_URI) with DATASET; with --repair, make it hold exactly DATASET.
+
+    Compares the counts per label and relationship type, a content hash of each side,
+    and every entity and link by id, and lists link ids held by more than one
+    relationship.  Runs under the load lock, so it waits for a running load.  Exits 0
+    when Neo4j holds exactly DATASET's valid rows (after --repair: when the repair
+    made it so), 1 when it differs or rows of DATASET were rejected.
+    """
+    from graphguard.audit import acting_user
+    from graphguard.ingest import read_dataset
+    from graphguard.store.check import check as compare
+    from graphguard.store.check import repair as make_equal
+    from graphguard.store.open import open_neo4j
+
+    result = read_dataset(dataset)
+    for unreadable in result.file_errors:
+        click.echo(f"graphguard: {unreadable.error}", err=True)
+    if not result.ok:
+        if repair:
+            raise DataError(
+                "--repair refused: rows were rejected or files unreadable, and the repair "
+                "would delete what they held; fix them (see `graphguard validate`) first"
+            )
+        _notice(
+            f"warning: {result.rejected_rows} rows of {dataset} were rejected: "
+            "Neo4j is compared with the valid rows only"
+        )
+    store = open_neo4j()
+    purpose = f"check {dataset}" + (" --repair" if repair else "")
+    lock = store.lock(purpose, wait=wait, user=acting_user(), notice=_notice)
+    with store.reachable("checking the database"), lock:
+        found = compare(store, result.dataset)
+        fixed = make_equal(store, result.dataset, found, lock) if repair and not found.ok else None
+    after = fixed.after if fixed is not None else found
+    if output_format == "json":
+        data = found.as_dict()
+        if fixed is not None:
+            data["repaired"] = {
+                "deleted_entities": fixed.deleted_entities,
+                "deleted_relationships": fixed.deleted_relationships,
+                "written_entities": fixed.written_entities,
+                "written_links": fixed.written_links,
+                "after": fixed.after.as_dict(),
+            }
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _print_check(found, dataset)
+        if fixed is not None:
+            click.echo(
+                f"Repaired: deleted {fixed.deleted_relationships} relationships and "
+                f"{fixed.deleted_entities} entities, wrote {fixed.written_entities} entities "
+                f"and {fixed.written_links} links."
+            )
+        if after.ok:
+            click.echo(f"Neo4j holds exactly {dataset} (content hash {after.neo4j_hash[:16]}).")
+        elif fixed is not None:
+            click.echo(f"Neo4j still differs from {dataset} after the repair: see above.")
+        else:
+            click.echo(
+                f"Neo4j differs from {dataset}: `graphguard check {dataset} --repair` "
+                "makes it hold exactly the dataset."
+            )
+    if not after.ok or not result.ok:
+        sys.exit(1)
+
+
+def _some(ids: list[str], shown: int = 5) -> str:
+    more = f" and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
+def _print_check(report: Any, dataset: Path) -> None:
+    from graphguard.store.check import count_names
+
+    click.echo(f"{'':<16} {'dataset':>9} {'Neo4j':>9}")
+    for name in count_names(report):
+        ours, theirs = report.dataset_counts.get(name, 0), report.neo4j_counts.get(name, 0)
+        flag = "" if ours == theirs else "  differs"
+        click.echo(f"{name:<16} {ours:>9,} {theirs:>9,}{flag}")
+    click.echo(
+        f"content hash     {report.dataset_hash[:16]} (dataset)  {report.neo4j_hash[:16]} (Neo4j)"
+    )
+    for what, ids in (
+        ("entities missing from Neo4j", report.missing_entities),
+        ("entities in Neo4j only", report.extra_entities),
+        ("entities that differ", report.changed_entities),
+        ("links missing from Neo4j", report.missing_links),
+        ("links in Neo4j only", report.extra_links),
+        ("links that differ", report.changed_links),
+    ):
+        if ids:
+            click.echo(f"{len(ids)} {what}: {_some(ids)}")
+    duplicates = report.duplicate_link_ids
+    if duplicates:
+        named = [f"{link_id} ({n} relationships)" for link_id, n in duplicates.items()]
+        click.echo(f"{len(duplicates)} link ids held by more than one relationship: {_some(named)}")
 
 
 def _count(number: int, noun: str, many: str | None = None) -> str:

@@ -3,8 +3,8 @@
 A thin layer over :mod:`graphguard.targets` and :mod:`graphguard.analysis.disruption`:
 each command reads DATASET (or Neo4j, when no DATASET is given and ``NEO4J_URI`` is
 set), calls the library and writes a file or prints text or JSON.  Every export and
-every view of a young person is appended to the audit log (``GRAPHGUARD_AUDIT_LOG``,
-default ``$GRAPHGUARD_HOME/audit.jsonl``), naming young people only by pseudonym.
+every view is audited by :mod:`graphguard.audit` before it is written or shown (if the
+audit cannot be written, nothing is), naming young people only by pseudonym.
 """
 
 from __future__ import annotations
@@ -14,28 +14,40 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import networkx as nx
 
-from graphguard.audit import audit_event
+from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, DATASET, FORMAT, PSEUDONYMISE
+from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format, pseudonym
+from graphguard.files import check_destination
+
+if TYPE_CHECKING:
+    from graphguard.analysis.options import AnalysisOptions
 
 __all__ = ["targets", "plan", "relocation", "placement_check"]
 
 
-def _graph(dataset: Path | None, as_of: dt.date | None) -> tuple[nx.MultiDiGraph, str]:
+def _options(as_of: dt.date | None, half_life: float | None) -> AnalysisOptions:
+    """The analysis options: the settings, overridden by --as-of and --half-life."""
+    from graphguard.analysis.options import AnalysisOptions
+
+    return AnalysisOptions.from_settings(as_of=as_of, half_life_days=half_life)
+
+
+def _graph(dataset: Path | None, options: AnalysisOptions) -> tuple[nx.MultiDiGraph, str]:
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
     store = open_store(dataset)
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
-    return store.graph(Filters(as_of=as_of)), source
+    # --as-of is the picture as it stood then: later links are left out, not only weighed.
+    return store.graph(Filters(as_of=options.as_of)), source
 
 
 def _key() -> bytes:
@@ -92,6 +104,7 @@ def _emit(
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write: .csv, .xlsx (with an 'about' sheet) or .json.",
 )
+@FORCE
 @click.option(
     "--top",
     type=click.IntRange(1, None),
@@ -104,21 +117,15 @@ def _emit(
     help="Withhold records with handling code C, and targets that rest only on them.",
 )
 @AS_OF
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Seed of randomised steps (the target list has none; accepted so scripts can pass "
-    "the options they pass to `analyse`).",
-)
+@HALF_LIFE
 def targets(
     dataset: Path | None,
     out: Path,
+    force: bool,
     top: int | None,
     shareable: bool,
     as_of: dt.date | None,
-    seed: int,
+    half_life: float | None,
 ) -> None:
     """Write the ranked disruption target list of DATASET (or of Neo4j) to --out.
 
@@ -130,22 +137,24 @@ def targets(
     """
     from graphguard.targets import build_target_list, write_target_list
 
-    kind = export_format(out)
-    graph, source = _graph(dataset, as_of)
+    export_format(out)
+    destination = check_destination(out, force=force)
+    kind = export_format(destination)  # a link's target decides what is written
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     target_list = build_target_list(
-        graph, key=_key(), top=top, shareable=shareable, as_of=as_of, source=source
+        graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
-    write_target_list(target_list, out)
-    audit_event(
-        "export targets",
-        path=str(out),
+    with audited(
+        Event.EXPORT_TARGETS,
+        path=str(destination),
         format=kind,
         rows=len(target_list.rows),
         shareable=shareable,
         as_of=target_list.as_of.isoformat(),
         source=source,
-        seed=seed,
-    )
+    ):
+        write_target_list(target_list, destination)
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     count = len(target_list.rows)
     click.echo(
@@ -167,22 +176,41 @@ def targets(
     show_default=True,
     help="How many targets to disrupt together.",
 )
+@click.option(
+    "--targets",
+    "target_kinds",
+    type=click.Choice(["all", "contexts", "adults"]),
+    default="all",
+    show_default=True,
+    help="Which targets the plan may choose: contexts are places, vehicles and businesses.",
+)
 @AS_OF
+@HALF_LIFE
 @FORMAT
-def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str) -> None:
+def plan(
+    dataset: Path | None,
+    k: int,
+    target_kinds: str,
+    as_of: dt.date | None,
+    half_life: float | None,
+    output_format: str,
+) -> None:
     """The K targets whose disruption together most reduces exposure, chosen greedily.
 
     Each next target is the one adding most to the fall in total exposure, given
-    those already chosen (Borgatti's key-player problem).  No young person is ever
-    a target or named.
+    those already chosen (Borgatti's key-player problem); --targets contexts plans
+    only places, vehicles and businesses.  No young person is ever a target or named.
     """
-    from graphguard.analysis.disruption import exposure, greedy_plan
+    from graphguard.analysis.disruption import TARGET_KINDS, candidates, exposure, greedy_plan
 
-    graph, _ = _graph(dataset, as_of)
-    ex = exposure(graph, as_of=as_of)
-    result = greedy_plan(graph, k, exposure=ex)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
+    ex = exposure(graph, options=options)
+    pool = candidates(graph, ex, kinds=TARGET_KINDS[target_kinds])
+    result = greedy_plan(graph, k, exposure=ex, targets=pool)
     data = {
         "as_of": ex.as_of.isoformat(),
+        "targets": target_kinds,
         "total_exposure": round(result.total_before, 4),
         "total_after": round(result.total_after, 4),
         "steps": [
@@ -199,13 +227,20 @@ def plan(dataset: Path | None, k: int, as_of: dt.date | None, output_format: str
             for number, step in enumerate(result.steps, start=1)
         ],
     }
-    _emit(data, output_format, _render_plan)
+    targets = [step.target.id for step in result.steps]
+    with audited(Event.PLAN, source=source, k=k, as_of=data["as_of"], targets=targets):
+        _emit(data, output_format, _render_plan)
 
 
 def _render_plan(data: dict[str, Any]) -> str:
+    among = {
+        "all": "",
+        "contexts": " among places, vehicles and businesses",
+        "adults": " among adults",
+    }
     lines = [
-        f"Disruption plan (evidence as of {data['as_of']}): total exposure "
-        f"{data['total_exposure']:.2f} -> {data['total_after']:.2f}"
+        f"Disruption plan{among[data['targets']]} (evidence as of {data['as_of']}): total "
+        f"exposure {data['total_exposure']:.2f} -> {data['total_after']:.2f}"
     ]
     for step in data["steps"]:
         lines.append(
@@ -232,6 +267,7 @@ def _render_plan(data: dict[str, Any]) -> str:
     help="How many adults or contexts each alternative disrupts.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def relocation(
@@ -239,6 +275,7 @@ def relocation(
     dataset: Path | None,
     k: int,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -254,19 +291,20 @@ def relocation(
     """
     from graphguard.analysis.disruption import relocation_comparison
 
-    graph, source = _graph(dataset, as_of)
-    comparison = relocation_comparison(graph, young_person_id, as_of=as_of, k=k)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
+    comparison = relocation_comparison(graph, young_person_id, options=options, k=k)
     key = _key()
     data = comparison.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view relocation",
+    with audited(
+        Event.RELOCATION,
         young_person=pseudonym(young_person_id, key),
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_relocation)
+    ):
+        _emit(data, output_format, _render_relocation)
 
 
 def _render_relocation(data: dict[str, Any]) -> str:
@@ -355,6 +393,7 @@ def _tie_line(tie: dict[str, Any]) -> str:
     help="How far to look, in metres.",
 )
 @AS_OF
+@HALF_LIFE
 @FORMAT
 @PSEUDONYMISE
 def placement_check(
@@ -364,6 +403,7 @@ def placement_check(
     longitude: float | None,
     radius: float,
     as_of: dt.date | None,
+    half_life: float | None,
     output_format: str,
     pseudonymise: bool,
 ) -> None:
@@ -379,26 +419,27 @@ def placement_check(
 
     if young_person is None and (latitude is None or longitude is None):
         raise UsageError("give --young-person ID, or --lat and --lon (or all three)")
-    graph, source = _graph(dataset, as_of)
+    options = _options(as_of, half_life)
+    graph, source = _graph(dataset, options)
     check = check_placement(
         graph,
         young_person_id=young_person,
         latitude=latitude,
         longitude=longitude,
         radius_m=radius,
-        as_of=as_of,
+        options=options,
     )
     key = _key()
     data = check.as_dict()
     if pseudonymise:
         data = _pseudonymised(data, _young_people(graph), key)
-    audit_event(
-        "view placement check",
+    with audited(
+        Event.PLACEMENT_CHECK,
         young_person=pseudonym(young_person, key) if young_person else None,
         source=source,
         pseudonymised=pseudonymise,
-    )
-    _emit(data, output_format, _render_placement)
+    ):
+        _emit(data, output_format, _render_placement)
 
 
 def _render_placement(data: dict[str, Any]) -> str:

@@ -14,10 +14,16 @@ __all__ = ["neo4j"]
 _DATA_DIR = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".graphguard/neo4j"),
-    show_default=True,
+    default=lambda: _state_home_neo4j(),
+    show_default="the state home's neo4j/, see `graphguard where`",
     help="Where the server keeps its data, logs, configuration and password.",
 )
+
+
+def _state_home_neo4j() -> Path:
+    from graphguard.settings import state_home
+
+    return state_home() / "neo4j"
 
 
 @click.group()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["AS_OF", "DATASET", "DATE", "FORMAT", "PSEUDONYMISE", "DateType"]
+__all__ = ["AS_OF", "DATASET", "DATE", "FORCE", "FORMAT", "HALF_LIFE", "PSEUDONYMISE", "DateType"]
 
 
 class DateType(click.ParamType):
@@ -40,10 +40,18 @@ AS_OF = click.option(
     "evidence is weighed against DATE [default: the latest date in the data].",
 )
 
-#: ``[DATASET]``: a dataset folder or workbook; without it, Neo4j when NEO4J_URI is set.
-DATASET = click.argument(
-    "dataset", required=False, type=click.Path(exists=True, path_type=Path)
+#: ``--half-life DAYS``: the half-life of evidence, for every command that weighs it.
+HALF_LIFE = click.option(
+    "--half-life",
+    "half_life",
+    type=click.FloatRange(min=1),
+    default=None,
+    help="Days after which a link's evidence counts half "
+    "[default: GRAPHGUARD_HALF_LIFE_DAYS or 365].",
 )
+
+#: ``[DATASET]``: a dataset folder or workbook; without it, Neo4j when NEO4J_URI is set.
+DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
 
 #: ``--format text|json`` for commands that print a result.
 FORMAT = click.option(
@@ -60,4 +68,12 @@ PSEUDONYMISE = click.option(
     "--pseudonymise",
     is_flag=True,
     help="Show every young person as a keyed pseudonym instead of their id (for sharing).",
+)
+
+#: ``--force`` for commands that write a file or a folder the user names.
+FORCE = click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing output (file, or folder of graphguard's outputs) and write "
+    "through a symbolic link; without it either is refused.",
 )

@@ -27,11 +27,11 @@ keeps the liaison role read-only in depth:
    transaction with a timeout that is always rolled back, and fetches at most
    ``row_limit + 1`` records so it can say when the limit was hit.
 
-Every run, allowed or refused, appends one JSON line to the audit log
-(:func:`append_audit`).
+Every run, allowed or refused, is audited by :mod:`graphguard.audit`: a line before
+anything reaches the server (if it cannot be written, nothing runs) and a line with
+the outcome.
 """
 
-from graphguard.cypher.audit import AuditEntry, append_audit, read_audit
 from graphguard.cypher.execute import (
     TIMEOUT_SETTING,
     FetchedRecords,
@@ -71,7 +71,6 @@ __all__ = [
     "ParamSpec",
     "QuerySpec",
     "QueryResult",
-    "AuditEntry",
     "PlanCheck",
     "FetchedRecords",
     "QueryFileError",
@@ -89,6 +88,4 @@ __all__ = [
     "execute_read",
     "run_query",
     "run_library_query",
-    "append_audit",
-    "read_audit",
 ]

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from graphguard.cypher.audit import AuditEntry, append_audit, audit_user
-from graphguard.cypher.execute import TIMEOUT_SETTING, QueryTimeout, execute_read, explain_query
+from graphguard.audit import Audited, Event, audited, pseudonymised_params, pseudonymised_text
+from graphguard.cypher.execute import TIMEOUT_SETTING, execute_read, explain_query
 from graphguard.cypher.guard import check_plan_read_only, check_read_only_text
 from graphguard.cypher.library import QuerySpec, coerce_params
 from graphguard.cypher.results import QueryResult, plain_value, result_graph
-from graphguard.errors import RefusedError, UsageError
+from graphguard.errors import UsageError
+from graphguard.settings import pseudonym_key
 
 __all__ = ["ROW_LIMIT_SETTING", "run_query", "run_library_query"]
 
@@ -29,8 +30,7 @@ def run_query(
     *,
     timeout: float,
     row_limit: int,
-    audit_path: Path,
-    user: str | None = None,
+    audit_path: Path | None = None,
     database: str | None = None,
     query_name: str | None = None,
 ) -> QueryResult:
@@ -48,10 +48,9 @@ def run_query(
         Transaction timeout in seconds (the server stops the query after it).
     row_limit : int
         The most rows returned; ``truncated`` says when there were more.
-    audit_path : Path
-        The JSON-lines audit log; one line is appended whatever happens.
-    user : str, optional
-        Who runs it, for the audit log (default: the operating-system user).
+    audit_path : Path, optional
+        The audit log (default: the configured one).  A line is written before
+        anything reaches the server, and one with the outcome whatever happens.
     database : str, optional
         The database (default: the server's default database).
     query_name : str, optional
@@ -63,6 +62,8 @@ def run_query(
 
     Raises
     ------
+    AuditError
+        When the audit line cannot be written: the query is not run.
     RefusedError
         When any layer refuses (static check, EXPLAIN's plan, READ access mode).
     QueryTimeout
@@ -74,69 +75,47 @@ def run_query(
     """
     params = dict(params or {})
     started = time.perf_counter()
-    # Until the run succeeds, assume it did not: an interrupt is audited as an error too.
-    outcome, rows, truncated = "error", None, False
-    reason: str | None = "interrupted"
-    try:
-        if not timeout > 0 or not math.isfinite(timeout):
-            raise UsageError(
-                f"the Cypher timeout must be a positive number of seconds, "
-                f"not {timeout!r} ({TIMEOUT_SETTING})"
+    with _audited(audit_path, text, params, database, query_name) as action:
+        action.note(rows=None, truncated=False)  # until rows come back
+        try:
+            if not timeout > 0 or not math.isfinite(timeout):
+                raise UsageError(
+                    f"the Cypher timeout must be a positive number of seconds, "
+                    f"not {timeout!r} ({TIMEOUT_SETTING})"
+                )
+            if row_limit < 1:
+                raise UsageError(
+                    f"the Cypher row limit must be at least 1, not {row_limit!r} "
+                    f"({ROW_LIMIT_SETTING})"
+                )
+            statement = check_read_only_text(text)
+            plan = explain_query(driver, statement, params, database=database, timeout=timeout)
+            check_plan_read_only(plan)
+            fetched = execute_read(
+                driver,
+                statement,
+                params,
+                database=database,
+                timeout=timeout,
+                row_limit=row_limit,
+                metadata={"app": "graphguard", "query": query_name or "ad hoc"},
             )
-        if row_limit < 1:
-            raise UsageError(
-                f"the Cypher row limit must be at least 1, not {row_limit!r} ({ROW_LIMIT_SETTING})"
+            action.note(rows=len(fetched.records), truncated=fetched.truncated)
+            result = QueryResult(
+                columns=fetched.columns,
+                rows=[
+                    {column: plain_value(record[column]) for column in fetched.columns}
+                    for record in fetched.records
+                ],
+                truncated=fetched.truncated,
+                row_limit=row_limit,
+                elapsed=time.perf_counter() - started,
+                graph=result_graph(fetched.records),
+                query_name=query_name,
+                notices=plan.notices,
             )
-        statement = check_read_only_text(text)
-        plan = explain_query(driver, statement, params, database=database, timeout=timeout)
-        check_plan_read_only(plan)
-        fetched = execute_read(
-            driver,
-            statement,
-            params,
-            database=database,
-            timeout=timeout,
-            row_limit=row_limit,
-            metadata={"app": "graphguard", "query": query_name or "ad hoc"},
-        )
-        rows, truncated = len(fetched.records), fetched.truncated
-        result = QueryResult(
-            columns=fetched.columns,
-            rows=[
-                {column: plain_value(record[column]) for column in fetched.columns}
-                for record in fetched.records
-            ],
-            truncated=fetched.truncated,
-            row_limit=row_limit,
-            elapsed=time.perf_counter() - started,
-            graph=result_graph(fetched.records),
-            query_name=query_name,
-            notices=plan.notices,
-        )
-        outcome, reason = "ok", None
-    except QueryTimeout as exc:
-        outcome, reason = "timeout", str(exc)
-        raise
-    except RefusedError as exc:
-        outcome, reason = "refused", str(exc)
-        raise
-    except Exception as exc:
-        outcome, reason = "error", str(exc) or type(exc).__name__
-        raise
-    finally:
-        _audit(
-            audit_path,
-            started,
-            user=user,
-            query=query_name,
-            text=text,
-            params=params,
-            database=database,
-            rows=rows,
-            truncated=truncated,
-            outcome=outcome,
-            reason=reason,
-        )
+        finally:
+            action.note(duration_ms=round((time.perf_counter() - started) * 1000))
     return result
 
 
@@ -147,8 +126,7 @@ def run_library_query(
     *,
     timeout: float,
     row_limit: int,
-    audit_path: Path,
-    user: str | None = None,
+    audit_path: Path | None = None,
     database: str | None = None,
 ) -> QueryResult:
     """Validate ``raw_params`` against ``spec`` and run it with :func:`run_query`.
@@ -157,21 +135,9 @@ def run_library_query(
     """
     try:
         params = coerce_params(spec, raw_params or {})
-    except UsageError as exc:
-        _audit(
-            audit_path,
-            time.perf_counter(),
-            user=user,
-            query=spec.name,
-            text=spec.text,
-            params=dict(raw_params or {}),
-            database=database,
-            rows=None,
-            truncated=False,
-            outcome="error",
-            reason=str(exc),
-        )
-        raise
+    except UsageError:
+        with _audited(audit_path, spec.text, dict(raw_params or {}), database, spec.name):
+            raise
     return run_query(
         driver,
         spec.text,
@@ -179,21 +145,26 @@ def run_library_query(
         timeout=timeout,
         row_limit=row_limit,
         audit_path=audit_path,
-        user=user,
         database=database,
         query_name=spec.name,
     )
 
 
-def _audit(path: Path, started: float, *, user: str | None, text: str, **fields: Any) -> None:
-    append_audit(
+def _audited(
+    path: Path | None,
+    text: str,
+    params: Mapping[str, Any],
+    database: str | None,
+    query_name: str | None,
+) -> AbstractContextManager[Audited]:
+    """The audit of one run: young people's ids and names never reach the log."""
+    key = pseudonym_key()
+    return audited(
+        Event.CYPHER,
         path,
-        AuditEntry(
-            time=dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-            user=audit_user(user),
-            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            text=text,
-            duration_ms=round((time.perf_counter() - started) * 1000),
-            **fields,
-        ),
+        query=query_name,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        text=pseudonymised_text(text, key),
+        params=pseudonymised_params(params, key),
+        database=database,
     )

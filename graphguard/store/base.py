@@ -8,30 +8,29 @@ for the same data.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
 
 from graphguard.model import (
+    NODE_KINDS,
     Entity,
     IntelGrade,
     Link,
     Location,
     Person,
     SourceGrade,
+    node_kind,
 )
 
 __all__ = [
-    "NODE_KINDS",
     "RESERVED_ATTRIBUTES",
     "Filters",
     "Store",
-    "StoreInfo",
     "node_attributes",
     "link_attributes",
-    "node_kind",
     "link_passes",
     "node_passes",
     "finish_graph",
@@ -39,7 +38,6 @@ __all__ = [
 ]
 
 #: The kinds a filter can ask for: a person's role, or the entity kind.
-NODE_KINDS: tuple[str, ...] = ("young_person", "adult", "location", "vehicle")
 
 #: Node attribute names graphguard sets itself; an unknown input column of the same
 #: name is kept as ``extra_<name>``.
@@ -92,17 +90,6 @@ class Filters:
         return self == Filters()
 
 
-@dataclass(frozen=True)
-class StoreInfo:
-    """What a store holds, for the dashboard's header and ``summary.json``."""
-
-    backend: str
-    location: str
-    counts: dict[str, int] = field(default_factory=dict)
-    first_date: dt.date | None = None
-    last_date: dt.date | None = None
-
-
 @runtime_checkable
 class Store(Protocol):
     """Where the graph is kept.  Analysis only ever sees ``graph()``'s result."""
@@ -111,21 +98,11 @@ class Store(Protocol):
         """The (filtered) graph: one node per entity, one edge per link keyed by link_id."""
         ...
 
-    def info(self) -> StoreInfo:
-        """Backend, counts by kind and the date range of the links."""
-        ...
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     return value
-
-
-def node_kind(attributes: dict[str, Any]) -> str:
-    """``young_person``, ``adult``, ``location`` or ``vehicle`` for a node's attributes."""
-    role = attributes.get("role")
-    return str(role) if role else str(attributes["kind"])
 
 
 def node_attributes(entity: Entity) -> dict[str, Any]:
@@ -205,7 +182,19 @@ def node_passes(attributes: dict[str, Any], filters: Filters) -> bool:
 
 
 def finish_graph(graph: nx.MultiDiGraph, filters: Filters) -> nx.MultiDiGraph:
-    """The shared last step of every store: under an area filter drop unlinked vehicles."""
+    """The shared last step of every store.
+
+    Under an as-of filter a link's dates after the day are read as the day (the
+    picture as it stood then: nothing shown, drawn or explained may carry a later
+    date); under an area filter unlinked vehicles are dropped.
+    """
+    if filters.as_of is not None:
+        day = filters.as_of
+        for _, _, data in graph.edges(data=True):
+            for name in ("first_seen", "last_seen"):
+                seen = data.get(name)
+                if seen is not None and seen > day:
+                    data[name] = day
     if filters.areas is not None:
         lonely = [
             n for n, d in graph.nodes(data=True) if d["kind"] == "vehicle" and graph.degree(n) == 0

@@ -9,9 +9,7 @@ import networkx as nx
 from graphguard.ingest import Dataset, IngestResult, read_dataset
 from graphguard.store.base import (
     Filters,
-    StoreInfo,
     finish_graph,
-    graph_summary,
     link_attributes,
     link_passes,
     node_attributes,
@@ -73,17 +71,3 @@ class MemoryStore:
 
     def graph(self, filters: Filters | None = None) -> nx.MultiDiGraph:
         return graph_from_dataset(self.dataset, filters)
-
-    def info(self) -> StoreInfo:
-        summary = graph_summary(self.graph())
-        import datetime as dt
-
-        first = summary["first_date"]
-        last = summary["last_date"]
-        return StoreInfo(
-            backend=self.backend,
-            location=self.dataset.source or "in memory",
-            counts={**summary["by_kind"], "links": summary["links"]},
-            first_date=dt.date.fromisoformat(first) if first else None,
-            last_date=dt.date.fromisoformat(last) if last else None,
-        )

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphguard.errors import UsageError
 from graphguard.settings import Settings, get_settings
 from graphguard.store.base import Store
 from graphguard.store.memory import MemoryStore
 
+if TYPE_CHECKING:
+    from graphguard.store.neo4j import Neo4jStore
+
 __all__ = ["open_store", "open_neo4j", "data_problems"]
 
 
-def open_neo4j(settings: Settings | None = None, batch_size: int | None = None) -> Store:
+def open_neo4j(settings: Settings | None = None, batch_size: int | None = None) -> Neo4jStore:
     """A :class:`Neo4jStore` for ``NEO4J_URI``; BackendUnavailable when it cannot connect."""
     from graphguard.store.neo4j import Neo4jStore, connect
 

@@ -23,10 +23,12 @@ were.  The routes:
 * **peer** — a young person the adult reaches directly, in contact with another
   young person (2 steps).
 
-Protective links (SUPPORTS, FAMILY_OF, links marked ``protective``) and school
-transport never add exposure; the analysis' risk rules
-(:class:`~graphguard.analysis.town.RiskRules`) decide which of an adult's links
-can carry risk, and which young people an adult is protective of.
+The routes are :mod:`graphguard.analysis.routes`' — the hubs' own, plus those
+through an associate or a peer — under its one protective rule: protective links
+(SUPPORTS, FAMILY_OF, links marked ``protective``) and school transport are never a
+step; the analysis' risk rules (:class:`~graphguard.analysis.town.RiskRules`)
+decide which of an adult's links can carry risk, and which young people an adult
+is protective of.
 
 The routes are found once and indexed by the entities and links they pass through,
 so :meth:`Exposure.what_if` re-evaluates only the pairs a disruption touches.
@@ -34,7 +36,6 @@ so :meth:`Exposure.what_if` re-evaluates only the pairs a disruption touches.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import re
 from collections import defaultdict
@@ -43,19 +44,21 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-# The factors of a route are the hub analysis' own, so exposure weighs evidence exactly
-# as the hubs do.
-from graphguard.analysis.hubs import (
+from graphguard.analysis.hubs import CONCERN_SCORE, Hub, hubs_from_town
+from graphguard.analysis.options import AnalysisOptions
+from graphguard.analysis.routes import (
     ADULT_PRESENCE,
-    CONCERN_SCORE,
+    ASSOCIATE_FACTORS,
     DIRECT_FACTORS,
     NEGLIGIBLE,
+    PEER_FACTORS,
     STEP_DECAY,
     YOUNG_PRESENCE,
-    Hub,
-    hubs_from_town,
+    Route,
+    combined_reach,
+    exposure_routes,
 )
-from graphguard.analysis.town import Record, RiskRules, Town, time_overlap
+from graphguard.analysis.town import Town
 
 __all__ = [
     "ADULT_PRESENCE",
@@ -73,33 +76,13 @@ __all__ = [
     "entity_label",
     "exposure",
     "exposure_from_town",
+    "surviving",
 ]
 
-#: Links that reach a young person even when the adult is otherwise protective of them.
-_ALWAYS = frozenset({"ALLEGED_HARM", "PARTNER_OF"})
-#: An adult of concern's link to an associate (an adult not of concern) through whom
-#: a young person is reached.
-ASSOCIATE_FACTORS: Mapping[str, float] = {
-    "CONTACTED": 1.0,
-    "ASSOCIATES_WITH": 0.8,
-    "PARTNER_OF": 0.8,
-}
-#: A young person's link to a peer through whom the peer is drawn in.
-PEER_FACTORS: Mapping[str, float] = {
-    "PARTNER_OF": 0.3,
-    "ASSOCIATES_WITH": 0.25,
-    "CONTACTED": 0.2,
-}
-#: A place or vehicle with this many people linked to it counts half.
-_BUSY_AT = 10.0
 #: Rounding of exposure before it is compared, so float noise never decides a tie.
 DIGITS = 9
 #: Location kinds whose names may name a household: labelled by kind and postcode.
 _DWELLINGS = frozenset({"home", "residential"})
-
-
-def _busy_discount(people: int) -> float:
-    return 1.0 / (1.0 + (people / _BUSY_AT) ** 2)
 
 
 def concern_weights(hubs: Iterable[Hub]) -> dict[str, float]:
@@ -115,203 +98,6 @@ def concern_weights(hubs: Iterable[Hub]) -> dict[str, float]:
         for hub in sorted(hubs, key=lambda h: h.id)
         if hub.concern and hub.score > 0
     }
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One way an adult of concern reaches a young person.
-
-    Attributes
-    ----------
-    adult, young_person : str
-        The ends.
-    strength : float
-        In ``[0, 1]``: evidence weights times type factors, step decay, busy and
-        time-overlap discounts.
-    via : tuple of str
-        The entities between them, from the adult's end (empty for a direct link).
-    records : tuple of Record
-        The links, from the adult's end.
-    """
-
-    adult: str
-    young_person: str
-    strength: float
-    via: tuple[str, ...]
-    records: tuple[Record, ...]
-
-    @property
-    def entities(self) -> tuple[str, ...]:
-        """The adult and every entity between them: what a disruption can remove."""
-        return (self.adult, *self.via)
-
-    @property
-    def links(self) -> tuple[str, ...]:
-        return tuple(r.link_id for r in self.records)
-
-
-# --------------------------------------------------------------------------- routes
-
-
-class _Enumerator:
-    """Every route of at most three steps from the adults of concern, found once."""
-
-    def __init__(
-        self,
-        town: Town,
-        concern: Mapping[str, float],
-        without: frozenset[str],
-        cut_links: frozenset[str],
-    ) -> None:
-        self.town = town
-        self.concern = concern
-        self.without = without
-        self.cut = cut_links
-        self.routes: list[Route] = []
-
-    def usable(self, record: Record) -> bool:
-        return (
-            record.link_id not in self.cut
-            and not record.protective
-            and record.type not in ("FAMILY_OF", "SUPPORTS")
-            and not record.school_transport
-        )
-
-    def run(self) -> list[Route]:
-        for adult in sorted(self.concern):
-            if adult not in self.without:
-                self.from_adult(adult)
-        return self.routes
-
-    def from_adult(self, adult: str) -> None:
-        town = self.town
-        rules = RiskRules(town, adult)
-        for first in town.links.get(adult, ()):
-            if first.link_id in self.cut or not rules.carries_risk(town, adult, first):
-                continue
-            other = first.other(adult)
-            if other in self.without:
-                continue
-            if town.is_young_person(other):
-                factor = DIRECT_FACTORS.get(first.type)
-                if factor and (first.type in _ALWAYS or not rules.shields(other)):
-                    strength = factor * first.weight
-                    self.add(adult, other, strength, (), (first,))
-                    self.peers(adult, rules, other, first, strength)
-            elif town.is_adult(other):
-                if other not in self.concern and first.type in ASSOCIATE_FACTORS:
-                    self.associate(adult, rules, other, first)
-            elif first.source == adult and first.type in ADULT_PRESENCE:
-                self.context(adult, rules, other, first)
-
-    def add(
-        self,
-        adult: str,
-        young_person: str,
-        strength: float,
-        via: tuple[str, ...],
-        records: tuple[Record, ...],
-    ) -> None:
-        if strength >= NEGLIGIBLE:
-            self.routes.append(Route(adult, young_person, min(1.0, strength), via, records))
-
-    def peers(
-        self, adult: str, rules: RiskRules, peer: str, first: Record, strength: float
-    ) -> None:
-        """Young people in contact with a young person the adult reaches directly."""
-        strength *= STEP_DECAY[2]
-        if strength < NEGLIGIBLE:
-            return
-        for second in self.town.links.get(peer, ()):
-            young_person = second.other(peer)
-            factor = PEER_FACTORS.get(second.type)
-            if (
-                factor is None
-                or young_person == peer
-                or not self.town.is_young_person(young_person)
-                or not self.usable(second)
-                or rules.shields(young_person)
-            ):
-                continue
-            value = (
-                strength
-                * factor
-                * second.weight
-                * time_overlap(first, second, self.town.half_life_days)
-            )
-            self.add(adult, young_person, value, (peer,), (first, second))
-
-    def associate(self, adult: str, rules: RiskRules, associate: str, first: Record) -> None:
-        """Young people reached through an adult who is not themselves of concern."""
-        town = self.town
-        strength = ASSOCIATE_FACTORS[first.type] * first.weight * STEP_DECAY[2]
-        if strength < NEGLIGIBLE:
-            return
-        their_rules = RiskRules(town, associate)
-        for second in town.links.get(associate, ()):
-            young_person = second.other(associate)
-            factor = DIRECT_FACTORS.get(second.type)
-            if (
-                factor is None
-                or not town.is_young_person(young_person)
-                or second.link_id in self.cut
-                or not their_rules.carries_risk(town, associate, second)
-            ):
-                continue
-            always = second.type in _ALWAYS
-            if not always and (their_rules.shields(young_person) or rules.shields(young_person)):
-                continue
-            value = (
-                strength * factor * second.weight * time_overlap(first, second, town.half_life_days)
-            )
-            self.add(adult, young_person, value, (associate,), (first, second))
-
-    def context(self, adult: str, rules: RiskRules, context: str, first: Record) -> None:
-        town = self.town
-        strength = ADULT_PRESENCE[first.type] * first.weight
-        self.through(adult, rules, context, (first,), (context,), strength)
-        if town.kind.get(context) != "vehicle":
-            return
-        for sighting in town.links.get(context, ()):
-            place = sighting.target
-            if (
-                sighting.type != "SEEN_AT"
-                or sighting.source != context
-                or place in self.without
-                or not self.usable(sighting)
-            ):
-                continue
-            value = strength * sighting.weight * time_overlap(first, sighting, town.half_life_days)
-            self.through(adult, rules, place, (first, sighting), (context, place), value)
-
-    def through(
-        self,
-        adult: str,
-        rules: RiskRules,
-        context: str,
-        chain: tuple[Record, ...],
-        via: tuple[str, ...],
-        strength: float,
-    ) -> None:
-        """Young people linked to a place or vehicle the adult is linked to (directly or by car)."""
-        town = self.town
-        strength *= STEP_DECAY[len(chain) + 1] * _busy_discount(town.busyness(context))
-        if strength < NEGLIGIBLE:
-            return
-        for who, presence in town.people_at(context).items():
-            if not town.is_young_person(who) or rules.shields(who):
-                continue
-            for record in presence.records:
-                factor = YOUNG_PRESENCE.get(record.type)
-                if factor is None or not self.usable(record):
-                    continue
-                value = (
-                    strength
-                    * factor
-                    * record.weight
-                    * time_overlap(chain[-1], record, town.half_life_days)
-                )
-                self.add(adult, who, value, via, (*chain, record))
 
 
 # --------------------------------------------------------------------------- exposure
@@ -390,17 +176,15 @@ class Exposure:
             self.pair_routes[pair].append(index)
             for entity in route.entities:
                 node_pairs[entity].add(pair)
-            for record in route.records:
-                link_pairs[record.link_id].add(pair)
+            for link in route.links:
+                link_pairs[link].add(pair)
         self._pair_ids = pair_ids
         self._young_pairs: dict[str, list[int]] = defaultdict(list)
         for pair, young_person in enumerate(self.pair_young):
             self._young_pairs[young_person].append(pair)
         self._node_pairs = {n: sorted(p) for n, p in node_pairs.items()}
         self._link_pairs = {n: sorted(p) for n, p in link_pairs.items()}
-        self.pair_reach = [
-            1.0 - math.prod(1.0 - routes[r].strength for r in rs) for rs in self.pair_routes
-        ]
+        self.pair_reach = [combined_reach(routes[r] for r in rs) for rs in self.pair_routes]
         by_young: dict[str, float] = defaultdict(float)
         for pair, reach in enumerate(self.pair_reach):
             by_young[self.pair_young[pair]] += self.concern[self.pair_adult[pair]] * reach
@@ -475,10 +259,17 @@ def _ranked(values: Mapping[str, float]) -> dict[str, float]:
     return dict(sorted(kept.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _hit(route: Route, removed: frozenset[str], cut: frozenset[str]) -> bool:
+def surviving(
+    route: Route, removed: frozenset[str], cut: frozenset[str], half_life: float
+) -> float:
+    """A route's strength once ``removed`` are disrupted and ``cut`` links cut.
+
+    0 when it passes a disrupted entity or loses a step; less when a cut takes some,
+    not all, of the records of a step.
+    """
     if removed and not removed.isdisjoint(route.entities):
-        return True
-    return bool(cut) and any(r.link_id in cut for r in route.records)
+        return 0.0
+    return route.strength_without(cut, half_life) if cut else route.strength
 
 
 def _evaluate(
@@ -499,6 +290,7 @@ def _evaluate(
     young: dict[str, float] = defaultdict(float)
     adults: dict[str, float] = defaultdict(float)
     routes = ex.routes
+    half_life = ex.half_life_days
     for pair in pairs:
         before = reach_now[pair]
         if before <= 0.0:
@@ -507,9 +299,7 @@ def _evaluate(
         for r in ex.pair_routes[pair]:
             if alive is not None and not alive[r]:
                 continue
-            route = routes[r]
-            if not _hit(route, removed, cut):
-                remaining *= 1.0 - route.strength
+            remaining *= 1.0 - surviving(routes[r], removed, cut, half_life)
         fall = (before - (1.0 - remaining)) * ex.concern[ex.pair_adult[pair]]
         if fall > 0.0:
             total += fall
@@ -523,8 +313,7 @@ def exposure(
     *,
     hubs: Sequence[Hub] | None = None,
     adults_of_concern: Mapping[str, float] | Iterable[str] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     without: Iterable[str] = (),
     cut_links: Iterable[str] = (),
 ) -> Exposure:
@@ -541,10 +330,8 @@ def exposure(
     adults_of_concern : mapping of str to float, or iterable of str, optional
         The adults of concern with their weights in ``(0, 1]`` (an iterable of ids
         weighs each 1), instead of ``hubs``.
-    as_of : date, optional
-        The day evidence is weighed against; the latest link date if None.
-    half_life_days : float, default 365
-        The half-life of evidence.
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life of evidence; the defaults if None.
     without : iterable of str, optional
         Entities (adults, locations, vehicles) to treat as disrupted: no route
         passes through them.  Never a young person.
@@ -573,7 +360,7 @@ def exposure(
     >>> ex.what_if(without=["L1"]).total_after
     0.0
     """
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    town = (options or AnalysisOptions()).town(graph)
     if adults_of_concern is None:
         return exposure_from_town(town, hubs=hubs, without=without, cut_links=cut_links)
     if isinstance(adults_of_concern, Mapping):
@@ -602,8 +389,13 @@ def exposure_from_town(
         if not 0.0 < weight <= 1.0:
             raise ValueError(f"the concern weight of {adult!r} must be in (0, 1], not {weight}")
     removed = frozenset(without)
+    cut = frozenset(cut_links)
     _refuse_young_people(town, removed)
-    routes = _Enumerator(town, concern, removed, frozenset(cut_links)).run()
+    routes = [
+        route
+        for adult in sorted(concern)
+        for route in exposure_routes(town, adult, concern, without=removed, cut=cut)
+    ]
     return Exposure(town, concern, routes, hubs=list(hubs) if hubs is not None else None)
 
 

@@ -9,10 +9,9 @@ disrupted: every route through it removed, all other evidence held as it is.
 
 from __future__ import annotations
 
-import datetime as dt
 import heapq
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,17 +29,19 @@ from graphguard.analysis.disruption.exposure import (
     exposure_from_town,
 )
 from graphguard.analysis.hubs import Hub, hubs_from_town
-from graphguard.analysis.town import Town
+from graphguard.analysis.options import AnalysisOptions
 
 __all__ = [
     "KIND_ORDER",
     "LINKED_FALL",
+    "TARGET_KINDS",
     "Candidate",
     "DisruptionAnalysis",
     "Impact",
     "Plan",
     "PlanStep",
     "candidates",
+    "check_options",
     "disruption_analysis",
     "disruption_impacts",
     "greedy_plan",
@@ -81,14 +82,30 @@ class Candidate:
         return KIND_ORDER[self.kind], self.id
 
 
-def candidates(graph: nx.MultiDiGraph, ex: Exposure) -> list[Candidate]:
+#: The kinds of target a plan may be asked for: ``contexts`` are what Contextual
+#: Safeguarding asks to change — places, vehicles and businesses.
+TARGET_KINDS: Mapping[str, frozenset[str]] = {
+    "all": frozenset(KIND_ORDER),
+    "contexts": frozenset({"location", "vehicle", "business"}),
+    "adults": frozenset({"adult"}),
+}
+
+
+def candidates(
+    graph: nx.MultiDiGraph, ex: Exposure, *, kinds: Iterable[str] | None = None
+) -> list[Candidate]:
     """Every possible target: adults of concern, locations, vehicles and businesses.
 
     A business is every vehicle (and every location) recorded under one
     ``operator`` — or, for a location, a ``business`` column — so that disrupting a
     private-hire firm disrupts all its cars.  Young people are never candidates.
-    Sorted by kind (adult, location, vehicle, business) and id.
+    Sorted by kind (adult, location, vehicle, business) and id.  ``kinds`` keeps
+    only those kinds of target (see :data:`TARGET_KINDS`).
     """
+    wanted = frozenset(KIND_ORDER if kinds is None else kinds)
+    unknown = wanted - set(KIND_ORDER)
+    if unknown:
+        raise ValueError(f"unknown target kinds {sorted(unknown)}; use {', '.join(KIND_ORDER)}")
     found: list[Candidate] = []
     for adult in sorted(ex.concern):
         found.append(Candidate(adult, "adult", (adult,), entity_label(graph, adult)))
@@ -125,7 +142,7 @@ def candidates(graph: nx.MultiDiGraph, ex: Exposure) -> list[Candidate]:
         details = {"operator": names[key], "private_hire": hire, "members": list(members)}
         found.append(Candidate(f"business:{key}", "business", members, label, details))
     found.sort(key=lambda c: c.order)
-    return found
+    return [c for c in found if c.kind in wanted]
 
 
 @dataclass(frozen=True)
@@ -163,12 +180,29 @@ def _prepare(
     graph: nx.MultiDiGraph,
     ex: Exposure | None,
     hubs: Sequence[Hub] | None,
-    as_of: dt.date | None,
-    half_life_days: float,
+    options: AnalysisOptions | None,
 ) -> Exposure:
-    if ex is not None:
-        return ex
-    return exposure(graph, hubs=hubs, as_of=as_of, half_life_days=half_life_days)
+    """The exposure given, checked against ``options``; else one computed under them."""
+    if ex is None:
+        return exposure(graph, hubs=hubs, options=options)
+    if options is not None:
+        check_options(ex, options)
+    return ex
+
+
+def check_options(ex: Exposure, options: AnalysisOptions) -> None:
+    """Refuse an exposure weighed under other options than ``options`` (:class:`ValueError`).
+
+    An exposure computed elsewhere must have been weighed on the same day with the
+    same half-life, or the numbers built on it would mix two pictures.
+    """
+    as_of = options.as_of or ex.as_of
+    if (as_of, options.half_life_days) != (ex.as_of, ex.half_life_days):
+        raise ValueError(
+            f"the exposure given was weighed as of {ex.as_of.isoformat()} with a half-life "
+            f"of {ex.half_life_days:g} days, not as of {as_of.isoformat()} with "
+            f"{options.half_life_days:g}: compute it with the same options"
+        )
 
 
 def disruption_impacts(
@@ -177,8 +211,7 @@ def disruption_impacts(
     exposure: Exposure | None = None,
     targets: Sequence[Candidate] | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> list[Impact]:
     """The fall in total exposure if each candidate target alone were disrupted.
 
@@ -186,7 +219,7 @@ def disruption_impacts(
     ----------
     graph : networkx.MultiDiGraph
     exposure : Exposure, optional
-        Computed on ``graph`` if None (with ``hubs``, ``as_of``, ``half_life_days``).
+        Computed on ``graph`` if None (with ``hubs`` and ``options``).
     targets : list of Candidate, optional
         Every :func:`candidates` if None.
 
@@ -201,7 +234,7 @@ def disruption_impacts(
     only the pairs with a route through it, so ranking every target costs about as
     much as the routes through all of them — a small multiple of one exposure.
     """
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     pool = list(targets) if targets is not None else candidates(graph, ex)
     scored: list[tuple[Candidate, float, dict[str, float], dict[str, float]]] = []
     for target in pool:
@@ -304,8 +337,7 @@ def greedy_plan(
     exposure: Exposure | None = None,
     targets: Sequence[Candidate] | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> Plan:
     """The ``k`` targets whose disruption together most reduces total exposure, greedily.
 
@@ -330,7 +362,7 @@ def greedy_plan(
     """
     if k < 0:
         raise ValueError("k must be at least 0")
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     pool = list(targets) if targets is not None else candidates(graph, ex)
     state = _PlanState(ex)
     pairs_of = [ex.touched(t.members) for t in pool]
@@ -397,10 +429,13 @@ class DisruptionAnalysis:
 
 
 def disruption_analysis(
-    graph: nx.MultiDiGraph, *, as_of: dt.date | None = None, half_life_days: float = 365.0
+    graph: nx.MultiDiGraph, *, options: AnalysisOptions | None = None
 ) -> DisruptionAnalysis:
-    """Hubs, contexts, exposure and every target's impact, reading the graph once."""
-    town = Town(graph, as_of=as_of, half_life_days=half_life_days)
+    """Hubs, contexts, exposure and every target's impact, reading the graph once.
+
+    ``options`` (``as_of``, the half-life) are the analysis' own; the defaults if None.
+    """
+    town = (options or AnalysisOptions()).town(graph)
     hubs = hubs_from_town(town)
     contexts = contexts_from_town(town, hubs)
     ex = exposure_from_town(town, hubs=hubs)

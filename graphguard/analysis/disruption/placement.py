@@ -20,6 +20,7 @@ from graphguard.analysis.disruption.exposure import ADULT_PRESENCE, DIGITS, Expo
 from graphguard.analysis.disruption.impact import _prepare
 from graphguard.analysis.disruption.relocation import ProtectiveTie, relocation_cuts
 from graphguard.analysis.hubs import Hub
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import Record, RiskRules, Town
 from graphguard.errors import UsageError
 
@@ -187,8 +188,7 @@ def placement_check(
     radius_m: float = 1000.0,
     exposure: Exposure | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
 ) -> PlacementCheck:
     """Contexts of concern within ``radius_m`` of a placement or proposed address.
 
@@ -203,6 +203,10 @@ def placement_check(
         The address to check (both or neither).
     radius_m : float, default 1000
         How far to look, by great-circle (haversine) distance.
+    exposure : Exposure, optional
+        Computed on ``graph`` if None (with ``hubs`` and ``options``).
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life; checked against ``exposure`` when both are given.
 
     Returns
     -------
@@ -229,7 +233,7 @@ def placement_check(
         raise UsageError("latitude must be in -90..90 and longitude in -180..180")
     if radius_m <= 0:
         raise UsageError("the radius must be positive")
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     town = ex.town
     ties: list[ProtectiveTie] = []
     if young_person_id is not None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis.disruption.exposure import DIGITS, Exposure, _hit, entity_label
+from graphguard.analysis.disruption.exposure import DIGITS, Exposure, entity_label, surviving
 from graphguard.analysis.disruption.impact import (
     LINKED_FALL,
     _prepare,
@@ -27,6 +27,7 @@ from graphguard.analysis.disruption.impact import (
     greedy_plan,
 )
 from graphguard.analysis.hubs import Hub
+from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.town import Record, Town
 from graphguard.errors import UsageError
 
@@ -232,6 +233,11 @@ class RelocationComparison:
     alternatives : list of Alternative
         Disrupting the contexts, the adults, and both, chosen greedily from those
         that expose this young person.
+    move : Alternative
+        The move itself in the same terms, so it can be set beside the
+        alternatives: its total fall, their exposure after, the others' fall (the
+        peers whose routes ran through them) and how many young people's exposure
+        falls by at least ``LINKED_FALL``.
     """
 
     young_person: str
@@ -244,6 +250,7 @@ class RelocationComparison:
     relocation_total_fall: float
     vacuum: list[VacuumEntry]
     alternatives: list[Alternative]
+    move: Alternative
     #: The protective ties an earlier move already ended (last seen before it).
     ties_already_cut: list[ProtectiveTie] = field(default_factory=list)
     #: Where the young person lives or is placed now, if recorded (:class:`Placement`).
@@ -263,6 +270,7 @@ class RelocationComparison:
             "protective_ties_cut": [t.as_dict() for t in self.protective_ties],
             "victim_vacuum": [v.as_dict() for v in self.vacuum],
             "alternatives": [a.as_dict() for a in self.alternatives],
+            "move": self.move.as_dict(),
             "placement": self.placement.as_dict() if self.placement else None,
             "protective_ties_already_cut": [t.as_dict() for t in self.ties_already_cut],
             "conclusion": self.conclusion,
@@ -275,8 +283,7 @@ def relocation_comparison(
     *,
     exposure: Exposure | None = None,
     hubs: Sequence[Hub] | None = None,
-    as_of: dt.date | None = None,
-    half_life_days: float = 365.0,
+    options: AnalysisOptions | None = None,
     k: int = 3,
     vacuum_size: int = 10,
 ) -> RelocationComparison:
@@ -287,7 +294,9 @@ def relocation_comparison(
     graph : networkx.MultiDiGraph
     young_person_id : str
     exposure : Exposure, optional
-        Computed on ``graph`` if None.
+        Computed on ``graph`` if None (with ``hubs`` and ``options``).
+    options : AnalysisOptions, optional
+        ``as_of`` and the half-life; checked against ``exposure`` when both are given.
     k : int, default 3
         How many targets each alternative disrupts.
     vacuum_size : int, default 10
@@ -302,7 +311,7 @@ def relocation_comparison(
     targets on this young person's routes: the locations, vehicles and businesses
     ("disrupt the contexts"), the adults ("disrupt the adults"), and both.
     """
-    ex = _prepare(graph, exposure, hubs, as_of, half_life_days)
+    ex = _prepare(graph, exposure, hubs, options)
     town = ex.town
     cut, ties, _ = relocation_cuts(graph, young_person_id, exposure=ex)
     placement = current_placement(graph, young_person_id, ex.as_of, town=town)
@@ -318,15 +327,17 @@ def relocation_comparison(
     for pair in own_pairs:
         adults.add(ex.pair_adult[pair])
         survivors = [
-            ex.routes[r]
-            for r in ex.pair_routes[pair]
-            if not _hit(ex.routes[r], frozenset(), cut_set)
+            (route, strength)
+            for route in (ex.routes[r] for r in ex.pair_routes[pair])
+            if (strength := surviving(route, frozenset(), cut_set, ex.half_life_days)) > 0
         ]
         for r in ex.pair_routes[pair]:
             contexts.update(e for e in ex.routes[r].via if town.kind.get(e) in _CONTEXTS)
         if survivors:
-            reach = 1.0 - math.prod(1.0 - s.strength for s in survivors)
-            links = sorted({link for s in survivors for link in s.links})
+            reach = 1.0 - math.prod(1.0 - strength for _, strength in survivors)
+            links = sorted(
+                {link for route, _ in survivors for link in route.links if link not in cut_set}
+            )
             kept.append(
                 {
                     "adult": ex.pair_adult[pair],
@@ -377,6 +388,17 @@ def relocation_comparison(
         relocation_total_fall=moved.fall,
         vacuum=vacuum,
         alternatives=alternatives,
+        move=Alternative(
+            name="move the young person",
+            targets=[],
+            labels=[],
+            total_fall=moved.fall,
+            own_after=own_after,
+            others_fall=moved.fall - (own_now - own_after),
+            young_people_protected=sum(
+                1 for fall in moved.young_people.values() if fall >= LINKED_FALL
+            ),
+        ),
         ties_already_cut=ties_already_cut,
         placement=placement,
     )
@@ -419,14 +441,15 @@ def _vacuum(ex: Exposure, young_person: str, cut: frozenset[str]) -> list[Vacuum
         remaining = 1.0
         for r in ex.pair_routes[pair]:
             route = ex.routes[r]
-            if _hit(route, frozenset(), cut):
+            strength = surviving(route, frozenset(), cut, ex.half_life_days)
+            if strength <= 0:
                 continue
             through = [c for c in route.via if c in context_weight]
             via_contexts[other].update(through)
             if adult in adult_weight:
-                remaining *= 1.0 - route.strength
+                remaining *= 1.0 - strength
             elif through:
-                remaining *= 1.0 - route.strength * max(context_weight[c] for c in through)
+                remaining *= 1.0 - strength * max(context_weight[c] for c in through)
         reach = 1.0 - remaining
         if reach <= 0:
             continue
