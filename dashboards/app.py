@@ -9,6 +9,7 @@ from __future__ import annotations
 import common
 import sidebar
 import streamlit as st
+from wording import count, plain
 
 # No icons: Streamlit shows a page's Material icon as the tab's favicon by fetching it
 # from fonts.gstatic.com, and the dashboard must work offline.
@@ -51,16 +52,24 @@ except Exception as error:
 st.session_state["gg_view"] = view
 whole = common.summary(source, view.filters)
 counts = whole["by_kind"]
+notice = common.backend_notice(source, view.filters)
 with st.sidebar.container(border=True):
     backend = "Neo4j" if source.is_neo4j else "embedded"
-    st.markdown(f"**Backend:** {backend}")
-    st.caption(source.location if not source.is_neo4j else source.label)
+    st.markdown(f"**Backend:** {backend}" + (" — not answering" if notice else ""))
+    st.caption(plain(source.location if not source.is_neo4j else source.label))
     if whole["first_date"]:
         st.markdown(f"**Data:** {whole['first_date']} to {whole['last_date']}")
     st.markdown(
-        f"{counts.get('young_person', 0)} young people · {counts.get('adult', 0)} adults · "
-        f"{counts.get('location', 0)} locations · {counts.get('vehicle', 0)} vehicles · "
-        f"{whole['links']} links"
+        " · ".join(
+            count(number, noun)
+            for number, noun in (
+                (counts.get("young_person", 0), "young person"),
+                (counts.get("adult", 0), "adult"),
+                (counts.get("location", 0), "location"),
+                (counts.get("vehicle", 0), "vehicle"),
+                (whole["links"], "link"),
+            )
+        )
     )
     if not view.filters.is_empty:
         st.caption("Counts after the filters.")
@@ -68,6 +77,8 @@ if st.sidebar.button("Reload data", help="Read the data again after it changed."
     common.clear_caches()
     st.rerun()
 
+if notice:
+    st.error(notice)
 try:
     page.run()
 except Exception as error:

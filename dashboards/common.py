@@ -20,7 +20,9 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +31,16 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import streamlit as st
+from wording import plain, plain_keeping_code
 
-from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup, analyse
+from graphguard.analysis import (
+    AnalysisOptions,
+    AnalysisResult,
+    Context,
+    Hub,
+    PeerGroup,
+    analyse,
+)
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     PlacementCheck,
@@ -159,8 +169,14 @@ def store(source: DataSource) -> Store:
 
 @st.cache_resource(show_spinner="Reading the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
 def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
-    """The filtered graph (shared between sessions: pages must never change it)."""
-    return store(source).graph(filters)
+    """The filtered graph (shared between sessions: pages must never change it).
+
+    ``graph.graph["read_at"]`` says when it was read, for the notice that Neo4j has
+    stopped answering since.
+    """
+    graph = store(source).graph(filters)
+    graph.graph["read_at"] = dt.datetime.now()
+    return graph
 
 
 @st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
@@ -183,7 +199,8 @@ class Findings:
     Only adults and contexts with a score above 0 are kept, without the per-child
     routes of a hub: ``st.cache_data`` hands every page its own copy, and on a town of
     100k links the whole result (every adult, every place, every measure) takes half
-    a second to copy where this takes a few hundredths.
+    a second to copy where this takes a few hundredths.  :func:`adult` gives any one
+    adult's finding, those scoring 0 too.
     """
 
     hubs: list[Hub]
@@ -202,10 +219,16 @@ def analysis_options(filters: Filters) -> AnalysisOptions:
     return AnalysisOptions.from_settings(as_of=filters.as_of)
 
 
-@st.cache_data(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+@st.cache_resource(show_spinner="Analysing the network…", max_entries=4, hash_funcs=_HASH_FUNCS)
+def _analysed(source: DataSource, filters: Filters) -> AnalysisResult:
+    """The whole analysis, shared and never copied: pages read it through the functions below."""
+    return analyse(network(source, filters), analysis_options(filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
-    result = analyse(network(source, filters), analysis_options(filters))
+    result = _analysed(source, filters)
     return Findings(
         hubs=[
             dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs if hub.score > 0
@@ -214,6 +237,25 @@ def analysis(source: DataSource, filters: Filters) -> Findings:
         groups=result.groups,
         summary=result.summary,
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
+def adults(source: DataSource, filters: Filters) -> list[str]:
+    """Every adult's id, highest hub score first (those scoring 0 after, by rank)."""
+    return [hub.id for hub in _analysed(source, filters).hubs]
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=_HASH_FUNCS)
+def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
+    """One adult's hub finding whatever their score, without its per-child routes.
+
+    An adult scoring 0 is worth reading too: the explanation says why a youth worker
+    who supports forty children is not a hub of risk.
+    """
+    for hub in _analysed(source, filters).hubs:
+        if hub.id == adult_id:
+            return dataclasses.replace(hub, routes={}, reach={})
+    raise UsageError(f"{adult_id} is not an adult in this view of the network")
 
 
 @st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
@@ -383,13 +425,17 @@ def current_view() -> View:
 def show_error(error: BaseException) -> None:
     """One clear line for an error on a page, never a traceback (that goes to the log)."""
     if isinstance(error, GraphguardError):
-        st.error(str(error))
+        st.error(plain_keeping_code(error))
+    elif _is_unreachable(error):
+        st.error(
+            f"Neo4j stopped answering ({plain(_first_line(error))}). Start it again "
+            "(`graphguard neo4j start`), then press Reload data."
+        )
     else:
         _LOG.exception("dashboard page failed")
-        first = str(error).splitlines()[0] if str(error) else ""
         st.error(
-            f"Something went wrong on this page ({type(error).__name__}: {first}). "
-            "The dashboard's log has the details."
+            f"Something went wrong on this page ({type(error).__name__}: "
+            f"{plain(_first_line(error))}). The dashboard's log has the details."
         )
 
 
@@ -398,3 +444,80 @@ def entity_name(graph: nx.MultiDiGraph, entity_id: str, show_names: bool) -> str
     if entity_id not in graph:
         return entity_id
     return entity_label(entity_id, graph.nodes[entity_id], show_names)
+
+
+#: How long a liveness check may take, and how long its answer is trusted.
+LIVENESS_TIMEOUT_S = 2.0
+LIVENESS_TTL_S = 5.0
+
+
+def _first_line(error: BaseException) -> str:
+    """The reason an error gives, in one line without the driver's address dump."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else type(error).__name__
+    # The driver repeats the address ("Couldn't connect to h:p (resolved to
+    # ('h:p',)):") and gives the reason lines later ("(reason [Errno 111] Connection
+    # refused)"), if at all: keep the reason.
+    if "resolved to" in first:
+        reason = re.search(r"\(reason (?:\[Errno \d+\] )?([^)]*)\)", text)
+        first = reason.group(1).strip().lower() if reason else "nothing answered there"
+    return first
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    """Whether a page failed because the connection to Neo4j went."""
+    from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+    return isinstance(error, ServiceUnavailable | SessionExpired | ConnectionError)
+
+
+def _verify(driver: Any) -> str | None:
+    """Why the driver cannot reach its server within the timeout, or None if it can."""
+    outcome: list[str | None] = []
+
+    def check() -> None:
+        try:
+            driver.verify_connectivity()
+        except Exception as error:  # any failure at all means "not answering"
+            outcome.append(_first_line(error))
+        else:
+            outcome.append(None)
+
+    # The driver's own connection timeout is long (30 s) and shared with real work:
+    # the check runs aside and is given up on, so a page never waits long for it.
+    worker = threading.Thread(target=check, name="neo4j-liveness", daemon=True)
+    worker.start()
+    worker.join(LIVENESS_TIMEOUT_S)
+    if not outcome:
+        return f"no answer within {LIVENESS_TIMEOUT_S:g} s"
+    return outcome[0]
+
+
+@st.cache_data(ttl=LIVENESS_TTL_S, show_spinner=False, hash_funcs=_HASH_FUNCS)
+def backend_problem(source: DataSource) -> str | None:
+    """Why the data source stopped answering (checked at most every few seconds), or None.
+
+    Only Neo4j can stop: a dataset was read once, and what the pages show is it.
+    """
+    if not source.is_neo4j:
+        return None
+    found = store(source)
+    driver = getattr(found, "driver", None)
+    return None if driver is None else _verify(driver)
+
+
+def backend_notice(source: DataSource, filters: Filters) -> str | None:
+    """The notice every page shows while Neo4j is not answering, or None while it is."""
+    problem = backend_problem(source)
+    if problem is None:
+        return None
+    try:
+        read_at = network(source, filters).graph.get("read_at")
+    except Exception:  # not read before it stopped: the page will say so itself
+        read_at = None
+    when = f" at {read_at:%H:%M:%S}" if isinstance(read_at, dt.datetime) else ""
+    return (
+        f"Neo4j at {plain(source.location)} is not answering ({plain(problem)}). What the "
+        f"pages show was read{when} and may be out of date, and nothing new can be read. "
+        "Start Neo4j again (`graphguard neo4j start`), then press Reload data."
+    )

@@ -1,8 +1,15 @@
-"""The sidebar's data filters: the time window, gradings, areas, and whether names show."""
+"""The sidebar's data filters: the time window, gradings, areas, and whether names show.
+
+They are kept in the page's address (``?from=…&to=…&source_grade=2&area=Docklands&names=1``),
+so a reload, a bookmark or a link sent to a colleague shows the same view.  The
+address is read when a session starts and rewritten on every run; a value it holds
+that the data does not (an area no longer recorded, a date out of range) is left out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import streamlit as st
 from common import DataSource, View, areas, summary
@@ -11,6 +18,72 @@ from graphguard.model import IntelGrade, SourceGrade
 from graphguard.store.base import Filters
 
 _ANY = "any"
+SOURCE_GRADES = [_ANY, *(grade.value for grade in SourceGrade)]
+INTEL_GRADES = [_ANY, *(grade.value for grade in IntelGrade)]
+
+#: Each filter's key in the address.
+PARAMS = ("from", "to", "source_grade", "intel_grade", "ungraded", "area", "names")
+
+
+def _date(text: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _seed(key: str, value: Any) -> None:
+    """Give a widget its first value (from the address, else the default) once a session.
+
+    Widgets are then made without a ``value``: Streamlit warns when both are given.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _seed_from_address(first: dt.date | None, last: dt.date | None, known_areas: list[str]) -> None:
+    params = st.query_params
+    if first and last:
+        start = _date(params.get("from")) or first
+        end = _date(params.get("to")) or last
+        start, end = max(start, first), min(end, last)
+        _seed("gg_window", (start, end) if start <= end else (first, last))
+    source_grade = params.get("source_grade")
+    _seed("gg_source_grade", source_grade if source_grade in SOURCE_GRADES else _ANY)
+    intel_grade = (params.get("intel_grade") or "").upper()
+    _seed("gg_intel_grade", intel_grade if intel_grade in INTEL_GRADES else _ANY)
+    _seed("gg_ungraded", params.get("ungraded") != "0")
+    _seed("gg_areas", [a for a in params.get_all("area") if a in known_areas])
+    _seed("gg_show_names", params.get("names") == "1")
+
+
+def _write_address(view: View, chosen_areas: list[str]) -> None:
+    """Put the filters in the address: only those set, so a plain view has a plain URL."""
+    filters = view.filters
+    wanted: dict[str, str | list[str]] = {}
+    if filters.since is not None:
+        wanted["from"] = filters.since.isoformat()
+    if filters.as_of is not None:
+        wanted["to"] = filters.as_of.isoformat()
+    if filters.min_source_grade is not None:
+        wanted["source_grade"] = filters.min_source_grade.value
+    if filters.min_intel_grade is not None:
+        wanted["intel_grade"] = filters.min_intel_grade.value
+    if not filters.include_ungraded:
+        wanted["ungraded"] = "0"
+    if chosen_areas:
+        wanted["area"] = sorted(chosen_areas)  # as recorded (the filter compares folded)
+    if view.show_names:
+        wanted["names"] = "1"
+    params = st.query_params
+    for name in PARAMS:
+        value = wanted.get(name)
+        current = params.get_all(name)
+        if value is None:
+            if current:
+                del params[name]
+        elif current != (value if isinstance(value, list) else [value]):
+            params[name] = value
 
 
 def sidebar_filters(source: DataSource) -> View:
@@ -18,12 +91,13 @@ def sidebar_filters(source: DataSource) -> View:
     whole = summary(source, Filters())
     first = dt.date.fromisoformat(whole["first_date"]) if whole["first_date"] else None
     last = dt.date.fromisoformat(whole["last_date"]) if whole["last_date"] else None
+    known_areas = areas(source)
+    _seed_from_address(first, last, known_areas)
     since = as_of = None
     with st.sidebar.expander("Filters", expanded=False):
         if first and last:
             window = st.date_input(
                 "Time window",
-                value=(first, last),
                 min_value=first,
                 max_value=last,
                 key="gg_window",
@@ -36,26 +110,24 @@ def sidebar_filters(source: DataSource) -> View:
                 as_of = end if end != last else None
         source_grade = st.selectbox(
             "Minimum source grade",
-            [_ANY, "1", "2", "3"],
+            SOURCE_GRADES,
             key="gg_source_grade",
             help="3x5x2 source evaluation: 1 reliable, 2 untested, 3 not reliable.",
         )
         intel_grade = st.selectbox(
             "Minimum intelligence grade",
-            [_ANY, "A", "B", "C", "D", "E"],
+            INTEL_GRADES,
             key="gg_intel_grade",
             help="A known directly … E suspected to be false.",
         )
         include_ungraded = st.checkbox(
             "Keep ungraded links",
-            value=True,
             key="gg_ungraded",
             help="Whether links without the grade filtered on pass a grade filter.",
         )
-        chosen_areas = st.multiselect("Areas", areas(source), key="gg_areas")
+        chosen_areas = st.multiselect("Areas", known_areas, key="gg_areas")
     show_names = st.sidebar.toggle(
         "Show young people's names",
-        value=False,
         key="gg_show_names",
         help="Off: young people are shown by id. Downloads never carry names.",
     )
@@ -67,4 +139,6 @@ def sidebar_filters(source: DataSource) -> View:
         include_ungraded=include_ungraded,
         areas=frozenset(chosen_areas) if chosen_areas else None,
     )
-    return View(source, filters, show_names)
+    view = View(source, filters, bool(show_names))
+    _write_address(view, list(chosen_areas))
+    return view

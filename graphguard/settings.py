@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     xlsx_max_unpacked_mb: int = Field(default=2048, ge=1)
     #: The most a workbook part may unpack to as a multiple of its packed size.
     xlsx_max_ratio: float = Field(default=100.0, gt=1)
+    #: The dashboard map's basemap: a tile server's URL template with {z}, {x} and {y}
+    #: (none by default, so nothing is fetched from another host), and its credit line.
+    map_tiles: str | None = None
+    map_attribution: str | None = None
 
     @property
     def audit_path(self) -> Path:

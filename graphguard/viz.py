@@ -23,7 +23,7 @@ are labelled by name or registration: they are what disruption acts on.
 
 from __future__ import annotations
 
-import html as html_text
+import json
 import math
 import re
 from collections import defaultdict, deque
@@ -38,8 +38,12 @@ from graphguard.model import node_kind
 
 __all__ = [
     "DEFAULT_MAX_NODES",
+    "CONCERN_LINK_TYPES",
     "KIND_STYLES",
     "LINK_STYLES",
+    "LINK_TYPE_COLOURS",
+    "LOCATION_KIND_COLOURS",
+    "MapView",
     "NetworkDrawing",
     "entity_label",
     "entity_tooltip",
@@ -50,6 +54,7 @@ __all__ = [
     "remote_references",
     "link_timeline",
     "location_points",
+    "map_view",
 ]
 
 #: The most entities drawn at once: beyond this a browser's layout grinds to a halt.
@@ -89,8 +94,57 @@ LINK_STYLES: Mapping[str, Mapping[str, Any]] = {
     "protective": {"color": "#2E9E44", "label": "protective (support, family)", "types": ()},
 }
 _CATEGORY_OF_TYPE = {t: name for name, style in LINK_STYLES.items() for t in style["types"]}
+
+#: A colour for each link type where types are told apart (the timeline): warm colours
+#: for the links that tell of risk to a child, cool colours and greys for the rest.
+LINK_TYPE_COLOURS: Mapping[str, str] = {
+    "ALLEGED_HARM": "#C0392B",
+    "PARTNER_OF": "#E84393",
+    "FOUND_AT": "#E67E22",
+    "CONTACTED": "#B7950B",
+    "ASSOCIATES_WITH": "#424949",
+    "FAMILY_OF": "#52BE80",
+    "SUPPORTS": "#1E8449",
+    "LIVES_AT": "#8FC1E3",
+    "ATTENDS": "#2E86DE",
+    "PLACED_AT": "#7D3C98",
+    "WORKS_AT": "#BB8FCE",
+    "SEEN_AT": "#99A3A4",
+    "DRIVES": "#1F3A93",
+    "KEEPER_OF": "#5D6D7E",
+    "PASSENGER_IN": "#48C9B0",
+}
+#: The link types drawn in warm colours: harm, intimacy, being found after going
+#: missing, and contact.
+CONCERN_LINK_TYPES = ("ALLEGED_HARM", "PARTNER_OF", "FOUND_AT", "CONTACTED")
+
+#: A colour for each kind of location on the map (tableau20, one hue each).
+LOCATION_KIND_COLOURS: Mapping[str, str] = {
+    "home": "#FFBB78",
+    "residential": "#C49C94",
+    "school": "#1F77B4",
+    "care_home": "#AEC7E8",
+    "hotel": "#D62728",
+    "takeaway": "#FF7F0E",
+    "licensed_premises": "#9467BD",
+    "dock": "#8C564B",
+    "shop": "#E377C2",
+    "park": "#2CA02C",
+    "street": "#7F7F7F",
+    "transport_hub": "#17BECF",
+    "car_park": "#BCBD22",
+    "online": "#98DF8A",
+    "other": "#C7C7C7",
+}
 _SYMMETRIC = frozenset({"ASSOCIATES_WITH", "FAMILY_OF", "PARTNER_OF"})
 _LINKS_IN_TOOLTIP = 6
+#: In a drawing of at most ``_LABELLED_NODES`` entities labels read at about
+#: ``_LABEL_PX`` pixels once the layout is fitted, never bigger than ``_LABEL_MAX`` (in
+#: the drawing's units) whatever the zoom.  A bigger drawing has no room for them all:
+#: its labels keep their size and show as the analyst zooms in.
+_LABEL_PX = 13
+_LABEL_MAX = 44
+_LABELLED_NODES = 120
 _MIN_SIZE = 10.0
 _SCORE_SIZE = 30.0
 
@@ -211,7 +265,8 @@ def entity_tooltip(
         if attributes.get(key)
     ]
     if attributes.get("missing_episodes"):
-        flags.append(f"{attributes['missing_episodes']} missing episodes")
+        episodes = int(attributes["missing_episodes"])
+        flags.append(f"{episodes} missing episode{'' if episodes == 1 else 's'}")
     if flags:
         lines.append("; ".join(flags))
     if score is not None:
@@ -366,7 +421,7 @@ def network_html(
         cdn_resources="in_line",
         bgcolor="#ffffff",
     )
-    titles: list[str] = []
+    titles: dict[str, str] = {}
     for node, data in sorted(graph.nodes(data=True), key=lambda item: str(item[0])):
         kind = _kind(data)
         style = KIND_STYLES[kind]
@@ -378,12 +433,10 @@ def network_html(
         if kind == "adult" and data.get("professional"):
             colour = _PROFESSIONAL_COLOUR
         border = _SUSPECTED_BORDER if data.get("suspected") else colour
-        title = entity_tooltip(node, data, show_names, score)
-        titles.append(title)
+        titles[str(node)] = entity_tooltip(node, data, show_names, score)
         network.add_node(
             str(node),
             label=entity_label(node, data, show_names),
-            title=title,
             shape=style["shape"],
             size=size,
             color={"background": colour, "border": border},
@@ -405,12 +458,7 @@ def network_html(
             arrows={"to": {"enabled": first.get("type") not in _SYMMETRIC, "scaleFactor": 0.5}},
         )
     network.options = _vis_options(graph.number_of_nodes())
-    # In pyvis's template a node title containing "href" is written with innerHTML;
-    # escaping every title then keeps recorded text from becoming markup.
-    if any("href" in title for title in titles):
-        for entry in network.nodes:
-            entry["title"] = html_text.escape(entry["title"])
-    page = _finish_page(network.generate_html(), graph.number_of_nodes(), total, capped)
+    page = _finish_page(network.generate_html(), graph.number_of_nodes(), total, capped, titles)
     return NetworkDrawing(page, graph.number_of_nodes(), total, capped)
 
 
@@ -436,17 +484,25 @@ def _vis_options(nodes: int) -> dict[str, Any]:
             "barnesHut": {
                 "gravitationalConstant": -6000,
                 "centralGravity": 0.25,
-                "springLength": 110,
+                # Longer springs where labels are drawn large (see _LABELLED_NODES).
+                "springLength": 150 if nodes <= _LABELLED_NODES else 110,
                 "springConstant": 0.03,
                 "damping": 0.35,
-                "avoidOverlap": 0.15,
+                "avoidOverlap": 0.3 if nodes <= _LABELLED_NODES else 0.15,
             },
             "stabilization": {"enabled": True, "iterations": 250 if nodes <= 150 else 120},
             "minVelocity": 1.0,
         },
         "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": nodes > 150},
         "edges": {"smooth": False},
-        "nodes": {"font": {"size": 13, "face": "sans-serif"}},
+        "nodes": {
+            "font": {
+                "size": _LABEL_PX,
+                "face": "sans-serif",
+                "strokeWidth": 3,
+                "strokeColor": "#ffffff",
+            }
+        },
     }
 
 
@@ -455,7 +511,13 @@ def remote_references(page: str) -> list[str]:
     return [match.group(0) for match in _REMOTE_TAG.finditer(page)]
 
 
-def _finish_page(page: str, shown: int, total: int, capped: bool) -> str:
+def _script_json(value: Any) -> str:
+    """JSON that can sit inside a <script> element whatever text it carries."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _finish_page(page: str, shown: int, total: int, capped: bool, titles: Mapping[str, str]) -> str:
     page = _BOOTSTRAP_TAG.sub("", page)
     page = _EMPTY_HEADING.sub("", page)
     page = _TEMPLATE_COMMENT.sub("", page)
@@ -465,35 +527,53 @@ def _finish_page(page: str, shown: int, total: int, capped: bool) -> str:
         raise RuntimeError(f"the drawing would load {remote[0]!r} from the internet")
     if page.count("return network;") != 1:
         raise RuntimeError("pyvis's page template has changed: cannot add the drawing hooks")
-    # Physics off once laid out, so a big drawing does not keep the browser busy;
-    # the body attributes tell a browser test the canvas was drawn and laid out.
+    # Tooltips are given to vis-network only now: pyvis switches every tooltip to a
+    # popup written as HTML (and breaks those of links) as soon as one node's title
+    # holds "href", while vis-network itself shows a text title as text.
+    # Physics off once laid out, so a big drawing does not keep the browser busy, and
+    # labels sized for the zoom the layout was fitted at (see _LABELLED_NODES); the
+    # body attributes tell a browser test the canvas was drawn and laid out.
+    tooltips = [{"id": node, "title": title} for node, title in titles.items()]
+    boost = "_LABEL_PX / network.getScale()" if shown <= _LABELLED_NODES else "_LABEL_PX"
     hooks = (
-        'network.once("stabilizationIterationsDone", function () {'
-        " network.setOptions({physics: false});"
-        ' document.body.setAttribute("data-graph-stable", "1"); });\n'
-        'network.once("afterDrawing", function () {'
-        ' document.body.setAttribute("data-graph-drawn", "1"); });\n'
-        "return network;"
+        (
+            f"nodes.update({_script_json(tooltips)});\n"
+            'network.once("stabilizationIterationsDone", function () {'
+            " network.setOptions({physics: false}); network.fit();"
+            # A margin round the fitted drawing, so labels at its edges are not cut off.
+            " network.moveTo({scale: network.getScale() * 0.88});"
+            f" var size = Math.min(Math.max({boost}, _LABEL_PX), _LABEL_MAX);"
+            " network.setOptions({nodes: {font: {size: size}}});"
+            ' document.body.setAttribute("data-label-size", String(Math.round(size)));'
+            ' document.body.setAttribute("data-graph-stable", "1"); });\n'
+            'network.once("afterDrawing", function () {'
+            ' document.body.setAttribute("data-graph-drawn", "1"); });\n'
+            "return network;"
+        )
+        .replace("_LABEL_PX", str(_LABEL_PX))
+        .replace("_LABEL_MAX", str(_LABEL_MAX))
     )
     page = page.replace("return network;", hooks)
     extra = _STYLE + _legend(shown, total, capped)
     return page.replace("</body>", extra + "</body>", 1)
 
 
+# The legend stands in a column of its own beside the drawing, never over it.
 _STYLE = """<style>
 body { margin: 0; font-family: sans-serif; }
 .card { border: none; }
-#mynetwork { border: 1px solid #e6e6e6 !important; }
-div.vis-tooltip, div.popup { white-space: pre-line; font-size: 12px; max-width: 420px; }
-#gg-legend { position: absolute; top: 8px; left: 8px; background: rgba(255,255,255,0.9);
-  border: 1px solid #ddd; border-radius: 6px; padding: 4px 8px; font-size: 11px;
-  line-height: 1.45; z-index: 10; }
+#mynetwork { border: 1px solid #e6e6e6 !important; width: calc(100% - 232px) !important; }
+div.vis-tooltip { white-space: pre-line; font-size: 12px; max-width: 420px; }
+#gg-legend { position: absolute; top: 0; right: 0; width: 214px; max-height: 100%;
+  overflow-y: auto; box-sizing: border-box; background: #ffffff;
+  border: 1px solid #ddd; border-radius: 6px; padding: 6px 8px; font-size: 12px;
+  line-height: 1.5; z-index: 10; }
 #gg-legend summary { cursor: pointer; }
 #gg-legend .sw { display: inline-block; width: 10px; height: 10px; margin-right: 5px;
   vertical-align: middle; }
 #gg-legend .ln { display: inline-block; width: 18px; height: 0; margin-right: 5px;
   vertical-align: middle; border-top: 3px solid; }
-#gg-cap { position: absolute; bottom: 8px; left: 8px; right: 8px; background: #fff4e5;
+#gg-cap { position: absolute; bottom: 8px; left: 8px; right: 240px; background: #fff4e5;
   border: 1px solid #f0b35b; border-radius: 6px; padding: 4px 8px; font-size: 12px;
   z-index: 10; }
 </style>
@@ -586,3 +666,130 @@ def location_points(
     ]
     columns = ["id", "name", "location_kind", "area", "latitude", "longitude", "score"]
     return pd.DataFrame(rows, columns=columns).sort_values("score", ascending=False)
+
+
+class MapView(NamedTuple):
+    """Where a map looks and the basemap tiles under it, for a Vega-Lite chart.
+
+    ``scale``, ``center`` and ``translate`` are the Mercator projection's (d3's terms);
+    ``tiles`` has one row per tile: its ``url`` and the ``longitude`` and ``latitude``
+    of its north-west corner, each drawn ``tile_px`` pixels square.  With no tile
+    server configured ``tiles`` is empty and nothing is fetched.
+    """
+
+    width: int
+    height: int
+    scale: float
+    center: tuple[float, float]
+    translate: tuple[float, float]
+    zoom: float
+    tile_px: float
+    tiles: pd.DataFrame
+
+
+_TILE = 256
+_MAX_ZOOM = 18
+_TILE_FIELDS = ("{z}", "{x}", "{y}")
+
+
+def _world_xy(longitude: float, latitude: float) -> tuple[float, float]:
+    """Web Mercator coordinates in [0, 1], y growing southwards."""
+    latitude = max(min(latitude, 85.0511), -85.0511)
+    y = math.log(math.tan(math.radians(latitude)) + 1 / math.cos(math.radians(latitude)))
+    return (longitude + 180.0) / 360.0, (1.0 - y / math.pi) / 2.0
+
+
+def _world_lonlat(x: float, y: float) -> tuple[float, float]:
+    latitude = math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * y))))
+    return x * 360.0 - 180.0, latitude
+
+
+def map_view(
+    points: pd.DataFrame,
+    *,
+    width: int,
+    height: int,
+    tiles: str | None = None,
+    margin: float = 0.08,
+) -> MapView:
+    """Fit ``points`` (``longitude``, ``latitude``) into a ``width`` x ``height`` map.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        At least one row with ``longitude`` and ``latitude`` in decimal degrees.
+    width, height : int
+        The map's size in pixels.
+    tiles : str, optional
+        A tile server's URL template with ``{z}``, ``{x}`` and ``{y}`` (the
+        ``GRAPHGUARD_MAP_TILES`` setting).  None: no basemap, nothing to fetch.
+    margin : float
+        The share of each side left around the points.
+
+    Returns
+    -------
+    MapView
+
+    Examples
+    --------
+    >>> spot = pd.DataFrame({"longitude": [-0.33, -0.32], "latitude": [53.74, 53.75]})
+    >>> view = map_view(spot, width=800, height=400)
+    >>> round(view.zoom, 1), len(view.tiles)
+    (14.8, 0)
+    >>> tiled = map_view(spot, width=800, height=400, tiles="http://t/{z}/{x}/{y}.png")
+    >>> tiled.tiles["url"].iloc[0]
+    'http://t/14/8176/5279.png'
+    """
+    if tiles is not None and not all(field in tiles for field in _TILE_FIELDS):
+        raise UsageError(
+            f"the map's tile server {tiles!r} must have {{z}}, {{x}} and {{y}} in it "
+            "(like https://tile.example.org/{z}/{x}/{y}.png)"
+        )
+    corners = [
+        _world_xy(float(lon), float(lat))
+        for lon, lat in points[["longitude", "latitude"]].itertuples(index=False)
+    ]
+    xs, ys = [x for x, _ in corners], [y for _, y in corners]
+    span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+    room = 1.0 - 2.0 * margin
+    fits = [
+        math.log2(room * size / (_TILE * span))
+        for size, span in ((width, span_x), (height, span_y))
+        if span > 0
+    ]
+    zoom = min(max(min(fits, default=15.0), 1.0), float(_MAX_ZOOM))
+    world_px = _TILE * 2.0**zoom
+    centre_x, centre_y = (max(xs) + min(xs)) / 2.0, (max(ys) + min(ys)) / 2.0
+    level = math.floor(zoom)
+    tile_px = _TILE * 2.0 ** (zoom - level)
+    rows = []
+    if tiles is not None:
+        count = 2**level
+        left = (centre_x * world_px - width / 2.0) / tile_px
+        top = (centre_y * world_px - height / 2.0) / tile_px
+        for ty in range(
+            max(math.floor(top), 0), min(math.floor(top + height / tile_px), count - 1) + 1
+        ):
+            for tx in range(
+                max(math.floor(left), 0), min(math.floor(left + width / tile_px), count - 1) + 1
+            ):
+                longitude, latitude = _world_lonlat(tx / count, ty / count)
+                url = tiles.replace("{z}", str(level)).replace("{x}", str(tx))
+                rows.append(
+                    {
+                        "url": url.replace("{y}", str(ty)),
+                        "longitude": longitude,
+                        "latitude": latitude,
+                    }
+                )
+    return MapView(
+        width=width,
+        height=height,
+        scale=world_px / (2.0 * math.pi),
+        center=_world_lonlat(centre_x, centre_y),
+        translate=(width / 2.0, height / 2.0),
+        zoom=zoom,
+        tile_px=tile_px,
+        tiles=pd.DataFrame(rows, columns=["url", "longitude", "latitude"]),
+    )
+

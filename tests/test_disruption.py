@@ -694,6 +694,66 @@ def test_relocation_model_cuts_place_and_protective_ties_not_contact(
         relocation_comparison(demo_graph, "AD097", exposure=demo_exposure)
 
 
+def test_relocation_counts_only_the_ties_that_exist_now(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    story = STORY["placement"]
+    comparison = relocation_comparison(demo_graph, story["young_person"], exposure=demo_exposure)
+    placed = comparison.placement
+    assert placed is not None and placed.type == "PLACED_AT" and placed.out_of_area
+    assert placed.location == story["care_home"]
+    assert placed.since == dt.date.fromisoformat(story["placement_start"])
+    now = {t.link_id for t in comparison.protective_ties}
+    ended = {t.link_id for t in comparison.ties_already_cut}
+    grandmother, *cut_before = story["protective_links"]
+    assert grandmother in now and set(cut_before) == ended and not now & ended
+    assert all(
+        t.last_seen is not None and t.last_seen < placed.since for t in comparison.ties_already_cut
+    )
+    as_json = comparison.as_dict()
+    assert {t["link_id"] for t in as_json["protective_ties_already_cut"]} == ended
+    # A young person who moved house (not placed) keeps their family ties on the list;
+    # only ties last seen before the move, such as an old school, are set apart.
+    victim = STORY["network_1"]["victims"][0]
+    _, ties, _ = relocation_cuts(demo_graph, victim)
+    other = relocation_comparison(demo_graph, victim, exposure=demo_exposure)
+    assert other.placement is not None and other.placement.type == "LIVES_AT"
+    family = {t.link_id for t in ties if t.type == "FAMILY_OF"}
+    assert family and family <= {t.link_id for t in other.protective_ties}
+    assert {t.link_id for t in other.protective_ties + other.ties_already_cut} == {
+        t.link_id for t in ties
+    }
+    since = other.placement.since
+    assert since is not None
+    assert all(t.last_seen is not None and t.last_seen < since for t in other.ties_already_cut)
+
+
+def test_relocation_conclusion_says_what_to_do_in_plain_words(
+    demo_graph: nx.MultiDiGraph, demo_exposure: Exposure
+) -> None:
+    story = STORY["placement"]
+    placed = relocation_comparison(demo_graph, story["young_person"], exposure=demo_exposure)
+    first, *why = placed.conclusion.splitlines()
+    best = max(placed.alternatives, key=lambda a: a.total_fall)
+    assert first.startswith(f"Do not move {story['young_person']} again: disrupt")
+    assert all(label in first for label in best.labels)
+    text = " ".join(why)
+    assert "already moved" in text and "out of area" in text
+    assert f"still {placed.exposure_now:.2f}" in text  # the earlier move did not end the risk
+    assert f"the {len(placed.protective_ties)} protective ties they have now" in text
+    assert "further away" in text and placed.kept[0]["adult"] in text
+    # Never moved: no "again", and nothing claims an earlier move.
+    victim = STORY["network_1"]["victims"][0]
+    never = relocation_comparison(demo_graph, victim, exposure=demo_exposure).conclusion
+    assert never.startswith(f"Do not move {victim}: disrupt") and "already moved" not in never
+    # No adult of concern reaches them: nothing argues for a move.
+    quiet = next(y for y in demo_exposure.town.young_people if demo_exposure.of(y) <= 0)
+    assert (
+        "nothing here argues for moving them"
+        in relocation_comparison(demo_graph, quiet, exposure=demo_exposure).conclusion
+    )
+
+
 # --------------------------------------------------------------------------- placement
 
 

@@ -182,6 +182,12 @@ def test_load_cli_loads_and_reports(neo4j_env: Any, store: Neo4jStore, demo: Any
     entities = len(data.people) + len(data.locations) + len(data.vehicles)
     assert f"Loaded {entities} entities and {len(data.links)} links" in result.stdout
     assert store.counts()["relationships"] == len(data.links)
+    # The fixture's store starts empty: the first load adds, an identical second does not.
+    assert "Nothing added or removed" not in result.stdout
+    again = CliRunner().invoke(main, ["load", str(ROOT / "fixtures" / "demo")])
+    assert again.exit_code == 0, again.output + again.stderr
+    assert "Nothing added or removed: all of it was in Neo4j already." in again.stdout
+    assert "0 rows rejected" in again.stdout
 
 
 def test_load_cli_with_rejects_loads_the_valid_rows_and_exits_1(

@@ -454,6 +454,9 @@ def test_relocation_command(cli: click.Group) -> None:
     assert set(data) >= {"exposure_now", "exposure_if_moved", "victim_vacuum", "alternatives"}
     assert not re.search(r"\bYP\d{3}\b", stdout)
     assert data["young_person"] == pseudonym("YP028", pseudonym_key())
+    code, stdout, _ = run(cli, "relocation", "YP076", DEMO, "--pseudonymise")
+    assert code == 0 and "Do not move YP-" in stdout  # the conclusion too
+    assert not re.search(r"\bYP\d{3}\b", stdout)
     code, _, stderr = run(cli, "relocation", "AD097", DEMO)
     assert code == 2 and "not a young person" in stderr
 

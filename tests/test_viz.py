@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,14 +13,19 @@ import networkx as nx
 import pytest
 
 from graphguard.errors import UsageError
+from graphguard.model import LinkType, LocationKind
 from graphguard.store.memory import MemoryStore
 from graphguard.viz import (
+    CONCERN_LINK_TYPES,
     KIND_STYLES,
     LINK_STYLES,
+    LINK_TYPE_COLOURS,
+    LOCATION_KIND_COLOURS,
     is_low_grading,
     link_style,
     link_timeline,
     location_points,
+    map_view,
     neighbourhood,
     network_html,
     remote_references,
@@ -173,3 +179,109 @@ def test_timeline_and_map_tables() -> None:
         link_timeline(graph, by="colour")
     points = location_points(graph, {"LO1": 0.5})
     assert points.to_dict("records")[0]["score"] == 0.5
+
+
+def _drawn_data(page: str, what: str) -> list[dict[str, Any]]:
+    """The nodes or edges handed to vis-network, as the page's JSON gives them."""
+    start = page.index(f"{what} = new vis.DataSet(") + len(f"{what} = new vis.DataSet(")
+    return list(json.JSONDecoder().raw_decode(page[start:])[0])
+
+
+def _tooltips(page: str) -> dict[str, str]:
+    start = page.rindex("nodes.update(") + len("nodes.update(")
+    return {n["id"]: n["title"] for n in json.JSONDecoder().raw_decode(page[start:])[0]}
+
+
+def test_an_href_in_a_tooltip_leaves_every_tooltip_plain_text() -> None:
+    graph = _small()
+    graph.nodes["LO1"]["name"] = 'Flat <a href="http://127.0.0.1:9/x">see</a> & co'
+    page = network_html(graph).html
+    # pyvis's HTML popup (which broke every link's tooltip) is never switched on...
+    assert "function showPopup" not in page and "popup.innerHTML" not in page
+    # ...links keep their tooltips, and the node's comes as text, escaped for the script.
+    assert all(edge.get("title") for edge in _drawn_data(page, "edges"))
+    assert (
+        _tooltips(page)["LO1"].splitlines()[1] == 'Flat <a href="http://127.0.0.1:9/x">see</a> & co'
+    )
+    assert '<a href="http://127.0.0.1:9/x">' not in page
+    assert not any("title" in node for node in _drawn_data(page, "nodes"))
+
+
+def test_the_legend_stands_beside_the_drawing_and_labels_scale_with_the_zoom() -> None:
+    page = network_html(_small()).html
+    style = page[page.index("#gg-legend {") :].split("}")[0]
+    assert "right: 0" in style and "left" not in style
+    assert "width: calc(100% - 232px)" in page  # the drawing leaves the legend its column
+    assert "_LABEL_PX / network.getScale()" not in page  # every constant filled in
+    assert "13 / network.getScale()" in page and "data-label-size" in page
+
+
+def test_a_big_drawing_keeps_its_labels_small(demo_graph: nx.MultiDiGraph) -> None:
+    # 300 labels at a readable size would cover each other: they show on zooming in.
+    page = network_html(demo_graph).html
+    assert "/ network.getScale()" not in page and "data-label-size" in page
+
+
+def test_every_link_type_has_its_own_colour_warm_for_concern() -> None:
+    import colorsys
+
+    assert set(LINK_TYPE_COLOURS) == {t.value for t in LinkType}
+    assert len(set(LINK_TYPE_COLOURS.values())) == len(LINK_TYPE_COLOURS)
+
+    def warm(colour: str) -> bool:
+        red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+        hue, _, saturation = colorsys.rgb_to_hls(red, green, blue)
+        return saturation > 0.3 and (hue * 360 < 65 or hue * 360 > 300)
+
+    for link_type, colour in LINK_TYPE_COLOURS.items():
+        assert warm(colour) == (link_type in CONCERN_LINK_TYPES), link_type
+    assert set(LOCATION_KIND_COLOURS) == {k.value for k in LocationKind}
+    assert len(set(LOCATION_KIND_COLOURS.values())) == len(LOCATION_KIND_COLOURS)
+
+
+def _pixel(view: Any, longitude: float, latitude: float) -> tuple[float, float]:
+    """Where d3's Mercator with the view's scale, centre and translate puts a point."""
+    import math
+
+    def project(lon: float, lat: float) -> tuple[float, float]:
+        return (
+            view.scale * math.radians(lon),
+            -view.scale * math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)),
+        )
+
+    x, y = project(longitude, latitude)
+    cx, cy = project(*view.center)
+    return x - cx + view.translate[0], y - cy + view.translate[1]
+
+
+def test_the_map_fits_the_points_and_its_tiles_cover_the_frame(
+    demo_graph: nx.MultiDiGraph,
+) -> None:
+    points = location_points(demo_graph)
+    view = map_view(points, width=900, height=460, tiles="http://127.0.0.1:1/{z}/{x}/{y}.png")
+    inside = [
+        _pixel(view, lon, lat)
+        for lon, lat in zip(points["longitude"], points["latitude"], strict=True)
+    ]
+    assert all(0 <= x <= 900 and 0 <= y <= 460 for x, y in inside)
+    xs, ys = [x for x, _ in inside], [y for _, y in inside]
+    assert max(xs) - min(xs) > 600 or max(ys) - min(ys) > 300  # fitted, not a dot
+    corners = [
+        _pixel(view, lon, lat)
+        for lon, lat in zip(view.tiles["longitude"], view.tiles["latitude"], strict=True)
+    ]
+    assert min(x for x, _ in corners) <= 0 and min(y for _, y in corners) <= 0
+    assert max(x for x, _ in corners) + view.tile_px >= 900
+    assert max(y for _, y in corners) + view.tile_px >= 460
+    level = int(view.zoom)
+    assert all(url.startswith(f"http://127.0.0.1:1/{level}/") for url in view.tiles["url"])
+    assert 256 <= view.tile_px < 512
+    # Neighbouring tiles meet edge to edge.
+    first, second = sorted(corners)[0], sorted(corners)[-1]
+    assert (
+        abs((second[0] - first[0]) / view.tile_px - round((second[0] - first[0]) / view.tile_px))
+        < 1e-6
+    )
+    assert map_view(points, width=900, height=460).tiles.empty
+    with pytest.raises(UsageError, match=r"\{z\}"):
+        map_view(points, width=900, height=460, tiles="http://tiles.invalid/map.png")

@@ -6,8 +6,14 @@ import altair as alt
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
-from graphguard.viz import location_points
+from graphguard.errors import GraphguardError
+from graphguard.settings import get_settings
+from graphguard.viz import LOCATION_KIND_COLOURS, location_points, map_view
+
+#: The map's size in pixels: fixed, so a basemap's tiles fall where the points are.
+MAP_WIDTH, MAP_HEIGHT = 900, 460
 
 view = common.current_view()
 st.title("Places and vehicles")
@@ -50,25 +56,72 @@ points = location_points(graph, {c.id: c.score for c in contexts})
 if points.empty:
     st.info("No location in this view has coordinates.")
 else:
-    # Drawn with Vega-Lite, which Streamlit bundles: no map tiles to fetch, so it works
-    # offline; the coordinates are projected, without streets underneath.
-    chart = (
+    settings = get_settings()
+    try:
+        where = map_view(points, width=MAP_WIDTH, height=MAP_HEIGHT, tiles=settings.map_tiles)
+    except GraphguardError as error:
+        st.warning(plain(error))
+        where = map_view(points, width=MAP_WIDTH, height=MAP_HEIGHT)
+    # Drawn with Vega-Lite, which Streamlit bundles, on a projection fixed to the tile
+    # grid so a configured basemap's tiles line up; without one nothing is fetched.
+    kinds = [k for k in LOCATION_KIND_COLOURS if k in set(points["location_kind"])]
+    dots = (
         alt.Chart(points)
-        .mark_circle(opacity=0.8, stroke="#333333", strokeWidth=0.5)
+        .mark_circle(opacity=0.85, stroke="#333333", strokeWidth=0.5, clip=True)
         .encode(
             longitude="longitude:Q",
             latitude="latitude:Q",
-            size=alt.Size("score:Q", scale=alt.Scale(range=[30, 900]), title="context score"),
-            color=alt.Color("location_kind:N", title="kind", scale=alt.Scale(scheme="tableau20")),
+            size=alt.Size(
+                "score:Q",
+                scale=alt.Scale(range=[30, 900]),
+                title="context score",
+                legend=alt.Legend(orient="bottom"),
+            ),
+            color=alt.Color(
+                "location_kind:N",
+                title="kind of place",
+                scale=alt.Scale(domain=kinds, range=[LOCATION_KIND_COLOURS[k] for k in kinds]),
+                legend=alt.Legend(orient="bottom", columns=5, symbolLimit=0, labelLimit=200),
+            ),
             tooltip=["id", "name", "location_kind", "area", alt.Tooltip("score:Q", format=".2f")],
         )
-        .project(type="mercator")
-        .properties(height=420)
     )
-    st.altair_chart(chart)
+    layers: list[alt.Chart] = []
+    if not where.tiles.empty:
+        layers.append(
+            alt.Chart(where.tiles)
+            .mark_image(
+                width=where.tile_px, height=where.tile_px, align="left", baseline="top", clip=True
+            )
+            .encode(longitude="longitude:Q", latitude="latitude:Q", url="url:N")
+        )
+    chart = (
+        alt.layer(*layers, dots)
+        .project(
+            type="mercator",
+            scale=where.scale,
+            center=list(where.center),
+            translate=list(where.translate),
+        )
+        # "pad", not Streamlit's default "fit": fitting would shrink the frame to make
+        # room for the legends and cut off the points the fixed projection placed.
+        .properties(width=where.width, height=where.height, autosize=alt.AutoSizeParams(type="pad"))
+    )
+    st.altair_chart(chart, width="content")
+    scored = count(len(contexts), "place or vehicle", "places and vehicles")
+    shown = count(len(points), "location")
+    if where.tiles.empty:
+        basemap = (
+            "No basemap is configured, so the points stand on their coordinates alone and "
+            "nothing is fetched from another host (set `GRAPHGUARD_MAP_TILES` to a tile "
+            "server to draw streets underneath)."
+        )
+    else:
+        credit = settings.map_attribution or "the configured tile server"
+        basemap = f"Basemap: {plain(credit)}."
     st.caption(
-        f"{len(points)} locations with coordinates; the bigger, the higher the context score "
-        f"(the {len(contexts)} places and vehicles above score above 0)."
+        f"{shown} with coordinates; the bigger, the higher the context score (of the "
+        f"{scored} scoring above 0). {basemap}"
     )
 
 by_id = {c.id: c for c in result.contexts}
@@ -80,9 +133,11 @@ chosen = st.selectbox(
 )
 context = by_id[chosen]
 st.subheader(
-    f"#{context.rank} {common.entity_name(graph, context.id, view.show_names)} ({context.id})"
+    plain(
+        f"#{context.rank} {common.entity_name(graph, context.id, view.show_names)} ({context.id})"
+    )
 )
-st.info(context.explanation)
+st.info(plain(context.explanation))
 left, right = st.columns([1, 2])
 with left:
     st.markdown("**Components**")

@@ -10,6 +10,7 @@ from typing import Any
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain_keeping_code
 
 from graphguard.audit import Event, audited
 from graphguard.cypher import (
@@ -21,7 +22,7 @@ from graphguard.cypher import (
     run_query,
 )
 from graphguard.cypher.results import young_people_scrubber
-from graphguard.errors import GraphguardError, RefusedError
+from graphguard.errors import BackendUnavailable, GraphguardError, RefusedError
 from graphguard.privacy import disclosed
 from graphguard.settings import get_settings
 from graphguard.viz import network_html
@@ -64,10 +65,12 @@ if not settings.neo4j_uri:
     )
     st.stop()
 
+neo4j_source = common.DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
 driver = common.neo4j_driver(settings)
 run_options: dict[str, Any] = {
     "timeout": settings.cypher_timeout,
     "row_limit": settings.cypher_row_limit,
+    "byte_limit": settings.cypher_byte_limit,
     "database": settings.neo4j_database,
 }
 
@@ -111,6 +114,10 @@ def run(label: str, action: Any) -> None:
     """Run a query and keep its result (or its refusal) for this session."""
     st.session_state.pop("cypher_result", None)
     st.session_state.pop("cypher_error", None)
+    down = common.backend_problem(neo4j_source)
+    if down is not None:
+        st.session_state["cypher_error"] = f"Not run: Neo4j is not answering ({down})."
+        return
     try:
         result = action()
         # Young people as Neo4j holds them at this run (the page's cached graph may be older).
@@ -118,6 +125,11 @@ def run(label: str, action: Any) -> None:
         st.session_state["cypher_result"] = (label, result, scrubber)
     except RefusedError as error:
         st.session_state["cypher_error"] = f"Refused: {error}"
+    except BackendUnavailable as error:
+        # It stopped between the check and the run: say so plainly, and check afresh.
+        common.backend_problem.clear()
+        why = common.backend_problem(neo4j_source) or str(error)
+        st.session_state["cypher_error"] = f"Not run: Neo4j is not answering ({why})."
     except GraphguardError as error:
         st.session_state["cypher_error"] = str(error)
 
@@ -156,13 +168,18 @@ with adhoc_tab:
         run("ad hoc", lambda: run_query(driver, text, {}, **run_options))
 
 if "cypher_error" in st.session_state:
-    st.error(st.session_state["cypher_error"])
+    st.error(plain_keeping_code(st.session_state["cypher_error"]))
 if "cypher_result" in st.session_state:
     label, result, scrubber = st.session_state["cypher_result"]
     assert isinstance(result, QueryResult)
-    more = f" (cut at {result.row_limit}: there were more)" if result.truncated else ""
+    if result.cut_by_bytes:
+        more = f" (cut at the byte limit of {result.byte_limit:,} bytes: there were more)"
+    elif result.truncated:
+        more = f" (cut at {result.row_limit}: there were more)"
+    else:
+        more = ""
     st.subheader(f"Result of {label}")
-    st.caption(f"{len(result.rows)} rows{more} in {result.elapsed:.2f} s.")
+    st.caption(f"{count(len(result.rows), 'row')}{more} in {result.elapsed:.2f} s.")
     shown = disclosed(result.rows, scrubber, names_shown=view.show_names)
     table = pd.DataFrame(
         [
@@ -206,5 +223,7 @@ if "cypher_result" in st.session_state:
             result.graph, show_names=view.show_names, height_px=common.DRAWING_HEIGHT
         )
         if drawn.capped:
-            st.warning(f"Showing {drawn.shown_nodes} of {drawn.total_nodes} entities.")
+            st.warning(
+                f"Showing {drawn.shown_nodes} of {count(drawn.total_nodes, 'entity', 'entities')}."
+            )
         common.show_drawing(drawn, "query result graph")

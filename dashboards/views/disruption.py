@@ -9,6 +9,7 @@ import altair as alt
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
 from graphguard.audit import Event, audited
 from graphguard.errors import GraphguardError
@@ -88,7 +89,10 @@ drawn = common.drawing(
     show_names=view.show_names,
 )
 if drawn.capped:
-    st.warning(f"Showing {drawn.shown_nodes} of the {drawn.total_nodes} entities around the plan.")
+    st.warning(
+        f"Showing {drawn.shown_nodes} of the {count(drawn.total_nodes, 'entity', 'entities')} "
+        "around the plan."
+    )
 common.show_drawing(drawn, "the plan's targets and who they expose")
 
 # ------------------------------------------------------------------------------ relocation
@@ -101,14 +105,21 @@ young_person = st.selectbox(
     key="relocation_pick",
 )
 comparison = common.relocation(view.source, view.filters, young_person)
+conclusion = comparison.conclusion.splitlines()
+if conclusion:
+    st.info("  \n".join([f"**{plain(conclusion[0])}**", *(plain(line) for line in conclusion[1:])]))
+moved_before = comparison.placement is not None and comparison.placement.type == "PLACED_AT"
 left, middle, right = st.columns(3)
 left.metric("Their exposure now", f"{comparison.exposure_now:.2f}")
 middle.metric(
-    "If moved",
+    "If moved again" if moved_before else "If moved",
     f"{comparison.exposure_if_moved:.2f}",
     f"{comparison.exposure_if_moved - comparison.exposure_now:.2f}",
+    delta_color="off",
+    help="Lower only because they would be further away from the adults, who are not "
+    "stopped and go on exposing others (the victim vacuum below).",
 )
-right.metric("Protective ties a move cuts", len(comparison.protective_ties))
+right.metric("Protective ties a move would cut", len(comparison.protective_ties))
 options = [
     {
         "option": alternative.name,
@@ -123,7 +134,7 @@ options = [
 st.dataframe(pd.DataFrame(options), hide_index=True)
 ties, still = st.columns(2)
 with ties:
-    st.markdown("**Protective ties a move cuts**")
+    st.markdown("**Protective ties they have now, which a move would cut**")
     if comparison.protective_ties:
         st.dataframe(
             pd.DataFrame(
@@ -142,6 +153,18 @@ with ties:
         )
     else:
         st.markdown("None recorded.")
+    if comparison.ties_already_cut:
+        st.caption(
+            "Not counted, as the earlier move already cut them: "
+            + plain(
+                "; ".join(
+                    f"{tie.reason}: {named(tie.other) or tie.label} ({tie.link_id}, last "
+                    f"seen {tie.last_seen})"
+                    for tie in comparison.ties_already_cut
+                )
+            )
+            + "."
+        )
 with still:
     st.markdown("**Adults who would still reach them after a move**")
     if comparison.kept:
@@ -204,13 +227,12 @@ if proposed:
 try:
     check = common.placement(view.source, view.filters, young_person, float(radius), address)
 except GraphguardError as error:
-    st.info(f"No placement check for {young_person}: {error}")
+    st.info(plain(f"No placement check for {young_person}: {error}"))
 else:
-    where = "the proposed address" if proposed else f"where they live now ({check.origin})"
+    where = "the proposed address" if proposed else f"where they live now ({plain(check.origin)})"
     if check.contexts:
         st.warning(
-            f"{len(check.contexts)} context{'s' if len(check.contexts) != 1 else ''} of "
-            f"concern within {radius} m of {where}."
+            f"{count(len(check.contexts), 'context')} of concern within {radius} m of {where}."
         )
         st.dataframe(
             pd.DataFrame(
@@ -234,7 +256,7 @@ else:
     if check.protective_ties:
         st.caption(
             f"Protective ties cut by the placement: {len(check.protective_ties)} ("
-            + ", ".join(sorted({t.reason for t in check.protective_ties}))
+            + plain(", ".join(sorted({t.reason for t in check.protective_ties})))
             + ")."
         )
 
@@ -260,7 +282,9 @@ st.dataframe(
     },
 )
 st.caption(
-    " ".join(targets.notes[3:5]).replace("with --shareable", "with the Shareable switch above")
+    plain(
+        " ".join(targets.notes[3:5]).replace("with --shareable", "with the Shareable switch above")
+    )
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
 from graphguard.analysis.groups import PURPOSE
 
@@ -40,12 +41,12 @@ groups = {group.id: group for group in result.groups}
 chosen = st.selectbox(
     "Peer group",
     list(groups),
-    format_func=lambda g: f"{g} ({len(groups[g].members)} young people)",
+    format_func=lambda g: f"{g} ({count(len(groups[g].members), 'young person')})",
     key="group_pick",
 )
 group = groups[chosen]
-st.subheader(f"{group.id}: {len(group.members)} young people")
-st.info(group.reason)
+st.subheader(plain(f"{group.id}: {count(len(group.members), 'young person')}"))
+st.info(plain(group.reason))
 
 
 def flags(entity_id: str) -> str:
@@ -54,7 +55,7 @@ def flags(entity_id: str) -> str:
     if data.get("looked_after"):
         found.append("looked after")
     if data.get("missing_episodes"):
-        found.append(f"{data['missing_episodes']} missing episodes")
+        found.append(count(int(data["missing_episodes"]), "missing episode"))
     if data.get("excluded_from_school"):
         found.append("excluded from school")
     return "; ".join(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS
 
@@ -17,17 +18,22 @@ st.caption(
 )
 graph = common.network(view.source, view.filters)
 result = common.analysis(view.source, view.filters)
-if not result.hubs:
-    st.info("No adult in this view scores above 0: no risk to young people is organised here.")
+everyone = common.adults(view.source, view.filters)
+if not everyone:
+    st.info("No adult in this view of the network.")
     st.stop()
+scored = result.hubs
+if not scored:
+    st.info("No adult in this view scores above 0: no risk to young people is organised here.")
 
 concern_only = st.toggle(
     "Only adults of concern",
     value=True,
     key="hubs_concern_only",
-    help="Off: every adult scoring above 0.",
+    help="Off: every adult scoring above 0. Any adult, those scoring 0 too, can be found "
+    "by typing a name in the box below the table.",
 )
-hubs = [hub for hub in result.hubs if hub.concern or not concern_only] or result.hubs[:10]
+hubs = ([hub for hub in scored if hub.concern] or scored[:10]) if concern_only else scored
 table = pd.DataFrame(
     [
         {
@@ -42,28 +48,39 @@ table = pd.DataFrame(
         for hub in hubs
     ]
 )
-st.dataframe(
-    table,
-    hide_index=True,
-    height=min(38 + 35 * len(table), 360),
-    column_config={
-        "suspected": st.column_config.CheckboxColumn("suspected", help="flagged by a partner"),
-        "score": st.column_config.ProgressColumn(
-            "score", min_value=0.0, max_value=float(table["score"].max() or 1), format="%.2f"
-        ),
-    },
-)
+if not table.empty:
+    st.dataframe(
+        table,
+        hide_index=True,
+        height=min(38 + 35 * len(table), 360),
+        column_config={
+            "suspected": st.column_config.CheckboxColumn("suspected", help="flagged by a partner"),
+            "score": st.column_config.ProgressColumn(
+                "score",
+                min_value=0.0,
+                max_value=float(max(table["score"], default=0.0) or 1.0),
+                format="%.2f",
+            ),
+        },
+    )
 
-by_id = {hub.id: hub for hub in result.hubs}
+by_id = {hub.id: hub for hub in scored}
+shown = [hub.id for hub in hubs]
+# Every adult can be picked, not only the table's: typing a name finds anyone, and an
+# adult scoring 0 is where the explanation of a protective hub is read.
 chosen = st.selectbox(
-    "Adult",
-    [hub.id for hub in hubs],
-    format_func=lambda i: f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}",
+    "Adult (type a name or id to find any adult, those scoring 0 too)",
+    shown + [adult for adult in everyone if adult not in set(shown)],
+    format_func=lambda i: (
+        f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}"
+        if i in by_id
+        else f"{i} · {common.entity_name(graph, i, view.show_names)} (score 0)"
+    ),
     key="hub_pick",
 )
-hub = by_id[chosen]
-st.subheader(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})")
-st.info(hub.explanation)
+hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
+st.subheader(plain(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})"))
+st.info(plain(hub.explanation))
 
 left, right = st.columns([1, 2])
 with left:
@@ -74,12 +91,18 @@ with left:
             for name, weight in COMPONENT_WEIGHTS.items()
         ]
     )
-    st.bar_chart(parts, x="component", y="points", horizontal=True, height=240)
+    if hub.score > 0:
+        st.bar_chart(parts, x="component", y="points", horizontal=True, height=240)
+    else:
+        st.markdown("Nothing counts towards this adult's score.")
     if hub.contexts:
-        st.markdown("**Places and vehicles:** " + ", ".join(hub.contexts))
+        st.markdown("**Places and vehicles:** " + plain(", ".join(hub.contexts)))
 with right:
     st.markdown("**Evidence** (strongest first)")
-    st.dataframe(pd.DataFrame(hub.evidence), hide_index=True)
+    if hub.evidence:
+        st.dataframe(pd.DataFrame(hub.evidence), hide_index=True)
+    else:
+        st.markdown("No link counts as evidence of risk.")
 
 steps = st.slider("Steps shown around this adult", 1, 3, 2, key="hub_steps")
 drawn = common.drawing(
@@ -87,7 +110,7 @@ drawn = common.drawing(
 )
 if drawn.capped:
     st.warning(
-        f"Showing the {drawn.shown_nodes} nearest of {drawn.total_nodes} entities within "
-        f"{steps} steps."
+        f"Showing the {drawn.shown_nodes} nearest of "
+        f"{count(drawn.total_nodes, 'entity', 'entities')} within {count(steps, 'step')}."
     )
 common.show_drawing(drawn, f"network around {hub.id}")

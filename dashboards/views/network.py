@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import common
 import streamlit as st
+from wording import count, plain
 
 from graphguard.model import NODE_KINDS, node_kind
 from graphguard.viz import DEFAULT_MAX_NODES, KIND_STYLES, entity_label
@@ -49,7 +50,7 @@ with middle:
         "Peer group",
         list(groups),
         index=None,
-        format_func=lambda g: f"{g} ({len(groups[g].members)} young people)",
+        format_func=lambda g: f"{g} ({count(len(groups[g].members), 'young person')})",
         placeholder="all",
         key="network_group",
         help="A group's young people, the adults of concern reaching them, and the places "
@@ -71,7 +72,9 @@ if group_id:
         )
     )
 if focus and entities is not None and focus not in entities:
-    st.warning(f"{focus} is not in peer group {group_id}; showing the group without a focus.")
+    st.warning(
+        f"{plain(focus)} is not in peer group {plain(group_id)}; showing the group without a focus."
+    )
     focus = None
 
 drawn = common.drawing(
@@ -86,10 +89,14 @@ drawn = common.drawing(
 )
 if drawn.capped:
     st.warning(
-        f"Showing {drawn.shown_nodes} of {drawn.total_nodes} entities: drawing more would "
+        f"Showing {drawn.shown_nodes} of {count(drawn.total_nodes, 'entity', 'entities')}: "
+        "drawing more would "
         "freeze the browser. Focus on an entity, pick a peer group, narrow the filters, or "
         "raise 'Most entities drawn'."
     )
 else:
-    st.caption(f"{drawn.shown_nodes} entities. Hover for details; drag to move; scroll to zoom.")
+    st.caption(
+        f"{count(drawn.shown_nodes, 'entity', 'entities')}. Hover for details; drag to move; "
+        "scroll to zoom."
+    )
 common.show_drawing(drawn, "network drawing")

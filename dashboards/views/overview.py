@@ -8,10 +8,11 @@ import altair as alt
 import common
 import pandas as pd
 import streamlit as st
+from wording import count, plain
 
 view = common.current_view()
 st.title("Overview")
-st.caption(f"Data: {view.source.label}")
+st.caption(f"Data: {plain(view.source.label)}")
 
 whole = common.summary(view.source, view.filters)
 counts = whole["by_kind"]
@@ -35,7 +36,7 @@ if whole["last_date"]:
     age = (dt.date.today() - last).days
     st.markdown(
         f"Links run from **{whole['first_date']}** to **{whole['last_date']}** "
-        f"(the newest record is {age} day{'s' if age != 1 else ''} old)."
+        f"(the newest record is {count(age, 'day')} old)."
     )
 else:
     st.markdown("No link carries a date.")
@@ -78,7 +79,9 @@ else:
     )
     st.dataframe(files, hide_index=True)
     if ingest.rejects:
-        st.warning(f"{len(ingest.rejects)} rows were rejected; the valid rows are shown.")
+        rejected = count(len(ingest.rejects), "row")
+        verb = "was" if len(ingest.rejects) == 1 else "were"
+        st.warning(f"{rejected} {verb} rejected; the valid rows are shown.")
         st.dataframe(
             pd.DataFrame([r.as_dict() for r in ingest.rejects]), hide_index=True, height=240
         )
@@ -87,16 +90,21 @@ else:
 
 st.subheader("Where to go next")
 result = common.analysis(view.source, view.filters)
-if result.hubs:
+scored = result.hubs
+if scored:
     graph = common.network(view.source, view.filters)
     top_hubs = ", ".join(
-        f"{common.entity_name(graph, hub.id, view.show_names)} ({hub.id})"
-        for hub in result.hubs[:3]
+        plain(f"{common.entity_name(graph, hub.id, view.show_names)} ({hub.id})")
+        for hub in scored[:3]
     )
     top_contexts = ", ".join(
-        f"{common.entity_name(graph, c.id, view.show_names)} ({c.id})" for c in result.contexts[:3]
+        plain(f"{common.entity_name(graph, c.id, view.show_names)} ({c.id})")
+        for c in result.contexts[:3]
     )
-    st.markdown(f"Highest-scoring adults: {top_hubs}.  \nHighest-scoring contexts: {top_contexts}.")
+    lines = [f"Highest-scoring adults: {top_hubs}."]
+    if top_contexts:
+        lines.append(f"Highest-scoring contexts: {top_contexts}.")
+    st.markdown("  \n".join(lines))
 st.page_link("views/hubs.py", label="Hubs: who risk is organised around, and why")
 st.page_link("views/contexts.py", label="Places and vehicles: where harm happens, with a map")
 st.page_link("views/groups.py", label="Peer groups: for safety planning")

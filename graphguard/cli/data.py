@@ -291,10 +291,25 @@ def load(
             notice=_notice,
             purpose=f"load {dataset}",
         )
+    created = report.counters.get("nodes_created", 0) + report.counters.get(
+        "relationships_created", 0
+    )
+    removed = report.counters.get("relationships_deleted", 0) + report.pruned_nodes
+    # Neo4j counts a property written again with the same value as set, so only
+    # additions and removals tell a repeated load apart.
+    unchanged = not (
+        created
+        or removed
+        or report.moved
+        or report.pruned_relationships
+        or report.repaired_duplicates
+    )
     click.echo(
-        f"Loaded {report.nodes} entities and {report.relationships} links into Neo4j "
-        f"in {report.batches} batches ({report.seconds:.1f} s); "
-        f"{result.rejected_rows} rows rejected."
+        f"Loaded {_count(report.nodes, 'entity', 'entities')} and "
+        f"{_count(report.relationships, 'link')} into Neo4j "
+        f"in {_count(report.batches, 'batch', 'batches')} ({report.seconds:.1f} s); "
+        f"{_count(result.rejected_rows, 'row')} rejected."
+        + (" Nothing added or removed: all of it was in Neo4j already." if unchanged else "")
         + (
             f" Pruned {report.pruned_nodes} entities and {report.pruned_relationships} links "
             "not in the dataset."
@@ -392,9 +407,7 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
                 f"and {fixed.written_links} links."
             )
         if after.ok:
-            click.echo(
-                f"Neo4j holds exactly {dataset} (content hash {after.neo4j_hash[:16]})."
-            )
+            click.echo(f"Neo4j holds exactly {dataset} (content hash {after.neo4j_hash[:16]}).")
         elif fixed is not None:
             click.echo(f"Neo4j still differs from {dataset} after the repair: see above.")
         else:
@@ -420,8 +433,7 @@ def _print_check(report: Any, dataset: Path) -> None:
         flag = "" if ours == theirs else "  differs"
         click.echo(f"{name:<16} {ours:>9,} {theirs:>9,}{flag}")
     click.echo(
-        f"content hash     {report.dataset_hash[:16]} (dataset)  "
-        f"{report.neo4j_hash[:16]} (Neo4j)"
+        f"content hash     {report.dataset_hash[:16]} (dataset)  {report.neo4j_hash[:16]} (Neo4j)"
     )
     for what, ids in (
         ("entities missing from Neo4j", report.missing_entities),
@@ -437,3 +449,7 @@ def _print_check(report: Any, dataset: Path) -> None:
     if duplicates:
         named = [f"{link_id} ({n} relationships)" for link_id, n in duplicates.items()]
         click.echo(f"{len(duplicates)} link ids held by more than one relationship: {_some(named)}")
+
+
+def _count(number: int, noun: str, many: str | None = None) -> str:
+    return f"{number} {noun if number == 1 else many or noun + 's'}"

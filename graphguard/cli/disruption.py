@@ -268,8 +268,10 @@ def relocation(
 ) -> None:
     """Moving YOUNG_PERSON_ID compared with disrupting what exposes them.
 
-    Shows their exposure now and if moved (a move cuts place-based and protective
-    ties, not the contact adults keep up), the protective ties a move cuts, the
+    Starts with a plain-language conclusion (what to do, and why), then shows their
+    exposure now and if moved (a move cuts place-based and protective ties, not the
+    contact adults keep up), the protective ties they have now that a move would cut
+    (those an earlier move already ended are listed apart, not counted), the
     victim vacuum (other young people still exposed to the same adults and contexts,
     most likely to be drawn in next first), and the exposure removed by disrupting
     their adults and contexts instead.
@@ -294,11 +296,16 @@ def relocation(
 
 def _render_relocation(data: dict[str, Any]) -> str:
     now, moved = data["exposure_now"], data["exposure_if_moved"]
+    placement = data.get("placement") or {}
+    moved_before = placement.get("type") == "PLACED_AT"
+    again, a_move = (" again", "another move") if moved_before else ("", "a move")
     lines = [
         f"Relocation compared with disruption for {data['young_person']} "
         f"(evidence as of {data['as_of']})",
         "",
-        f"Their exposure now: {now:.2f}; if moved: {moved:.2f}. A move removes "
+        *data.get("conclusion", "").splitlines(),
+        "",
+        f"Their exposure now: {now:.2f}; if moved{again}: {moved:.2f}. A move removes "
         f"{data['relocation_total_fall']:.2f} of all young people's exposure.",
     ]
     if data["kept_after_move"]:
@@ -309,10 +316,14 @@ def _render_relocation(data: dict[str, Any]) -> str:
                 f" by {', '.join(kept['links'])}"
             )
     ties = data["protective_ties_cut"]
-    lines.append(f"Protective ties a move cuts ({len(ties)}):")
+    lines.append(f"Protective ties they have now, which {a_move} would cut ({len(ties)}):")
     lines.extend(f"  {_tie_line(tie)}" for tie in ties)
     if not ties:
         lines.append("  none recorded")
+    ended = data.get("protective_ties_already_cut") or []
+    if ended:
+        lines.append(f"Protective ties the earlier move already cut ({len(ended)}, not counted):")
+        lines.extend(f"  {_tie_line(tie)}" for tie in ended)
     vacuum = data["victim_vacuum"]
     lines.append(
         "Victim vacuum: other young people still exposed to the same adults and contexts, "

@@ -9,11 +9,12 @@ disrupting the child's adults and contexts instead.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -34,8 +35,11 @@ __all__ = [
     "Alternative",
     "ProtectiveTie",
     "RelocationComparison",
+    "Placement",
     "VacuumEntry",
+    "current_placement",
     "relocation_comparison",
+    "relocation_conclusion",
     "relocation_cuts",
 ]
 
@@ -247,6 +251,12 @@ class RelocationComparison:
     vacuum: list[VacuumEntry]
     alternatives: list[Alternative]
     move: Alternative
+    #: The protective ties an earlier move already ended (last seen before it).
+    ties_already_cut: list[ProtectiveTie] = field(default_factory=list)
+    #: Where the young person lives or is placed now, if recorded (:class:`Placement`).
+    placement: Placement | None = None
+    #: The comparison in plain words, ending with what to do.
+    conclusion: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -261,6 +271,9 @@ class RelocationComparison:
             "victim_vacuum": [v.as_dict() for v in self.vacuum],
             "alternatives": [a.as_dict() for a in self.alternatives],
             "move": self.move.as_dict(),
+            "placement": self.placement.as_dict() if self.placement else None,
+            "protective_ties_already_cut": [t.as_dict() for t in self.ties_already_cut],
+            "conclusion": self.conclusion,
         }
 
 
@@ -301,6 +314,8 @@ def relocation_comparison(
     ex = _prepare(graph, exposure, hubs, options)
     town = ex.town
     cut, ties, _ = relocation_cuts(graph, young_person_id, exposure=ex)
+    placement = current_placement(graph, young_person_id, ex.as_of, town=town)
+    ties, ties_already_cut = _still_there(ties, placement)
     moved = ex.what_if(cut_links=cut)
     own_now = ex.of(young_person_id)
     own_after = own_now - moved.young_people.get(young_person_id, 0.0)
@@ -362,7 +377,7 @@ def relocation_comparison(
                 ),
             )
         )
-    return RelocationComparison(
+    comparison = RelocationComparison(
         young_person=young_person_id,
         as_of=ex.as_of,
         exposure_now=own_now,
@@ -384,7 +399,10 @@ def relocation_comparison(
                 1 for fall in moved.young_people.values() if fall >= LINKED_FALL
             ),
         ),
+        ties_already_cut=ties_already_cut,
+        placement=placement,
     )
+    return dataclasses.replace(comparison, conclusion=relocation_conclusion(comparison))
 
 
 def _vacuum(ex: Exposure, young_person: str, cut: frozenset[str]) -> list[VacuumEntry]:
@@ -456,3 +474,190 @@ def _vacuum(ex: Exposure, young_person: str, cut: frozenset[str]) -> list[Vacuum
         )
     entries.sort(key=lambda e: (-round(e.likelihood, DIGITS), e.young_person))
     return entries
+
+
+# --------------------------------------------------------------------------- placement now
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a young person lives or is placed now: the latest home or placement link.
+
+    ``out_of_area`` is the recorded ``placement_area`` of a looked-after child.
+    """
+
+    link_id: str
+    type: str
+    location: str
+    label: str
+    since: dt.date | None
+    out_of_area: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "link_id": self.link_id,
+            "type": self.type,
+            "location": self.location,
+            "label": self.label,
+            "since": self.since.isoformat() if self.since else None,
+            "out_of_area": self.out_of_area,
+        }
+
+
+_HOME_TYPES = frozenset({"LIVES_AT", "PLACED_AT"})
+
+
+def current_placement(
+    graph: nx.MultiDiGraph,
+    young_person_id: str,
+    as_of: dt.date | None = None,
+    *,
+    town: Town | None = None,
+) -> Placement | None:
+    """The young person's home or placement now: the one begun last, on or before ``as_of``.
+
+    None when no LIVES_AT or PLACED_AT link is recorded.  A placement and a home
+    begun the same day count as the placement (it is what the care plan says).
+    """
+    town = town or Town(graph)
+    homes = [
+        record
+        for record in town.links.get(young_person_id, ())
+        if record.type in _HOME_TYPES
+        and record.source == young_person_id
+        and (as_of is None or record.first_seen is None or record.first_seen <= as_of)
+    ]
+    if not homes:
+        return None
+    latest = max(
+        homes,
+        key=lambda r: (r.first_seen or dt.date.min, r.type == "PLACED_AT", r.link_id),
+    )
+    data = graph.nodes[young_person_id]
+    return Placement(
+        link_id=latest.link_id,
+        type=latest.type,
+        location=latest.target,
+        label=entity_label(graph, latest.target),
+        since=latest.first_seen,
+        out_of_area=str(data.get("placement_area") or "") == "out_of_area",
+    )
+
+
+def _still_there(
+    ties: list[ProtectiveTie], placement: Placement | None
+) -> tuple[list[ProtectiveTie], list[ProtectiveTie]]:
+    """The ties that exist now, and those last seen before the current home or placement.
+
+    A tie last seen before the young person moved to where they live now was cut by
+    that move: a new move cannot cut it again, so it is not counted against one.  A
+    family tie counts as cut only by a care placement: a family that moves house
+    moves with its children, and a relative's last record is not the end of them.
+    """
+    since = placement.since if placement is not None else None
+    if placement is None or since is None:
+        return ties, []
+    placed = placement.type == "PLACED_AT"
+    ended = [
+        tie
+        for tie in ties
+        if tie.last_seen is not None
+        and tie.last_seen < since
+        and (placed or tie.type != "FAMILY_OF")
+    ]
+    return [tie for tie in ties if tie not in ended], ended
+
+
+# --------------------------------------------------------------------------- in plain words
+
+
+def _names(items: Sequence[str], limit: int = 4) -> str:
+    shown = list(items[:limit])
+    if len(items) > limit:
+        shown.append(f"{len(items) - limit} more")
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _count(number: int, noun: str, many: str) -> str:
+    return f"{number} {noun if number == 1 else many}"
+
+
+def _ties(ties: Sequence[ProtectiveTie]) -> str:
+    return "; ".join(f"{tie.reason}: {tie.label}" for tie in ties)
+
+
+def relocation_conclusion(comparison: RelocationComparison) -> str:
+    """What the comparison means, in words a social-work manager can act on.
+
+    The first line is the course the numbers support; the next lines say why: whether
+    the young person was already moved and what that move cut, what a (new) move
+    would cut and leave in place, who else stays exposed, and what disrupting does
+    instead.  Lines are separated by newlines.
+    """
+    who = comparison.young_person
+    now = comparison.exposure_now
+    if now <= 0:
+        return (
+            f"No adult of concern reaches {who} in this data (exposure 0.00): nothing "
+            "here argues for moving them."
+        )
+    placed = comparison.placement
+    moved_before = placed is not None and placed.type == "PLACED_AT"
+    again = " again" if moved_before else ""
+    ties = comparison.protective_ties
+    best = max(comparison.alternatives, key=lambda a: a.total_fall, default=None)
+    moving = comparison.relocation_total_fall
+    lines: list[str] = []
+    if best is None or best.total_fall <= 0 or not best.targets:
+        lines.append(
+            f"Nothing on {who}'s routes can be disrupted in this data: plan around the "
+            "protective ties they have and review what partners record."
+        )
+    elif best.total_fall > moving:
+        keep = f", and keep the protective ties {who} has now" if ties else ""
+        lines.append(
+            f"Do not move {who}{again}: disrupt {_names(best.labels or best.targets)} with "
+            f"the partner agencies{keep}."
+        )
+    else:
+        lines.append(
+            f"Disrupt {_names(best.labels or best.targets)} first; a move{again} removes "
+            f"as much of {who}'s exposure but protects no one else, so weigh it only for "
+            "their immediate safety."
+        )
+    if placed is not None and moved_before:
+        where = " out of area" if placed.out_of_area else ""
+        since = f" since {placed.since.isoformat()}" if placed.since else ""
+        line = f"{who} was already moved (placed{where} at {placed.label}{since})"
+        if comparison.ties_already_cut:
+            line += f"; that move cut {_ties(comparison.ties_already_cut)}"
+        lines.append(line + f". Their exposure is still {now:.2f}.")
+    kept = [item["adult"] for item in comparison.kept]
+    contact = f"{_names(kept)} would still be in contact with them, and" if kept else "but"
+    cut = (
+        f"would cut the {_count(len(ties), 'protective tie', 'protective ties')} they have "
+        f"now ({_ties(ties)})"
+        if ties
+        else "would cut no protective tie on record"
+    )
+    lines.append(
+        f"{'Another move' if moved_before else 'A move'} {cut}. Their own exposure would fall to "
+        f"{comparison.exposure_if_moved:.2f} only because they would be further away: "
+        f"{contact} no adult would be stopped."
+    )
+    if comparison.vacuum:
+        lines.append(
+            "The same adults and places would go on exposing "
+            f"{_count(len(comparison.vacuum), 'other young person', 'other young people')}, "
+            f"{comparison.vacuum[0].young_person} first."
+        )
+    if best is not None and best.total_fall > 0 and best.targets:
+        times = f" ({best.total_fall / moving:.1f} times what a move removes)" if moving > 0 else ""
+        lines.append(
+            f"Disrupting them brings {who}'s exposure to {best.own_after:.2f} "
+            f"and removes {best.total_fall:.2f} of all young people's exposure{times}, "
+            f"protecting {_count(best.young_people_protected, 'young person', 'young people')}."
+        )
+    return "\n".join(lines)
