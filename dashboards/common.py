@@ -54,10 +54,10 @@ from graphguard.analysis.disruption import (
 from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
 from graphguard.model import node_kind
-from graphguard.paths import demo_dataset
 from graphguard.privacy import YoungPersonScrubber
 from graphguard.settings import Settings, get_settings
 from graphguard.store.base import Filters, Store, graph_summary
+from graphguard.store.open import DATASET_ENV, choose_data
 from graphguard.targets import TargetList, build_target_list, write_target_list
 from graphguard.viz import (
     DEFAULT_MAX_NODES,
@@ -67,9 +67,6 @@ from graphguard.viz import (
     neighbourhood,
     network_html,
 )
-
-#: The environment variable ``graphguard dashboard`` passes the dataset in.
-DATASET_ENV = "GRAPHGUARD_DATASET"
 
 _LOG = logging.getLogger("graphguard.dashboard")
 
@@ -114,16 +111,12 @@ def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
 def data_source(settings: Settings | None = None) -> DataSource:
     """``GRAPHGUARD_DATASET``, else Neo4j when ``NEO4J_URI`` is set, else the demo town."""
     settings = settings or get_settings()
-    configured = os.environ.get(DATASET_ENV)
-    if configured:
-        path = Path(configured).expanduser().resolve()
-        if not path.exists():
-            raise UsageError(f"{DATASET_ENV}={configured}: no such folder or workbook")
-        return DataSource("embedded", str(path), stamp=_stamp(path))
-    if settings.neo4j_uri:
-        return DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
-    demo = demo_dataset()
-    return DataSource("embedded", str(demo), stamp=_stamp(demo))
+    choice = choose_data(
+        None, os.environ.get(DATASET_ENV), settings.neo4j_uri, settings.neo4j_database
+    )
+    if choice.is_neo4j:
+        return DataSource("neo4j", choice.location, choice.database)
+    return DataSource("embedded", choice.location, stamp=_stamp(Path(choice.location)))
 
 
 def _filters_key(filters: Filters) -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from graphguard.cli import main
@@ -98,3 +99,21 @@ def test_analyse_on_the_demo_exits_0(tmp_path: Path) -> None:
     code, out, err = run("analyse", str(ROOT / "fixtures" / "demo"), "--out", str(tmp_path))
     assert code == 0, out + err
     assert err == ""
+
+
+def test_one_rule_chooses_the_dashboards_data(tmp_path: Path) -> None:
+    """The `dashboard` command and the dashboard itself choose their data by one rule."""
+    from graphguard.cli.dashboard import dashboard_env
+    from graphguard.errors import UsageError
+    from graphguard.store.open import DATASET_ENV, choose_data
+
+    uri = "bolt://127.0.0.1:7687"
+    named = tmp_path / "named"
+    named.mkdir()
+    assert choose_data(named, None, uri).location == str(named.resolve())
+    assert choose_data(None, str(named), uri).location == str(named.resolve())
+    assert choose_data(None, None, uri).is_neo4j
+    assert dashboard_env(None, {"NEO4J_URI": uri}).get(DATASET_ENV) is None
+    assert dashboard_env(named, {"NEO4J_URI": uri})[DATASET_ENV] == str(named.resolve())
+    with pytest.raises(UsageError, match=f"{DATASET_ENV}=.*no such folder"):
+        dashboard_env(None, {DATASET_ENV: str(tmp_path / "gone")})

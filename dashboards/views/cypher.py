@@ -19,6 +19,7 @@ from graphguard.cypher import (
     QuerySpec,
     load_library,
     run_library_query,
+    run_options,
     run_query,
 )
 from graphguard.cypher.results import young_people_scrubber
@@ -67,12 +68,7 @@ if not settings.neo4j_uri:
 
 neo4j_source = common.DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database)
 driver = common.neo4j_driver(settings)
-run_options: dict[str, Any] = {
-    "timeout": settings.cypher_timeout,
-    "row_limit": settings.cypher_row_limit,
-    "byte_limit": settings.cypher_byte_limit,
-    "database": settings.neo4j_database,
-}
+options = run_options(settings)
 
 
 def parameter_widget(spec: QuerySpec, param: ParamSpec) -> Any:
@@ -153,7 +149,7 @@ with library_tab:
     with st.expander("The Cypher"):
         st.code(spec.text, language="cypher")
     if submitted:
-        run(spec.name, lambda: run_library_query(driver, spec, raw, **run_options))
+        run(spec.name, lambda: run_library_query(driver, spec, raw, **options))
 
 with adhoc_tab:
     with st.form("cypher_adhoc"):
@@ -165,7 +161,7 @@ with adhoc_tab:
         )
         submitted_adhoc = st.form_submit_button("Run Cypher", type="primary")
     if submitted_adhoc:
-        run("ad hoc", lambda: run_query(driver, text, {}, **run_options))
+        run("ad hoc", lambda: run_query(driver, text, {}, **options))
 
 if "cypher_error" in st.session_state:
     st.error(plain_keeping_code(st.session_state["cypher_error"]))

@@ -21,6 +21,7 @@ from graphguard.cypher import (
     load_library,
     parse_literal,
     run_library_query,
+    run_options,
     run_query,
 )
 from graphguard.cypher.results import (
@@ -136,12 +137,7 @@ def run(
     if not settings.neo4j_uri:
         raise UsageError("NEO4J_URI is not set: point it at the shared Neo4j (see docs/cypher.md)")
     password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
-    options: dict[str, Any] = {
-        "timeout": timeout if timeout is not None else settings.cypher_timeout,
-        "row_limit": row_limit if row_limit is not None else settings.cypher_row_limit,
-        "byte_limit": byte_limit if byte_limit is not None else settings.cypher_byte_limit,
-        "database": settings.neo4j_database,
-    }
+    options = run_options(settings, timeout=timeout, row_limit=row_limit, byte_limit=byte_limit)
     driver = connect(settings.neo4j_uri, settings.neo4j_username, password)
     try:
         if spec is not None:

@@ -16,12 +16,11 @@ from pathlib import Path
 import click
 
 from graphguard.errors import BackendUnavailable, UsageError
-from graphguard.paths import demo_dataset, project_root
+from graphguard.paths import project_root
+from graphguard.store.open import DATASET_ENV, choose_data
 
 __all__ = ["DATASET_ENV", "dashboard", "dashboard_app", "dashboard_env", "streamlit_command"]
 
-#: The environment variable the dashboard reads its dataset from.
-DATASET_ENV = "GRAPHGUARD_DATASET"
 
 
 def dashboard_app() -> Path:
@@ -46,12 +45,11 @@ def dashboard_env(dataset: Path | None, environ: Mapping[str, str]) -> dict[str,
     """
     env = dict(environ)
     env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
-    if dataset is not None:
-        if not dataset.exists():
-            raise UsageError(f"{dataset}: no such folder or workbook")
-        env[DATASET_ENV] = str(dataset.resolve())
-    elif not env.get(DATASET_ENV) and not env.get("NEO4J_URI"):
-        env[DATASET_ENV] = str(demo_dataset())
+    choice = choose_data(dataset, env.get(DATASET_ENV), env.get("NEO4J_URI"))
+    if choice.is_neo4j:
+        env.pop(DATASET_ENV, None)
+    else:
+        env[DATASET_ENV] = choice.location
     return env
 
 

@@ -64,7 +64,7 @@ from graphguard.cypher.library import (
     parse_query,
 )
 from graphguard.cypher.results import QueryResult
-from graphguard.cypher.run import ROW_LIMIT_SETTING, run_library_query, run_query
+from graphguard.cypher.run import ROW_LIMIT_SETTING, run_library_query, run_options, run_query
 
 __all__ = [
     "PARAM_TYPES",
@@ -93,6 +93,7 @@ __all__ = [
     "check_plan_read_only",
     "read_plan",
     "execute_read",
+    "run_options",
     "run_query",
     "run_library_query",
 ]

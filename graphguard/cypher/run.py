@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graphguard.audit import Audited, Event, audited, pseudonymised_params, pseudonymised_text
 from graphguard.cypher.execute import (
@@ -25,9 +25,40 @@ from graphguard.cypher.results import QueryResult, plain_value, result_graph
 from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.settings import pseudonym_key
 
-__all__ = ["ROW_LIMIT_SETTING", "run_query", "run_library_query"]
+if TYPE_CHECKING:
+    from graphguard.settings import Settings
+
+__all__ = ["ROW_LIMIT_SETTING", "run_options", "run_query", "run_library_query"]
 
 ROW_LIMIT_SETTING = "GRAPHGUARD_CYPHER_ROW_LIMIT"
+
+
+def run_options(
+    settings: Settings | None = None,
+    *,
+    timeout: float | None = None,
+    row_limit: int | None = None,
+    byte_limit: int | None = None,
+) -> dict[str, Any]:
+    """The options of a run, from the settings, overridden by what the user gave.
+
+    The one place the CLI (``--timeout``, ``--row-limit``, ``--byte-limit``) and the
+    dashboard take them from, as keyword arguments of :func:`run_query` and
+    :func:`run_library_query`.
+
+    >>> from graphguard.settings import Settings
+    >>> run_options(Settings(cypher_timeout=5), row_limit=10)["row_limit"]
+    10
+    """
+    from graphguard.settings import get_settings
+
+    settings = settings or get_settings()
+    return {
+        "timeout": timeout if timeout is not None else settings.cypher_timeout,
+        "row_limit": row_limit if row_limit is not None else settings.cypher_row_limit,
+        "byte_limit": byte_limit if byte_limit is not None else settings.cypher_byte_limit,
+        "database": settings.neo4j_database,
+    }
 
 
 def run_query(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,68 @@ from graphguard.store.memory import MemoryStore
 if TYPE_CHECKING:
     from graphguard.store.neo4j import Neo4jStore
 
-__all__ = ["open_store", "open_neo4j", "data_problems"]
+__all__ = ["DATASET_ENV", "DataChoice", "choose_data", "open_store", "open_neo4j", "data_problems"]
+
+#: The environment variable that names the dashboard's dataset.
+DATASET_ENV = "GRAPHGUARD_DATASET"
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """Which data to show: a dataset (``embedded``) at a resolved path, or Neo4j at a URI."""
+
+    backend: str
+    location: str
+    database: str | None = None
+
+    @property
+    def is_neo4j(self) -> bool:
+        return self.backend == "neo4j"
+
+
+def choose_data(
+    dataset: str | Path | None,
+    configured: str | None,
+    neo4j_uri: str | None,
+    database: str | None = None,
+) -> DataChoice:
+    """The dashboard's data: DATASET, else ``GRAPHGUARD_DATASET``, else Neo4j, else the demo.
+
+    The one rule the ``graphguard dashboard`` command and the dashboard itself follow.
+
+    Parameters
+    ----------
+    dataset : path, optional
+        A dataset named on the command line.
+    configured : str, optional
+        The value of ``GRAPHGUARD_DATASET``.
+    neo4j_uri, database : str, optional
+        ``NEO4J_URI`` and ``NEO4J_DATABASE``.
+
+    Raises
+    ------
+    UsageError
+        When the dataset named does not exist.
+
+    Examples
+    --------
+    >>> choose_data(None, None, None).location.endswith("demo")
+    True
+    >>> choose_data(None, None, "bolt://127.0.0.1:7687").backend
+    'neo4j'
+    """
+    from graphguard.paths import demo_dataset
+
+    named = dataset if dataset is not None else configured or None
+    if named is not None:
+        path = Path(named).expanduser()
+        if not path.exists():
+            where = f"{DATASET_ENV}={named}" if dataset is None else str(named)
+            raise UsageError(f"{where}: no such folder or workbook")
+        return DataChoice("embedded", str(path.resolve()))
+    if neo4j_uri:
+        return DataChoice("neo4j", neo4j_uri, database)
+    return DataChoice("embedded", str(demo_dataset()))
 
 
 def open_neo4j(settings: Settings | None = None, batch_size: int | None = None) -> Neo4jStore:
