@@ -12,7 +12,7 @@ import click
 
 from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, FORCE, HALF_LIFE
+from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE
 from graphguard.errors import DataError
 from graphguard.files import check_destination
 
@@ -31,14 +31,7 @@ __all__ = ["analyse", "check", "load", "synth", "validate"]
     help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
 )
 @FORCE
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report as readable text or as JSON on stdout.",
-)
+@FORMAT
 def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
@@ -344,14 +337,7 @@ def load(
     help="Make Neo4j hold exactly DATASET: delete what it does not contain and duplicate "
     "link ids, write what is missing or changed (refused when any row was rejected).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Report as readable text or as JSON on stdout.",
-)
+@FORMAT
 @WAIT
 def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
     """Compare Neo4j (NEO4J_URI) with DATASET; with --repair, make it hold exactly DATASET.
