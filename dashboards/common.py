@@ -51,11 +51,12 @@ from graphguard.analysis.disruption import (
     placement_check,
     relocation_comparison,
 )
+from graphguard.audit import Event, audited
 from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
 from graphguard.model import node_kind
-from graphguard.privacy import YoungPersonScrubber
-from graphguard.settings import Settings, get_settings
+from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.settings import Settings, get_settings, pseudonym_key
 from graphguard.store.base import Filters, Store, graph_summary
 from graphguard.store.open import DATASET_ENV, choose_data
 from graphguard.targets import TargetList, build_target_list, write_target_list
@@ -413,6 +414,30 @@ def current_view() -> View:
     if not isinstance(view, View):
         raise UsageError("open the dashboard through dashboards/app.py")
     return view
+
+
+def audit_view(
+    event: Event, source: DataSource, young_person: str | None = None, **fields: Any
+) -> None:
+    """Audit, before it is shown, that this session sees a view the CLI audits too.
+
+    Once per session and subject (Streamlit reruns a page on every click); a young
+    person is named by pseudonym.  When the line cannot be written the page stops
+    here with one line, and nothing is shown.
+    """
+    if young_person is not None:
+        fields["young_person"] = pseudonym(young_person, pseudonym_key())
+    key = (str(event), source.location, tuple(sorted((k, str(v)) for k, v in fields.items())))
+    seen: set[Any] = st.session_state.setdefault("gg_audited_views", set())
+    if key in seen:
+        return
+    try:
+        with audited(event, source=source.location, via="dashboard", **fields):
+            pass
+    except GraphguardError as error:
+        show_error(error)
+        st.stop()
+    seen.add(key)
 
 
 def show_error(error: BaseException) -> None:

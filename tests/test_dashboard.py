@@ -848,3 +848,36 @@ def test_dashboard_command_refuses_a_missing_dataset(tmp_path: Path) -> None:
     result = CliRunner().invoke(dashboard, [str(tmp_path / "nowhere")])
     assert result.exit_code != 0
     assert "no such folder" in str(result.exception) + result.output
+
+
+def test_the_planners_views_are_audited_once_by_pseudonym() -> None:
+    """The plan, relocation and placement views are audited as the CLI audits them."""
+    views = ("view plan", "view relocation", "view placement check")
+    before = len(audit_lines())
+    at = visit(start(), "disruption")
+    assert_fine(at)
+    lines = [line for line in audit_lines()[before:] if line["event"] in views]
+    assert {line["event"] for line in lines} == set(views)
+    assert all(line["via"] == "dashboard" for line in lines)
+    for line in lines:
+        if "young_person" in line:
+            assert re.fullmatch(r"YP-[0-9a-f]{10}", line["young_person"]), line
+    # A rerun of the same views (any click) adds no line; another young person does.
+    at.run()
+    assert [line for line in audit_lines()[before:] if line["event"] in views] == lines
+    pick = at.selectbox(key="relocation_pick")
+    pick.select_index(1 if pick.index == 0 else 0).run()
+    assert_fine(at)
+    relocations = [line for line in audit_lines()[before:] if line["event"] == "view relocation"]
+    assert len(relocations) > len([line for line in lines if line["event"] == "view relocation"])
+
+
+def test_a_view_whose_audit_fails_is_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start()
+    monkeypatch.setenv("GRAPHGUARD_AUDIT_LOG", "/dev/full")
+    _settings_changed()
+    at = visit(at, "disruption")
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("nothing was disclosed" in e.value for e in at.error), [e.value for e in at.error]
+    # The page stopped at the first view it could not audit: the plan's numbers.
+    assert not at.metric

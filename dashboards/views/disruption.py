@@ -40,6 +40,7 @@ def named(entity_id: str) -> str:
 st.header("The plan")
 k = st.slider("Targets to disrupt together (k)", 1, 10, 3, key="plan_k")
 chosen = common.plan(view.source, view.filters, k)
+common.audit_view(Event.PLAN, view.source, k=k)
 before, after = chosen.total_before, chosen.total_after
 left, middle, right = st.columns(3)
 left.metric("Total exposure now", f"{before:.2f}")
@@ -105,6 +106,7 @@ young_person = st.selectbox(
     key="relocation_pick",
 )
 comparison = common.relocation(view.source, view.filters, young_person)
+common.audit_view(Event.RELOCATION, view.source, young_person)
 conclusion = comparison.conclusion.splitlines()
 if conclusion:
     st.info("  \n".join([f"**{plain(conclusion[0])}**", *(plain(line) for line in conclusion[1:])]))
@@ -229,6 +231,9 @@ try:
 except GraphguardError as error:
     st.info(plain(f"No placement check for {young_person}: {error}"))
 else:
+    common.audit_view(
+        Event.PLACEMENT_CHECK, view.source, young_person, radius=radius, proposed=address
+    )
     where = "the proposed address" if proposed else f"where they live now ({plain(check.origin)})"
     if check.contexts:
         st.warning(
