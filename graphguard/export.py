@@ -18,7 +18,7 @@ from typing import Any
 
 from graphguard.errors import UsageError
 from graphguard.files import atomic_file, write_bytes, write_text
-from graphguard.privacy import safe_cell
+from graphguard.privacy import safe_cell, safe_json
 
 __all__ = ["EXPORT_FORMATS", "write_table", "export_format"]
 
@@ -67,7 +67,7 @@ def write_table(
     path = Path(path)
     kind = export_format(path)
     if kind == "json":
-        safe = [{c: _safe_json(row.get(c)) for c in columns} for row in rows]
+        safe = [{c: safe_json(row.get(c)) for c in columns} for row in rows]
         write_text(path, json.dumps(safe, indent=2, ensure_ascii=False) + "\n")
     elif kind == "csv":
         with atomic_file(path, "w", newline="") as handle:
@@ -79,13 +79,6 @@ def write_table(
         _write_xlsx(rows, columns, path, sheet, notes)
     return path
 
-
-def _safe_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_safe_json(v) for v in value]
-    if isinstance(value, dict):
-        return {safe_cell(k): _safe_json(v) for k, v in value.items()}
-    return safe_cell(value)
 
 
 def _write_xlsx(

@@ -55,6 +55,7 @@ __all__ = [
     "neutral_text",
     "pseudonym",
     "safe_cell",
+    "safe_json",
     "safe_slugs",
     "skeleton",
     "withhold_identities",
@@ -190,6 +191,22 @@ def safe_cell(value: object) -> object:
     if value.startswith(_FORMULA_STARTS):
         value = "'" + value
     return neutral_text(value)
+
+
+
+def safe_json(value: Any) -> Any:
+    """``value`` with every string in it, keys included, made safe by :func:`safe_cell`.
+
+    JSON is often pasted into spreadsheets, so its strings are treated as cells.
+
+    >>> safe_json({"=k": ["+1", 2]})
+    {"'=k": ["'+1", 2]}
+    """
+    if isinstance(value, list):
+        return [safe_json(v) for v in value]
+    if isinstance(value, dict):
+        return {safe_cell(k): safe_json(v) for k, v in value.items()}
+    return safe_cell(value)
 
 
 # --------------------------------------------------------------------------- skeletons

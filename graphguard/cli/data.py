@@ -12,7 +12,7 @@ import click
 
 from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
-from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE
+from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE, REJECTS
 from graphguard.errors import DataError
 from graphguard.files import check_destination
 
@@ -24,12 +24,7 @@ __all__ = ["analyse", "check", "load", "synth", "validate"]
 
 @click.command()
 @click.argument("dataset", type=click.Path(path_type=Path))
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
-)
+@REJECTS
 @FORCE
 @FORMAT
 def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
@@ -227,12 +222,7 @@ def _notice(line: str) -> None:
     default=None,
     help="Rows per write transaction [default: GRAPHGUARD_BATCH_SIZE or 5000].",
 )
-@click.option(
-    "--rejects",
-    "rejects_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the rejected rows with their reasons to this CSV.",
-)
+@REJECTS
 @FORCE
 @click.option(
     "--prune",

@@ -8,7 +8,17 @@ from typing import Any
 
 import click
 
-__all__ = ["AS_OF", "DATASET", "DATE", "FORCE", "FORMAT", "HALF_LIFE", "PSEUDONYMISE", "DateType"]
+__all__ = [
+    "AS_OF",
+    "DATASET",
+    "DATE",
+    "FORCE",
+    "FORMAT",
+    "HALF_LIFE",
+    "PSEUDONYMISE",
+    "REJECTS",
+    "DateType",
+]
 
 
 class DateType(click.ParamType):
@@ -76,4 +86,12 @@ FORCE = click.option(
     is_flag=True,
     help="Replace an existing output (file, or folder of graphguard's outputs) and write "
     "through a symbolic link; without it either is refused.",
+)
+
+#: ``--rejects FILE`` for commands that read a dataset: the rejected rows to fix and resend.
+REJECTS = click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the rejected rows with their reasons to this CSV, to fix and resend.",
 )

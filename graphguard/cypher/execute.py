@@ -84,14 +84,7 @@ def explain_query(
     import neo4j
 
     try:
-        with (
-            _quiet_notifications(),
-            driver.session(
-                database=database,
-                default_access_mode=neo4j.READ_ACCESS,
-                notifications_min_severity="WARNING",
-            ) as s,
-        ):
+        with _read_session(driver, database, notifications_min_severity="WARNING") as s:
             summary = s.run(neo4j.Query(f"{_EXPLAIN}{text}", timeout=timeout), params).consume()
     except Exception as exc:
         raise _server_error(exc, timeout) from None
@@ -141,6 +134,18 @@ _QUIET = _QuietFilter()
 # byte limit, a lost server): the caller raises one clear line for those instead.
 for _logger in ("neo4j.notifications", "neo4j.io", "neo4j.pool", "neo4j.session", "neo4j"):
     logging.getLogger(_logger).addFilter(_QUIET)
+
+
+@contextlib.contextmanager
+def _read_session(driver: Any, database: str | None, **options: Any) -> Iterator[Any]:
+    """A READ session of ``driver``, with the server's notifications kept off stderr."""
+    import neo4j
+
+    with (
+        _quiet_notifications(),
+        driver.session(database=database, default_access_mode=neo4j.READ_ACCESS, **options) as s,
+    ):
+        yield s
 
 
 @contextlib.contextmanager
@@ -215,22 +220,15 @@ def execute_read(
     BackendUnavailable
         When the server cannot be reached, or the connection is lost.
     """
-    import neo4j
 
     records: list[Any] = []
     columns: list[str] = []
     budget = _ByteBudget(byte_limit)
     try:
-        with (
-            _quiet_notifications(),
-            driver.session(
-                database=database,
-                default_access_mode=neo4j.READ_ACCESS,
-                fetch_size=_FETCH_SIZE,
-                # The EXPLAIN already gave the server's warnings; do not send them again.
-                notifications_min_severity="OFF",
-            ) as s,
-        ):
+        # The EXPLAIN already gave the server's warnings; do not send them again.
+        with _read_session(
+            driver, database, fetch_size=_FETCH_SIZE, notifications_min_severity="OFF"
+        ) as s:
             tx = s.begin_transaction(metadata=dict(metadata or {}), timeout=timeout)
             try:
                 result = tx.run(text, params)

@@ -13,7 +13,13 @@ from typing import Any
 import networkx as nx
 
 from graphguard.errors import UsageError
-from graphguard.privacy import YoungPersonScrubber, neutral_text, safe_cell, withhold_identities
+from graphguard.privacy import (
+    YoungPersonScrubber,
+    neutral_text,
+    safe_cell,
+    safe_json,
+    withhold_identities,
+)
 
 __all__ = [
     "FORMATS",
@@ -249,7 +255,7 @@ def format_result(result: QueryResult, output_format: str) -> str:
     (:func:`without_identities`), made before formatting.
     """
     if output_format == "json":
-        rows = [_safe_json(row) for row in result.rows]
+        rows = [safe_json(row) for row in result.rows]
         return json.dumps(rows, indent=2, ensure_ascii=False, default=str) + "\n"
     if output_format == "csv":
         buffer = io.StringIO()
@@ -292,14 +298,6 @@ def _csv_cell(value: Any) -> str:
         return _scalar(value)
     return str(safe_cell(_cell_text(value)))
 
-
-def _safe_json(value: Any) -> Any:
-    """``value`` with every string in it, keys included, safe in a spreadsheet."""
-    if isinstance(value, list):
-        return [_safe_json(v) for v in value]
-    if isinstance(value, dict):
-        return {safe_cell(k): _safe_json(v) for k, v in value.items()}
-    return safe_cell(value)
 
 
 def _table_cell(value: Any) -> str:
