@@ -44,6 +44,7 @@ from graphguard.model import (
 from graphguard.readers import ReadLimits, Row, Table, TableProblem
 from graphguard.readers.table import Required, shown
 from graphguard.readers.text import open_csv
+from graphguard.resolve.types import Decision, Resolution, SourceInfo
 
 if TYPE_CHECKING:
     from graphguard.readers.workbook import Workbook
@@ -125,6 +126,14 @@ class Dataset:
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
     source: str | None = None
+    #: 1 for one joined namespace; 2 for agency extracts (DATA-FORMAT.md, "Version 2").
+    version: int = 1
+    #: v2: source name → what sources.csv says of it.
+    sources: dict[str, SourceInfo] = field(default_factory=dict)
+    #: v2: analysts' match decisions, in file order.
+    decisions: list[Decision] = field(default_factory=list)
+    #: v2, entity level only: how the records were resolved into these entities.
+    resolution: Resolution | None = None
 
     def entity(self, entity_id: str) -> Entity | None:
         """The person, location or vehicle with this id, or None."""

@@ -44,6 +44,17 @@ __all__ = [
     "parse_text",
     "parse_registration",
     "parse_enum",
+    "parse_postcode",
+    "parse_phone",
+    "parse_email",
+    "parse_nhs_number",
+    "parse_upn",
+    "parse_pnc_id",
+    "parse_uprn",
+    "parse_list",
+    "parse_categories",
+    "Category",
+    "IDENTITY_COLUMNS",
     "check_link_ends",
     "node_kind",
     "NODE_KINDS",
@@ -128,6 +139,16 @@ class Agency(_CaseInsensitiveEnum):
     HEALTH = "health"
     VOLUNTARY = "voluntary"
     HOUSING = "housing"
+    OTHER = "other"
+
+
+class Category(_CaseInsensitiveEnum):
+    """A data-protection category of a person in one source's records (DPA 2018 Part 3)."""
+
+    SUSPECT = "suspect"
+    CONVICTED = "convicted"
+    VICTIM = "victim"
+    WITNESS = "witness"
     OTHER = "other"
 
 
@@ -310,6 +331,120 @@ def parse_registration(value: object) -> str:
     return "".join(str(value).split()).upper()
 
 
+_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})")
+_UPN = re.compile(r"[A-Z][0-9A-Z]{12}")
+_PNC = re.compile(r"(\d{2}|\d{4})/(\d{1,7})([A-Z])")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def parse_postcode(value: object) -> str:
+    """A UK postcode, upper case with one space before the inward code.
+
+    >>> parse_postcode(" s1 2ab "), parse_postcode("SW1A1AA")
+    ('S1 2AB', 'SW1A 1AA')
+    """
+    text = "".join(str(value).split()).upper()
+    if not _POSTCODE.fullmatch(text):
+        raise ValueError(f"{str(value).strip()!r} is not a UK postcode")
+    return f"{text[:-3]} {text[-3:]}"
+
+
+def parse_phone(value: object) -> str:
+    """A phone number; UK numbers normalised to ``+44…``, others kept as digits with ``+``.
+
+    >>> parse_phone("07700 900123"), parse_phone("+44 (0)7700-900123")
+    ('+447700900123', '+447700900123')
+    """
+    text = str(value).strip()
+    plus = text.startswith("+") or text.startswith("00")
+    cleaned = text.replace("(0)", "")
+    digits = "".join(c for c in cleaned if c.isdigit())
+    if any(c.isalpha() for c in cleaned) or not 7 <= len(digits) <= 15:
+        raise ValueError(f"{text!r} is not a phone number")
+    if text.startswith("00"):
+        digits = digits[2:]
+    if plus:
+        return "+" + digits
+    if digits.startswith("0") and len(digits) in (10, 11):
+        return "+44" + digits[1:]
+    if digits.startswith("44") and len(digits) in (11, 12):
+        return "+" + digits
+    raise ValueError(f"{text!r} is not a UK phone number (give it with +country code)")
+
+
+def parse_email(value: object) -> str:
+    """An email address, lower-cased."""
+    text = str(value).strip().lower()
+    if not _EMAIL.fullmatch(text):
+        raise ValueError(f"{str(value).strip()!r} is not an email address")
+    return text
+
+
+def parse_nhs_number(value: object) -> str:
+    """A 10-digit NHS number (spaces allowed) whose modulus-11 check digit is valid.
+
+    >>> parse_nhs_number("943 476 5919")
+    '9434765919'
+    """
+    text = "".join(str(value).split()).replace("-", "")
+    if not (len(text) == 10 and text.isdigit()):
+        raise ValueError(f"{str(value).strip()!r} is not an NHS number (10 digits)")
+    total = sum(int(d) * w for d, w in zip(text[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    if check == 10 or check != int(text[9]):
+        raise ValueError(f"{text!r} is not a valid NHS number (its check digit is wrong)")
+    return text
+
+
+def parse_upn(value: object) -> str:
+    """A Unique Pupil Number: 13 characters, a letter then 12 digits or letters."""
+    text = str(value).strip().upper()
+    if not _UPN.fullmatch(text):
+        raise ValueError(
+            f"{str(value).strip()!r} is not a UPN "
+            "(13 characters: a letter, then 12 digits or letters)"
+        )
+    return text
+
+
+def parse_pnc_id(value: object) -> str:
+    """A Police National Computer id, ``YYYY/NNNNNNN`` then a letter (``YY/`` also read).
+
+    >>> parse_pnc_id("2009/0123456x")
+    '2009/0123456X'
+    """
+    text = str(value).strip().upper()
+    match = _PNC.fullmatch(text)
+    if not match:
+        raise ValueError(f"{str(value).strip()!r} is not a PNC id (YYYY/NNNNNNN and a letter)")
+    year, number, letter = match.groups()
+    return f"{year}/{number.zfill(7)}{letter}"
+
+
+def parse_uprn(value: object) -> str:
+    """A Unique Property Reference Number: 1–12 digits (leading zeros dropped)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = str(int(value))
+    text = str(value).strip()
+    if not (text.isdigit() and 1 <= len(text) <= 12):
+        raise ValueError(f"{text!r} is not a UPRN (1 to 12 digits)")
+    return str(int(text))
+
+
+def parse_list(value: object) -> tuple[str, ...]:
+    """A ``;``-separated list of texts, each trimmed, empties dropped, order kept."""
+    items = [part.strip() for part in str(value).split(";")]
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def parse_categories(value: object) -> tuple[Category, ...]:
+    """A ``;``-separated list of data-protection categories."""
+    return tuple(dict.fromkeys(Category.parse(item) for item in parse_list(value)))
+
+
 def parse_enum(enum: type[_CaseInsensitiveEnum]) -> Callable[[object], Any]:
     """A fast cell parser for one of ``enum``'s values (exact spelling first, then any case)."""
     table = dict(enum._lookup())
@@ -396,6 +531,15 @@ class Person(_Record):
     suspected: Flag = None
     professional: Flag = None
     area: Text = None
+    # Identity columns (DATA-FORMAT.md, "Identity columns"): used to resolve records.
+    aliases: Annotated[tuple[str, ...] | None, _cell(parse_list)] = None
+    postcode: Annotated[str | None, _cell(parse_postcode)] = None
+    phone: Annotated[str | None, _cell(parse_phone)] = None
+    email: Annotated[str | None, _cell(parse_email)] = None
+    nhs_number: Annotated[str | None, _cell(parse_nhs_number)] = None
+    upn: Annotated[str | None, _cell(parse_upn)] = None
+    pnc_id: Annotated[str | None, _cell(parse_pnc_id)] = None
+    category: Annotated[tuple[Category, ...] | None, _cell(parse_categories)] = None
 
     @property
     def id(self) -> str:
@@ -423,6 +567,8 @@ class Location(_Record):
     latitude: Annotated[float | None, _cell(_latitude)] = None
     longitude: Annotated[float | None, _cell(_longitude)] = None
     area: Text = None
+    address: Text = None
+    uprn: Annotated[str | None, _cell(parse_uprn)] = None
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> Location:
@@ -627,6 +773,14 @@ def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable
             "suspected": parse_bool,
             "professional": parse_bool,
             "area": parse_text,
+            "aliases": parse_list,
+            "postcode": parse_postcode,
+            "phone": parse_phone,
+            "email": parse_email,
+            "nhs_number": parse_nhs_number,
+            "upn": parse_upn,
+            "pnc_id": parse_pnc_id,
+            "category": parse_categories,
         },
         "locations": {
             "location_id": parse_id,
@@ -636,6 +790,8 @@ def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable
             "latitude": _latitude,
             "longitude": _longitude,
             "area": parse_text,
+            "address": parse_text,
+            "uprn": parse_uprn,
         },
         "vehicles": {
             "vehicle_id": parse_id,
@@ -664,6 +820,24 @@ def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable
         },
     }
 
+
+#: Identity columns: values that say who a person is or which place a location is.
+#: Resolution compares them; they are personal data wherever a young person's.
+IDENTITY_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "people": (
+        "name",
+        "aliases",
+        "date_of_birth",
+        "postcode",
+        "phone",
+        "email",
+        "nhs_number",
+        "upn",
+        "pnc_id",
+    ),
+    "locations": ("name", "address", "postcode", "uprn", "latitude", "longitude"),
+    "vehicles": ("registration",),
+}
 
 #: File stem → the columns that must be present and non-empty.
 REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {

@@ -1,0 +1,27 @@
+"""Entity resolution: which records of a v2 dataset are the same person, place or vehicle."""
+
+from graphguard.resolve.types import (
+    AttributeValue,
+    Candidate,
+    Decision,
+    EntityProvenance,
+    Finding,
+    Outcome,
+    Resolution,
+    SourceInfo,
+    qualify,
+    split_qualified,
+)
+
+__all__ = [
+    "AttributeValue",
+    "Candidate",
+    "Decision",
+    "EntityProvenance",
+    "Finding",
+    "Outcome",
+    "Resolution",
+    "SourceInfo",
+    "qualify",
+    "split_qualified",
+]
