@@ -1,5 +1,6 @@
 """Entity resolution: which records of a v2 dataset are the same person, place or vehicle."""
 
+from graphguard.resolve.ids import anchor_of, entity_id
 from graphguard.resolve.types import (
     AttributeValue,
     Candidate,
@@ -22,6 +23,8 @@ __all__ = [
     "Outcome",
     "Resolution",
     "SourceInfo",
+    "anchor_of",
+    "entity_id",
     "qualify",
     "split_qualified",
 ]
