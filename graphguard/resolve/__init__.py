@@ -1,5 +1,7 @@
 """Entity resolution: which records of a v2 dataset are the same person, place or vehicle."""
 
+from graphguard.resolve.engine import MatchOptions, latest_decisions, match_records, naive_match
+from graphguard.resolve.ids import entity_id
 from graphguard.resolve.types import (
     AttributeValue,
     Candidate,
@@ -19,6 +21,11 @@ __all__ = [
     "Decision",
     "EntityProvenance",
     "Finding",
+    "MatchOptions",
+    "entity_id",
+    "latest_decisions",
+    "match_records",
+    "naive_match",
     "Outcome",
     "Resolution",
     "SourceInfo",
