@@ -430,3 +430,58 @@ def test_as_dict_reports_per_source(tmp_path: Path) -> None:
     ]
     assert report["files"]["police/people.csv"]["source"] == "police"
     json.dumps(report)  # plain JSON all the way down
+
+
+# --------------------------------------------------------------------------- fixtures/invalid
+
+INVALID = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
+V2_CASES = json.loads((INVALID / "cases_v2.json").read_text(encoding="utf-8"))
+
+
+def test_every_v2_rule_has_an_invalid_case() -> None:
+    assert {c["case"] for c in V2_CASES} >= {
+        "v2_bad_source_name",
+        "v2_mixed_layout",
+        "v2_bad_nhs_number",
+        "v2_bad_decision",
+        "v2_cross_source_unknown",
+        "v2_missing_extract",
+    }
+
+
+@pytest.mark.parametrize("case", V2_CASES, ids=lambda c: c["case"])
+def test_v2_invalid_case_gives_its_exact_message(case: dict) -> None:
+    folder = INVALID / case["case"]
+    if case["kind"] == "dataset_error":
+        with pytest.raises(DataError) as raised:
+            read_dataset(folder, resolve=False)
+        assert str(raised.value) == case["message"].format(path=folder)
+        return
+    result = read_dataset(folder, resolve=False)
+    if case["kind"] == "file_error":
+        [error] = result.file_errors
+        assert (error.file, error.source, error.error) == (
+            case["file"],
+            case["source"],
+            case["message"],
+        )
+        assert not result.rejects
+    else:
+        # the broken row (and what names it); every other row is kept
+        assert [str(r) for r in result.rejects] == [case["message"], *case.get("also", [])]
+        reject = result.rejects[0]
+        assert (reject.source, reject.file, reject.line, reject.column) == (
+            case["source"],
+            case["file"],
+            case["line"],
+            case["column"],
+        )
+        assert not result.file_errors
+    records = result.records
+    assert len(records.people) == case["valid_people"]
+    assert len(records.locations) == case["valid_locations"]
+    assert len(records.links) == case["valid_links"]
+    if "valid_decisions" in case:
+        assert len(records.decisions) == case["valid_decisions"]
+    for report in result.files.values():
+        assert report.accepted + report.rejected == report.rows, report
