@@ -64,6 +64,15 @@ _UNION = frozenset({"aliases", "category"})
 #: The fields that are an entity's id, not an attribute.
 _ID_FIELDS = {"person": "person_id", "location": "location_id", "vehicle": "vehicle_id"}
 _MODELS: dict[str, type[Record]] = {"person": Person, "location": Location, "vehicle": Vehicle}
+#: Per kind, the attributes combined one by one (coordinates are combined as a pair).
+_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    kind: tuple(
+        name
+        for name in model.model_fields
+        if name not in (_ID_FIELDS[kind], "extra", "latitude", "longitude")
+    )
+    for kind, model in _MODELS.items()
+}
 _KIND_OF_STORE = {"people": "person", "locations": "location", "vehicles": "vehicle"}
 
 #: Attribute (or kind of attribute) → the rule that combines it, in words.
@@ -192,7 +201,7 @@ def _record_order(source_rank: dict[str, int]) -> Callable[[str], tuple[int, str
 def _said(record: Record, name: str) -> Any:
     if name.startswith("extra."):
         return record.extra.get(name[6:])
-    value = getattr(record, name)
+    value = record.__dict__.get(name)  # the field's value, without pydantic's lookup
     if value == ():
         return None
     return value
@@ -226,15 +235,14 @@ def _merge_one(
     order: Callable[[str], tuple[int, str]],
 ) -> tuple[Record, EntityProvenance]:
     """One entity from its records (in tie-break order) and the account of how."""
-    model = _MODELS[kind]
     id_field = _ID_FIELDS[kind]
     known = EntityProvenance(entity, kind, tuple(sorted(r.id for r in ordered)))
+    if len(ordered) == 1:
+        return _single(entity, id_field, ordered[0], known), known
     # People's identifying values are not quoted in findings: a finding may be shown
     # where a child's identity may not; the provenance holds the values themselves.
-    private = set(IDENTITY_COLUMNS["people"]) if kind == "person" else set()
-    names = [n for n in model.model_fields if n not in (id_field, "extra")]
-    if kind == "location":
-        names = [n for n in names if n not in ("latitude", "longitude")]
+    private = _PRIVATE if kind == "person" else frozenset()
+    names = _ATTRIBUTES[kind]
     extras = list(dict.fromkeys(column for r in ordered for column in r.extra))
     values: dict[str, Any] = {id_field: entity}
     extra: dict[str, str] = {}
@@ -258,7 +266,28 @@ def _merge_one(
         _merge_coordinates(entity, ordered, known, values)
     if kind == "person":
         _keep_other_names(known, values)
-    return model.model_construct(**values, extra=extra), known
+    # A copy of the first record with every combined value: no validation to repeat.
+    return ordered[0].model_copy(update={**values, "extra": extra}), known
+
+
+_PRIVATE = frozenset(IDENTITY_COLUMNS["people"])
+
+
+def _single(entity: str, id_field: str, record: Record, known: EntityProvenance) -> Record:
+    """An entity of one record: the record under the entity's id; nothing to disagree."""
+    source = split_qualified(record.id)[0]
+    for name, value in record.__dict__.items():
+        if name in (id_field, "extra") or value is None or value == ():
+            continue
+        if name in ("latitude", "longitude"):
+            continue
+        known.attributes[name] = [AttributeValue(record.id, source, value)]
+    if isinstance(record, Location) and record.latitude is not None:
+        pair = (record.latitude, record.longitude)
+        known.attributes["coordinates"] = [AttributeValue(record.id, source, pair)]
+    for column, value in record.extra.items():
+        known.attributes[f"extra.{column}"] = [AttributeValue(record.id, source, value)]
+    return record.model_copy(update={id_field: entity})
 
 
 def _combine(
@@ -284,9 +313,10 @@ def _combine(
         chosen = max(value for _, value in said)
         rule = f"the largest, {chosen}, is used"
     else:
-        # Most records first; among equals, the group whose first record comes first
-        # in (source order, record id) — ``said`` is already in that order.
-        best = max(groups.values(), key=lambda g: (len(g), -said.index(g[0])))
+        # Most records first; among equals, the group whose first record comes first in
+        # (source order, record id): ``said`` is in that order, so ``groups`` is, and
+        # max keeps the first of equals.
+        best = max(groups.values(), key=len)
         chosen = best[0][1]
         even = sum(1 for g in groups.values() if len(g) == len(best)) > 1
         how = "the earliest source's" if even else "the value most records give"
