@@ -19,8 +19,8 @@ Everything here is a pure function of its arguments.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
