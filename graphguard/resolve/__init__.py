@@ -2,6 +2,7 @@
 
 from graphguard.resolve.engine import MatchOptions, latest_decisions, match_records, naive_match
 from graphguard.resolve.ids import anchor_of, entity_id
+from graphguard.resolve.merge import merge_records
 from graphguard.resolve.types import (
     AttributeValue,
     Candidate,
@@ -29,6 +30,7 @@ __all__ = [
     "entity_id",
     "latest_decisions",
     "match_records",
+    "merge_records",
     "naive_match",
     "qualify",
     "split_qualified",
