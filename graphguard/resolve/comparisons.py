@@ -240,10 +240,16 @@ LOCATION_COMPARISONS: tuple[Comparison, ...] = (
             Level(
                 "jaro_winkler_similarity(l.address, r.address) >= 0.9",
                 "similar",
-                0.15,
+                0.12,
                 0.005,
             ),
-            Level("ELSE", "different", 0.15, 0.994),
+            Level(
+                "contains(l.address, r.address) OR contains(r.address, l.address)",
+                "one contains the other",
+                0.08,
+                0.002,
+            ),
+            Level("ELSE", "different", 0.1, 0.993),
         ),
     ),
     _postcode(0.75),
@@ -264,8 +270,14 @@ LOCATION_COMPARISONS: tuple[Comparison, ...] = (
         _null("name"),
         (
             Level("l.name = r.name", "same", 0.6, 0.002),
-            Level("jaro_winkler_similarity(l.name, r.name) >= 0.9", "similar", 0.2, 0.01),
-            Level("ELSE", "different", 0.2, 0.988),
+            Level("jaro_winkler_similarity(l.name, r.name) >= 0.9", "similar", 0.15, 0.01),
+            Level(
+                "contains(l.name, r.name) OR contains(r.name, l.name)",
+                "one contains the other",
+                0.1,
+                0.003,
+            ),
+            Level("ELSE", "different", 0.15, 0.985),
         ),
     ),
     Comparison(

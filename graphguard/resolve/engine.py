@@ -185,8 +185,7 @@ def _judge(
         a, b = rows[pair.record_a], rows[pair.record_b]
         said = (pair.record_a, pair.record_b) in asserted
         if kind == "person":
-            levels = _levels(comparisons, pair)
-            rules = person_rules(a, b, levels["name"], levels["aliases"], asserted=said)
+            rules = person_rules(a, b, _levels(comparisons, pair), asserted=said)
         else:
             rules = location_rules(a, b, asserted=said)
         outcome = options.outcome(pair.match_probability)

@@ -156,10 +156,11 @@ def score_pairs(
     with _quiet():
         frame = db_api.register(_table(rows, columns))
         linker = Linker(frame, settings, log_level=None)
+        prior = _match_rate(linker, certain, prior)
         if trained:
             # One thread while estimating: sums then add up in one order, run after run.
             connection.execute("SET threads TO 1")
-            prior = _estimate(linker, training_blocks, certain, prior, n, seed)
+            _estimate(linker, training_blocks, n, seed)
             connection.execute("RESET threads")
         predictions = linker.inference.predict(threshold_match_probability=floor or None)
         result = predictions.as_pyarrow_table()
@@ -178,26 +179,25 @@ def score_pairs(
     return Scoring(pairs, round(prior, 12), trained)
 
 
-def _estimate(
-    linker: Any,
-    training_blocks: Sequence[Sequence[str]],
-    certain: Sequence[Sequence[str]],
-    prior: float,
-    n: int,
-    seed: int,
-) -> float:
-    """Estimate the model from the data; returns the probability two random records match."""
+def _match_rate(linker: Any, certain: Sequence[Sequence[str]], prior: float) -> float:
+    """The probability that two random records match, counted from rules that admit
+    almost no false matches (taken to find 70% of the matches); ``prior`` when they
+    find none."""
     try:
         linker.training.estimate_probability_two_random_records_match(
             [_rule(c) for c in certain], recall=0.7
         )
         estimated = float(linker._settings_obj._probability_two_random_records_match)
-    except ValueError:
+    except ValueError:  # more pairs than the recall allows: a tiny, all-matching input
         estimated = 0.0
-    if not 0.0 < estimated < 1.0:
-        # No pair passed the certain rules: keep the prior, which the settings still hold.
+    if not 0.0 < estimated < 0.5:
         estimated = prior
         linker._settings_obj._probability_two_random_records_match = prior
+    return estimated
+
+
+def _estimate(linker: Any, training_blocks: Sequence[Sequence[str]], n: int, seed: int) -> None:
+    """Estimate u by random sampling and m by expectation maximisation, from the data."""
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(1e7, n * (n - 1) / 2), seed=seed
     )
@@ -205,4 +205,3 @@ def _estimate(
         linker.training.estimate_parameters_using_expectation_maximisation(
             _rule(block), max_pairs=1e6, record_sample_proportion=1.0
         )
-    return estimated

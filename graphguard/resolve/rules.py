@@ -11,7 +11,11 @@ analyst to decide (outcome ``review``), and says why in ``Candidate.rule``.  The
   name two people (places);
 - **twins**: people with the same surname and a different first name — twins and
   siblings share a surname, a birthday and an address — are not joined on those alone,
-  only with an NHS number, UPN or PNC id in common.
+  only with an NHS number, UPN or PNC id in common;
+- **namesakes**: the same name and date of birth with different postcodes and nothing
+  else in common (no identifier, phone, email or alias) — two children of one name
+  born on one day are rarer than agencies' errors, but they exist, and a join of two
+  children is the costlier mistake.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ __all__ = ["person_rules", "location_rules", "HELD"]
 HELD = "held for review: "
 
 _IDENTIFIERS = (("nhs_number", "NHS numbers"), ("upn", "UPNs"), ("pnc_id", "PNC ids"))
+_CORROBORATING = ("nhs_number", "upn", "pnc_id", "phone", "email")
+_ALIAS_SHARED = "a name of one is an alias of the other"
 
 
 def _one_source(a: Mapping[str, Any], b: Mapping[str, Any], asserted: bool) -> str | None:
@@ -37,8 +43,7 @@ def _one_source(a: Mapping[str, Any], b: Mapping[str, Any], asserted: bool) -> s
 def person_rules(
     a: Mapping[str, Any],
     b: Mapping[str, Any],
-    name_level: str | None,
-    alias_level: str | None,
+    levels: Mapping[str, str | None],
     *,
     asserted: bool = False,
 ) -> list[str]:
@@ -48,8 +53,8 @@ def person_rules(
     ----------
     a, b : mapping
         The two rows (:func:`graphguard.resolve.features.person_row`).
-    name_level, alias_level : str or None
-        The words of the pair's name and alias levels.
+    levels : mapping
+        Comparison column → the words of the pair's level (None: not recorded).
     asserted : bool
         Their source says they are one record (``same_as``).
     """
@@ -63,15 +68,27 @@ def person_rules(
         if a[column] and b[column] and a[column] != b[column]:
             rules.append(f"different {plural} are two people")
     shared_identifier = any(a[c] and a[c] == b[c] for c, _ in _IDENTIFIERS)
+    alias_shared = levels.get("aliases") == _ALIAS_SHARED
     if (
-        name_level == "same surname, different first name"
-        and alias_level != "a name of one is an alias of the other"
+        levels.get("name") == "same surname, different first name"
+        and not alias_shared
         and not shared_identifier
     ):
         rules.append(
             "same surname, different first name (twins and siblings share a surname, "
             "a birthday and an address): not joined without an NHS number, UPN or PNC id "
             "in common"
+        )
+    corroborated = alias_shared or any(a[c] and a[c] == b[c] for c in _CORROBORATING)
+    if (
+        levels.get("name") in ("same", "similar spelling", "nickname")
+        and levels.get("date_of_birth") == "same"
+        and levels.get("postcode") not in (None, "same")
+        and not corroborated
+    ):
+        rules.append(
+            "the same name and date of birth but different postcodes, and nothing else in "
+            "common (namesakes share a name and a birthday)"
         )
     return rules
 
