@@ -907,7 +907,7 @@ def _read_v2(reader: _Reader, layout: _Layout, limits: ReadLimits) -> list[str]:
             parse_source_name(name)
         except ValueError as exc:
             reader.source_folders[name] = f"{name}/"
-            reader.files[name] = FileReport(
+            reader.files[f"{name}/"] = FileReport(
                 f"{name}/", error=f"source folder {name}/: {exc}: rename the folder", source=name
             )
         else:
@@ -944,7 +944,7 @@ def _read_v2(reader: _Reader, layout: _Layout, limits: ReadLimits) -> list[str]:
             except (UsageError, DataError) as exc:
                 reader.source_folders[name] = f"{name}/"
                 reason = str(exc).removeprefix(f"{folder}: ")
-                reader.files[name] = FileReport(
+                reader.files[f"{name}/"] = FileReport(
                     f"{name}/", error=f"source folder {name}/: {reason}", source=name
                 )
                 continue

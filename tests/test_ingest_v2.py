@@ -559,3 +559,21 @@ def _bad_nhs_town(root: Path) -> None:
             ["P009", "young_person", "Test Pupil", "", "943 476 5918", ""],
         ],
     )
+
+
+def test_a_source_folder_that_cannot_be_read_is_an_error_of_that_source(tmp_path: Path) -> None:
+    two_agencies(tmp_path)
+    health = tmp_path / "health"
+    health.mkdir()
+    for name in ("a.xlsx", "b.xlsx"):
+        Workbook().save(health / name)
+    (tmp_path / "sources").mkdir()  # a source may be called "sources": its report is its own
+    (tmp_path / "sources" / "damaged.xlsx").write_bytes(b"not a workbook at all")
+    result = read_dataset(tmp_path, resolve=False)
+    errors = {r.file: r.error for r in result.file_errors}
+    assert errors["health/"] == (
+        "source folder health/: holds 2 workbooks and no CSV files: give one workbook"
+    )
+    assert (errors["sources/"] or "").startswith("source folder sources/: ")
+    assert result.files["sources"].file == "sources.csv" and not result.files["sources"].error
+    assert "police:P001" in result.records.people
