@@ -152,7 +152,8 @@ class Dataset:
     version: int = 1
     #: v2: source name → what sources.csv says of it.
     sources: dict[str, SourceInfo] = field(default_factory=dict)
-    #: v2: analysts' match decisions, in file order.
+    #: v2: analysts' match decisions: for each pair the last row of decisions.csv, in
+    #: the order of those rows (a later row for a pair replaces an earlier one).
     decisions: list[Decision] = field(default_factory=list)
     #: v2, entity level only: how the records were resolved into these entities.
     resolution: Resolution | None = None

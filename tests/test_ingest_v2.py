@@ -577,3 +577,16 @@ def test_a_source_folder_that_cannot_be_read_is_an_error_of_that_source(tmp_path
     assert (errors["sources/"] or "").startswith("source folder sources/: ")
     assert result.files["sources"].file == "sources.csv" and not result.files["sources"].error
     assert "police:P001" in result.records.people
+
+
+def test_a_v1_report_keeps_its_shape(tmp_path: Path) -> None:
+    """v1 outputs are unchanged: no source column, no version or source keys."""
+    result = read_dataset(INVALID / "bad_role")
+    report = result.as_dict()
+    assert "version" not in report and "sources" not in report
+    assert all("source" not in r for r in report["rejects"])
+    assert all("source" not in f for f in report["files"].values())
+    out = tmp_path / "rejects.csv"
+    write_rejects(result.rejects, out)
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("file,line,column,reason,")
