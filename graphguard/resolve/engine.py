@@ -154,7 +154,10 @@ def _source_assertions(
 
 
 def _agreements(
-    comparisons: Sequence[C.Comparison], pair: ScoredPair, a: Mapping[str, Any], b: Mapping[str, Any]
+    comparisons: Sequence[C.Comparison],
+    pair: ScoredPair,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """Per field, in words; a young person's name is never quoted."""
     words = []
@@ -479,7 +482,9 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         "probability_two_random_records_match": priors,
     }
     decided = latest_decisions(records.decisions)
-    return _resolve(records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used)
+    return _resolve(
+        records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used
+    )
 
 
 def naive_match(records: Dataset) -> Resolution:
