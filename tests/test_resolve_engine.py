@@ -107,7 +107,9 @@ def test_same_registration_is_one_vehicle_and_places_join_on_uprn() -> None:
             "anpr:R8": Vehicle(vehicle_id="R8", registration="YT68MRC"),
         },
         locations={
-            "police:L1": Location(location_id="L1", kind="takeaway", name="Golden Gull", uprn="100"),
+            "police:L1": Location(
+                location_id="L1", kind="takeaway", name="Golden Gull", uprn="100"
+            ),
             "social:L4": Location(
                 location_id="L4", kind="takeaway", name="Golden Gull Takeaway", uprn="100"
             ),
@@ -205,7 +207,9 @@ def decision(a: str, b: str, verdict: str, line: int = 2) -> Decision:
 
 
 def test_a_different_decision_overrides_a_join_and_a_later_one_reverses_it() -> None:
-    said_different = records(JESS, JESSICA, decisions=[decision("school:S1", "police:P1", "different")])
+    said_different = records(
+        JESS, JESSICA, decisions=[decision("school:S1", "police:P1", "different")]
+    )
     resolution = match_records(said_different)
     assert not together(resolution, "police:P1", "school:S1")
     pair = candidate(resolution, "police:P1", "school:S1")
@@ -240,10 +244,16 @@ def test_a_different_decision_splits_an_entity_held_by_a_chain_of_joins() -> Non
     resolution = match_records(records(jess, JESSICA, youth))
     assert together(resolution, "police:P1", "school:S1")
     assert together(resolution, "police:P1", "youth:Y1")
-    apart = records(jess, JESSICA, youth, decisions=[decision("school:S1", "youth:Y1", "different")])
+    apart = records(
+        jess, JESSICA, youth, decisions=[decision("school:S1", "youth:Y1", "different")]
+    )
     split = match_records(apart)
     assert not together(split, "school:S1", "youth:Y1")
-    cut = [c for c in split.candidates if c.rule and "cut to keep apart school:S1 and youth:Y1" in c.rule]
+    cut = [
+        c
+        for c in split.candidates
+        if c.rule and "cut to keep apart school:S1 and youth:Y1" in c.rule
+    ]
     assert cut and all(c.outcome is Outcome.REVIEW for c in cut)
 
 
