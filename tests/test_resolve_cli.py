@@ -1,4 +1,4 @@
-"""``graphguard resolve`` and ``resolve decide`` (issue 13 items 3 and 4): files, audit, decisions."""
+"""``graphguard resolve`` and ``resolve decide`` (issue 13 items 3, 4): files, audit, decisions."""
 
 from __future__ import annotations
 

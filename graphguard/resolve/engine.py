@@ -102,8 +102,9 @@ def latest_decisions(decisions: Iterable[Decision]) -> dict[tuple[str, str], Dec
 
     >>> import datetime as dt
     >>> day = dt.date(2026, 11, 1)
-    >>> rows = [Decision("a:1", "b:2", "same", "ann", day), Decision("b:2", "a:1", "different", "bo", day)]
-    >>> latest_decisions(rows)[("a:1", "b:2")].decision
+    >>> first = Decision("a:1", "b:2", "same", "ann", day)
+    >>> later = Decision("b:2", "a:1", "different", "bo", day)
+    >>> latest_decisions([first, later])[("a:1", "b:2")].decision
     'different'
     """
     latest: dict[tuple[str, str], Decision] = {}
@@ -429,11 +430,12 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
     rows_of: dict[str, dict[str, Any]] = {}
     trained: dict[str, bool] = {}
     priors: dict[str, float] = {}
-    for kind, entities, make_row, columns, comparisons, blocking, training, certain in (
+    people = [person_row(r, records.people[r]) for r in sorted(records.people)]
+    places = [location_row(r, records.locations[r]) for r in sorted(records.locations)]
+    for kind, rows, columns, comparisons, blocking, training, certain in (
         (
             "person",
-            records.people,
-            person_row,
+            people,
             PERSON_COLUMNS,
             C.PERSON_COMPARISONS,
             C.PERSON_BLOCKING,
@@ -442,8 +444,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         ),
         (
             "location",
-            records.locations,
-            location_row,
+            places,
             LOCATION_COLUMNS,
             C.LOCATION_COMPARISONS,
             C.LOCATION_BLOCKING,
@@ -451,7 +452,6 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
             C.LOCATION_CERTAIN,
         ),
     ):
-        rows = [make_row(record_id, entities[record_id]) for record_id in sorted(entities)]  # type: ignore[operator]
         scoring = score_pairs(
             rows,
             columns,

@@ -224,7 +224,11 @@ def location_row(record_id: str, location: Location) -> dict[str, Any]:
         "uprn": location.uprn,
         "latitude": lat,
         "longitude": lon,
-        "grid_cell": f"{round(lat, 3):.3f},{round(lon, 3):.3f}" if lat is not None else None,
+        "grid_cell": (
+            f"{round(lat, 3):.3f},{round(lon, 3):.3f}"
+            if lat is not None and lon is not None
+            else None
+        ),
     }
 
 
