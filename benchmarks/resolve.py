@@ -19,8 +19,9 @@ fresh Python process, so none inherits another's memory:
     The naive rule "same name and date of birth" on the same records.
 
 Reading the extracts (``read_dataset(..., resolve=False)``) is done first in each
-child and not timed.  Wall and CPU time (``time.process_time``: DuckDB's own threads
-are not in it) are measured around the call; peak memory is the child's peak
+child and not timed.  Wall and CPU time (``time.process_time``, every thread of the
+child, DuckDB's included: on a shared machine the steadier figure) are measured around
+the call; peak memory is the child's peak
 resident set size (``ru_maxrss``, DuckDB included), and ``extra`` what the call added
 to the peak of reading.  ``x naive`` is the resolver's wall time over the naive
 rule's on the same town in the same run.

@@ -264,14 +264,39 @@ _CANNOT_DIFFER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _one_source_conflicts(
+    group: Sequence[str], certain: set[tuple[str, str]], found: dict[tuple[str, str], str]
+) -> None:
+    """Records of one source in ``group`` that their source (or an analyst) did not join."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for record_id in group:
+        by_source[source_of(record_id)].append(record_id)
+    for source, members in sorted(by_source.items()):
+        if len(members) < 2:
+            continue
+        joined = [Join(a, b) for a, b in certain if a in members and b in members]
+        parts, _ = cluster(members, joined, ())
+        holders = [part[0] for part in parts]
+        for i, x in enumerate(holders):
+            for y in holders[i + 1 :]:
+                found.setdefault(
+                    (x, y),
+                    f"both from {source or 'the dataset'}, which does not say they are one",
+                )
+
+
 def _conflicts(
-    groups: Sequence[tuple[str, ...]], rows: Mapping[str, Mapping[str, Any]]
+    groups: Sequence[tuple[str, ...]],
+    rows: Mapping[str, Mapping[str, Any]],
+    certain: set[tuple[str, str]],
 ) -> dict[tuple[str, str], str]:
-    """Pairs of records in one group whose identifiers or roles say they are two."""
+    """Pairs of records in one group that cannot be one: two sources' identifiers or
+    roles differ, or one source keeps both and does not say they are one."""
     found: dict[tuple[str, str], str] = {}
     for group in groups:
         if len(group) < 2 or group[0] not in rows:
             continue
+        _one_source_conflicts(group, certain, found)
         kind_columns = _CANNOT_DIFFER["person" if "role" in rows[group[0]] else "location"]
         for column, words in kind_columns:
             first_with: dict[Any, str] = {}
@@ -330,6 +355,7 @@ def _resolve(
         if c.outcome is Outcome.JOINED
         for certain in [c.decision is not None or (c.record_a, c.record_b) in asserted]
     ]
+    certain_pairs = set(asserted) | {p for p, d in decided.items() if d.decision == "same"}
     apart = {
         pair: "which an analyst decided are different"
         for pair, d in decided.items()
@@ -346,7 +372,9 @@ def _resolve(
     # a young person and an adult): they are kept apart as a decision would keep them.
     for _ in range(_ROUNDS):
         groups, split = cluster(kind_of, joins, apart)
-        conflicts = {p: w for p, w in _conflicts(groups, rows).items() if p not in apart}
+        conflicts = {
+            p: w for p, w in _conflicts(groups, rows, certain_pairs).items() if p not in apart
+        }
         if not conflicts:
             break
         apart.update(conflicts)
