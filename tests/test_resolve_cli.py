@@ -148,6 +148,17 @@ def test_resolve_is_audited_and_writes_nothing_when_the_audit_fails(
     assert not elsewhere.exists()
 
 
+def test_rejected_rows_are_left_out_and_the_exit_is_1(
+    extracts: Path, tmp_path: Path, home: Path
+) -> None:
+    with (extracts / "school" / "people.csv").open("a", encoding="utf-8") as handle:
+        handle.write("S3,young_person,Bad Date,2010-13-45,\n")
+    out = tmp_path / "resolved"
+    code, _, stderr = run("resolve", extracts, "--out", out)
+    assert code == 1 and "rejected" in stderr
+    assert "school:S3" not in entity_of(out) and "school:S1" in entity_of(out)
+
+
 def test_running_twice_writes_identical_files(extracts: Path, tmp_path: Path, home: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert run("resolve", extracts, "--out", first)[0] == 0

@@ -191,6 +191,18 @@ def test_a_bridge_record_does_not_chain_two_nhs_numbers_into_one_person() -> Non
     assert held and all("whose NHS numbers differ" in c.rule for c in held)
 
 
+def test_a_bridge_record_does_not_chain_two_records_of_one_source_together() -> None:
+    same = {"name": "Ewa Patel", "date_of_birth": "2010-10-23"}
+    first = person("social:S1", **same, postcode="GG4 1UL")
+    second = person("social:S2", **same)
+    bridge = person("health:H7", **same)
+    resolution = match_records(records(first, second, bridge))
+    assert not together(resolution, "social:S1", "social:S2")
+    said = person("social:S2", **same, extra={"same_as": "S1"})
+    assert together(match_records(records(first, said, bridge)), "social:S1", "health:H7")
+    assert together(match_records(records(first, said, bridge)), "social:S1", "social:S2")
+
+
 def test_namesakes_with_different_postcodes_and_nothing_else_are_held_apart() -> None:
     a = person("school:E1", name="Zara Orchard", date_of_birth="2009-05-13", postcode="ZZ4 3QR")
     b = person("health:H8", name="Zara Orchard", date_of_birth="2009-05-13", postcode="ZZ1 9XY")
