@@ -2,8 +2,8 @@
 
 One module per command group: :mod:`~graphguard.cli.data` (validate, synth, analyse,
 load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-check),
-:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`,
-:mod:`~graphguard.cli.resolve`, :mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
+:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`, :mod:`~graphguard.cli.resolve`,
+:mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
 What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 

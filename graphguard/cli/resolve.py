@@ -71,9 +71,7 @@ def _records_and_resolution(dataset: Path) -> tuple[Any, Any, Any]:
 @FORCE
 @PSEUDONYMISE
 @FORMAT
-def run(
-    dataset: Path, out_dir: Path, force: bool, pseudonymise: bool, output_format: str
-) -> None:
+def run(dataset: Path, out_dir: Path, force: bool, pseudonymise: bool, output_format: str) -> None:
     """Resolve DATASET's records into entities; write them and the candidate pairs to --out.
 
     entities.csv has one row per record (entity_id, kind, record_id); candidates.csv

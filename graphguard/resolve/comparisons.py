@@ -300,6 +300,7 @@ PERSON_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("dob_key", "surname"),
     ("first_key", "surname"),
     ("dob_key", "first_key"),
+    ("first_key", "surname_initial", "birth_year"),
     ("surname", "postcode"),
     ("first_key", "postcode"),
     ("nhs_number",),

@@ -38,7 +38,7 @@ def _kinds_and_roles(dataset_path: Path) -> tuple[dict[str, str], set[str]]:
     """Every record id of the dataset → its kind, and the young people's record ids."""
     from graphguard.ingest import read_dataset
 
-    result = read_dataset(dataset_path, collect_links=False)
+    result = read_dataset(dataset_path, collect_links=False, resolve=False)
     records = getattr(result, "records", None)
     if records is None:
         records = result.dataset

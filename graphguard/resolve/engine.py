@@ -102,8 +102,9 @@ def latest_decisions(decisions: Iterable[Decision]) -> dict[tuple[str, str], Dec
 
     >>> import datetime as dt
     >>> day = dt.date(2026, 11, 1)
-    >>> rows = [Decision("a:1", "b:2", "same", "ann", day), Decision("b:2", "a:1", "different", "bo", day)]
-    >>> latest_decisions(rows)[("a:1", "b:2")].decision
+    >>> first = Decision("a:1", "b:2", "same", "ann", day)
+    >>> later = Decision("b:2", "a:1", "different", "bo", day)
+    >>> latest_decisions([first, later])[("a:1", "b:2")].decision
     'different'
     """
     latest: dict[tuple[str, str], Decision] = {}
@@ -154,7 +155,10 @@ def _source_assertions(
 
 
 def _agreements(
-    comparisons: Sequence[C.Comparison], pair: ScoredPair, a: Mapping[str, Any], b: Mapping[str, Any]
+    comparisons: Sequence[C.Comparison],
+    pair: ScoredPair,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """Per field, in words; a young person's name is never quoted."""
     words = []
@@ -260,14 +264,39 @@ _CANNOT_DIFFER: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _one_source_conflicts(
+    group: Sequence[str], certain: set[tuple[str, str]], found: dict[tuple[str, str], str]
+) -> None:
+    """Records of one source in ``group`` that their source (or an analyst) did not join."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for record_id in group:
+        by_source[source_of(record_id)].append(record_id)
+    for source, members in sorted(by_source.items()):
+        if len(members) < 2:
+            continue
+        joined = [Join(a, b) for a, b in certain if a in members and b in members]
+        parts, _ = cluster(members, joined, ())
+        holders = [part[0] for part in parts]
+        for i, x in enumerate(holders):
+            for y in holders[i + 1 :]:
+                found.setdefault(
+                    (x, y),
+                    f"both from {source or 'the dataset'}, which does not say they are one",
+                )
+
+
 def _conflicts(
-    groups: Sequence[tuple[str, ...]], rows: Mapping[str, Mapping[str, Any]]
+    groups: Sequence[tuple[str, ...]],
+    rows: Mapping[str, Mapping[str, Any]],
+    certain: set[tuple[str, str]],
 ) -> dict[tuple[str, str], str]:
-    """Pairs of records in one group whose identifiers or roles say they are two."""
+    """Pairs of records in one group that cannot be one: two sources' identifiers or
+    roles differ, or one source keeps both and does not say they are one."""
     found: dict[tuple[str, str], str] = {}
     for group in groups:
         if len(group) < 2 or group[0] not in rows:
             continue
+        _one_source_conflicts(group, certain, found)
         kind_columns = _CANNOT_DIFFER["person" if "role" in rows[group[0]] else "location"]
         for column, words in kind_columns:
             first_with: dict[Any, str] = {}
@@ -326,6 +355,7 @@ def _resolve(
         if c.outcome is Outcome.JOINED
         for certain in [c.decision is not None or (c.record_a, c.record_b) in asserted]
     ]
+    certain_pairs = set(asserted) | {p for p, d in decided.items() if d.decision == "same"}
     apart = {
         pair: "which an analyst decided are different"
         for pair, d in decided.items()
@@ -342,7 +372,9 @@ def _resolve(
     # a young person and an adult): they are kept apart as a decision would keep them.
     for _ in range(_ROUNDS):
         groups, split = cluster(kind_of, joins, apart)
-        conflicts = {p: w for p, w in _conflicts(groups, rows).items() if p not in apart}
+        conflicts = {
+            p: w for p, w in _conflicts(groups, rows, certain_pairs).items() if p not in apart
+        }
         if not conflicts:
             break
         apart.update(conflicts)
@@ -426,11 +458,12 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
     rows_of: dict[str, dict[str, Any]] = {}
     trained: dict[str, bool] = {}
     priors: dict[str, float] = {}
-    for kind, entities, make_row, columns, comparisons, blocking, training, certain in (
+    people = [person_row(r, records.people[r]) for r in sorted(records.people)]
+    places = [location_row(r, records.locations[r]) for r in sorted(records.locations)]
+    for kind, rows, columns, comparisons, blocking, training, certain in (
         (
             "person",
-            records.people,
-            person_row,
+            people,
             PERSON_COLUMNS,
             C.PERSON_COMPARISONS,
             C.PERSON_BLOCKING,
@@ -439,8 +472,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         ),
         (
             "location",
-            records.locations,
-            location_row,
+            places,
             LOCATION_COLUMNS,
             C.LOCATION_COMPARISONS,
             C.LOCATION_BLOCKING,
@@ -448,7 +480,6 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
             C.LOCATION_CERTAIN,
         ),
     ):
-        rows = [make_row(record_id, entities[record_id]) for record_id in sorted(entities)]  # type: ignore[operator]
         scoring = score_pairs(
             rows,
             columns,
@@ -479,7 +510,9 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         "probability_two_random_records_match": priors,
     }
     decided = latest_decisions(records.decisions)
-    return _resolve(records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used)
+    return _resolve(
+        records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used
+    )
 
 
 def naive_match(records: Dataset) -> Resolution:

@@ -20,7 +20,7 @@ from typing import Any
 
 from graphguard.files import atomic_folder
 from graphguard.resolve.rules import HELD
-from graphguard.resolve.types import Outcome, Resolution
+from graphguard.resolve.types import Finding, Outcome, Resolution
 
 __all__ = ["OUTPUT_FILES", "summarise", "write_resolution", "render_summary"]
 
@@ -47,6 +47,11 @@ def _rule_name(rule: str) -> str:
     if first.startswith("cut to keep apart"):
         return "cut to keep decided or conflicting records apart"
     return first.split(" (")[0]
+
+
+def _resolver_finding(finding: Finding) -> bool:
+    """A finding of the resolver itself (not a disagreement between an entity's records)."""
+    return not finding.entity_id or finding.attribute in (None, "same_as")
 
 
 def summarise(resolution: Resolution) -> dict[str, Any]:
@@ -77,7 +82,19 @@ def summarise(resolution: Resolution) -> dict[str, Any]:
         "candidates": outcomes,
         "held_for_review_by_rule": dict(sorted(held.items())),
         "decisions_applied": sum(1 for c in resolution.candidates if c.decision is not None),
-        "findings": [f.message for f in resolution.findings],
+        # Disagreements between an entity's records quote values (a name, an address):
+        # only their number per attribute travels here; the resolver's own findings
+        # (decisions and same_as that could not be applied) name record ids only.
+        "disagreements": dict(
+            sorted(
+                Counter(
+                    f.attribute
+                    for f in resolution.findings
+                    if f.entity_id and f.attribute and f.attribute != "same_as"
+                ).items()
+            )
+        ),
+        "findings": [f.message for f in resolution.findings if _resolver_finding(f)],
         "settings": resolution.settings,
     }
 
@@ -98,6 +115,10 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         lines.extend(f"  {count} × {rule}" for rule, count in held.items())
     if summary["decisions_applied"]:
         lines.append(f"analysts' decisions applied: {summary['decisions_applied']}")
+    disagreements = summary["disagreements"]
+    if disagreements:
+        shown = ", ".join(f"{n} on {attribute}" for attribute, n in disagreements.items())
+        lines.append(f"entities whose records disagree: {shown}")
     for finding in summary["findings"]:
         lines.append(f"finding: {finding}")
     settings = summary["settings"]
