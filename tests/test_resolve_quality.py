@@ -11,6 +11,7 @@ records joined by the truth.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,8 @@ from graphguard.resolution_quality import (
     true_names,
 )
 from graphguard.synth_agencies import AgencyTruth, TruthRecord, write_agencies
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _truth(*rows: tuple[str, str, str, str, str, str]) -> AgencyTruth:
@@ -111,15 +114,19 @@ def test_top_overlap() -> None:
 # --------------------------------------------------------------------------- real towns
 
 
-@pytest.fixture(scope="module", params=[(150, 1), (400, 2)], ids=["150yp", "400yp"])
+@pytest.fixture(scope="module", params=[None, (150, 1), (400, 2)], ids=["demo", "150yp", "400yp"])
 def assessed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Quality]:
+    """The bundled demo and two seeded towns, resolved by the resolver and the naive rule."""
     from graphguard.resolve import match_records, naive_match
 
-    young_people, seed = request.param
-    folder = tmp_path_factory.mktemp("quality") / "town"
-    write_agencies(folder, young_people, seed)
+    if request.param is None:
+        folder = ROOT / "fixtures" / "demo-agencies"
+    else:
+        young_people, seed = request.param
+        folder = tmp_path_factory.mktemp("quality") / "town"
+        write_agencies(folder, young_people, seed)
     results = assess(folder, {"splink": match_records, "naive": naive_match})
     return {q.method: q for q in results}
 
