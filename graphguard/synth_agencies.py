@@ -48,6 +48,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -269,6 +270,7 @@ class _Splitter:
         self.vehicle_sources: dict[str, set[str]] = {k: set() for k in self.vehicles}
         if not self.people:
             raise UsageError(f"{town}: no people.csv rows to split into agency extracts")
+        self._unique_addresses()
         self.links = sum(1 for _ in _rows(town / "links.csv"))
         sizes = (2 * len(self.people), len(self.locations), len(self.vehicles))
         self.ids = {
@@ -280,6 +282,37 @@ class _Splitter:
         }
         self.truth = AgencyTruth()
         self.local: dict[tuple[str, str], list[str]] = {}  # (source, true id) → local ids
+
+    def _unique_addresses(self) -> None:
+        """Renumber homes that share an address with another home of the town.
+
+        A synthetic town may give two households the same house number on the same
+        road (with different postcodes); in a real town they would be one building.
+        Every later home of such a pair moves to the next free number on its road, so
+        the extracts hold no two different homes at one address.
+        """
+        taken = {row.get("name", "").lower() for row in self.locations.values()}
+        first: set[str] = set()
+        for true_id in sorted(self.locations):
+            row = self.locations[true_id]
+            name = row.get("name", "")
+            if row.get("kind") not in ("home", "residential") or not name:
+                continue
+            if name.lower() not in first:
+                first.add(name.lower())
+                continue
+            number = re.search(r"\d+", name)
+            if number is None:
+                continue
+            value = int(number.group())
+            while True:
+                value += 1
+                moved = f"{name[: number.start()]}{value}{name[number.end() :]}"
+                if moved.lower() not in taken:
+                    break
+            taken.add(moved.lower())
+            first.add(moved.lower())
+            row["name"] = moved
 
     # -- pass 1: who is known where -------------------------------------------------
     def survey(self) -> None:
