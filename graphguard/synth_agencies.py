@@ -212,7 +212,6 @@ class _Person:
     upn: str = ""
     pnc_id: str = ""
     victim: bool = False
-    records: dict[str, list[str]] = field(default_factory=dict)  # source → local ids
 
     @property
     def first(self) -> str:
