@@ -137,12 +137,14 @@ def test_the_resolver_never_joins_a_young_person_with_an_adult(
     assert assessed["splink"].cross_role_joins == 0
 
 
-# Namesakes born the same day are joined through records of other sources (each pair
-# compared alone looks like one person, and the two health records with different NHS
-# numbers are never compared, being of one source): a cluster-level check is missing.
+# Namesakes born the same day are joined through records of other sources when the
+# record between them has nothing to tell them apart (no postcode, no identifier).  The
+# resolver now cuts such chains at conflicting identifiers, roles and one-source pairs
+# (resolver lane), which clears the 400-young-person town but not every one: not strict.
 _NAMESAKES_JOINED = pytest.mark.xfail(
-    reason="the resolver joins namesakes born the same day transitively (reported to the lead)",
-    strict=True,
+    reason="the resolver can join namesakes born the same day through a record with "
+    "nothing to tell them apart (reported to the lead)",
+    strict=False,
 )
 
 

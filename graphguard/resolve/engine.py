@@ -43,7 +43,7 @@ from graphguard.resolve.features import (
 )
 from graphguard.resolve.ids import entity_id
 from graphguard.resolve.linkage import ScoredPair, Scoring, score_pairs
-from graphguard.resolve.rules import HELD, location_rules, person_rules
+from graphguard.resolve.rules import HELD, SEPARATING, location_rules, person_rules
 from graphguard.resolve.types import Candidate, Decision, Finding, Outcome, Resolution
 
 if TYPE_CHECKING:
@@ -102,8 +102,9 @@ def latest_decisions(decisions: Iterable[Decision]) -> dict[tuple[str, str], Dec
 
     >>> import datetime as dt
     >>> day = dt.date(2026, 11, 1)
-    >>> rows = [Decision("a:1", "b:2", "same", "ann", day), Decision("b:2", "a:1", "different", "bo", day)]
-    >>> latest_decisions(rows)[("a:1", "b:2")].decision
+    >>> first = Decision("a:1", "b:2", "same", "ann", day)
+    >>> later = Decision("b:2", "a:1", "different", "bo", day)
+    >>> latest_decisions([first, later])[("a:1", "b:2")].decision
     'different'
     """
     latest: dict[tuple[str, str], Decision] = {}
@@ -154,7 +155,10 @@ def _source_assertions(
 
 
 def _agreements(
-    comparisons: Sequence[C.Comparison], pair: ScoredPair, a: Mapping[str, Any], b: Mapping[str, Any]
+    comparisons: Sequence[C.Comparison],
+    pair: ScoredPair,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """Per field, in words; a young person's name is never quoted."""
     words = []
@@ -187,7 +191,7 @@ def _judge(
         if kind == "person":
             rules = person_rules(a, b, _levels(comparisons, pair), asserted=said)
         else:
-            rules = location_rules(a, b, asserted=said)
+            rules = location_rules(a, b, _levels(comparisons, pair), asserted=said)
         outcome = options.outcome(pair.match_probability)
         rule = "; ".join(rules) or None
         if said:
@@ -245,9 +249,72 @@ def _decide(candidate: Candidate, decision: Decision) -> Candidate:
     return dataclasses.replace(candidate, outcome=outcome, rule=rule, decision=decision)
 
 
+#: The most times the entities are re-formed to keep conflicting records apart.
+_ROUNDS = 8
+
+#: Values two records of one entity cannot disagree on, by kind, and their words.
+_CANNOT_DIFFER: dict[str, tuple[tuple[str, str], ...]] = {
+    "person": (
+        ("role", "whose roles differ"),
+        ("nhs_number", "whose NHS numbers differ"),
+        ("upn", "whose UPNs differ"),
+        ("pnc_id", "whose PNC ids differ"),
+    ),
+    "location": (("uprn", "whose UPRNs differ"),),
+}
+
+
+def _one_source_conflicts(
+    group: Sequence[str], certain: set[tuple[str, str]], found: dict[tuple[str, str], str]
+) -> None:
+    """Records of one source in ``group`` that their source (or an analyst) did not join."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for record_id in group:
+        by_source[source_of(record_id)].append(record_id)
+    for source, members in sorted(by_source.items()):
+        if len(members) < 2:
+            continue
+        joined = [Join(a, b) for a, b in certain if a in members and b in members]
+        parts, _ = cluster(members, joined, ())
+        holders = [part[0] for part in parts]
+        for i, x in enumerate(holders):
+            for y in holders[i + 1 :]:
+                found.setdefault(
+                    (x, y),
+                    f"both from {source or 'the dataset'}, which does not say they are one",
+                )
+
+
+def _conflicts(
+    groups: Sequence[tuple[str, ...]],
+    rows: Mapping[str, Mapping[str, Any]],
+    certain: set[tuple[str, str]],
+) -> dict[tuple[str, str], str]:
+    """Pairs of records in one group that cannot be one: two sources' identifiers or
+    roles differ, or one source keeps both and does not say they are one."""
+    found: dict[tuple[str, str], str] = {}
+    for group in groups:
+        if len(group) < 2 or group[0] not in rows:
+            continue
+        _one_source_conflicts(group, certain, found)
+        kind_columns = _CANNOT_DIFFER["person" if "role" in rows[group[0]] else "location"]
+        for column, words in kind_columns:
+            first_with: dict[Any, str] = {}
+            for record_id in group:
+                value = rows[record_id].get(column)
+                if value:
+                    first_with.setdefault(value, record_id)
+            holders = sorted(first_with.values())
+            for i, x in enumerate(holders):
+                for y in holders[i + 1 :]:
+                    found.setdefault((x, y), words)
+    return found
+
+
 def _resolve(
     records: Dataset,
     candidates: list[Candidate],
+    rows: Mapping[str, Mapping[str, Any]],
     asserted: set[tuple[str, str]],
     decided: Mapping[tuple[str, str], Decision],
     kind_of: Mapping[str, str],
@@ -288,13 +355,34 @@ def _resolve(
         if c.outcome is Outcome.JOINED
         for certain in [c.decision is not None or (c.record_a, c.record_b) in asserted]
     ]
-    apart = [pair for pair, d in decided.items() if d.decision == "different" and pair in by_pair]
-    groups, split = cluster(kind_of, joins, apart)
+    certain_pairs = set(asserted) | {p for p, d in decided.items() if d.decision == "same"}
+    apart = {
+        pair: "which an analyst decided are different"
+        for pair, d in decided.items()
+        if d.decision == "different" and pair in by_pair
+    }
+    for c in by_pair.values():
+        # Likely namesakes or branches stay apart unless an analyst or the source joins them.
+        pair = (c.record_a, c.record_b)
+        if c.decision is None and pair not in asserted and c.rule:
+            for words in SEPARATING:
+                if words in c.rule:
+                    apart.setdefault(pair, f"held apart by a hard rule: {words}")
+    # A chain of joins can bring together records that cannot be one (two NHS numbers,
+    # a young person and an adult): they are kept apart as a decision would keep them.
+    for _ in range(_ROUNDS):
+        groups, split = cluster(kind_of, joins, apart)
+        conflicts = {
+            p: w for p, w in _conflicts(groups, rows, certain_pairs).items() if p not in apart
+        }
+        if not conflicts:
+            break
+        apart.update(conflicts)
     for edge, (x, y) in split.cut.items():
         by_pair[edge] = dataclasses.replace(
             by_pair[edge],
             outcome=Outcome.REVIEW,
-            rule=f"{HELD}cut to keep apart {x} and {y}, which an analyst decided are different",
+            rule=f"{HELD}cut to keep apart {x} and {y}, {apart[(x, y)]}",
         )
     entity_of: dict[str, str] = {}
     for group in groups:
@@ -306,8 +394,8 @@ def _resolve(
             Finding(
                 entity_of[x],
                 None,
-                f"an analyst decided {x} and {y} are different, but decisions or their "
-                "source's same_as join them: the decisions contradict each other",
+                f"{x} and {y} are one entity by decisions or their source's same_as, "
+                f"but they cannot be: they are the two records {apart[(x, y)]}",
                 (x, y),
             )
         )
@@ -367,13 +455,15 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
     findings: list[Finding] = []
     asserted = _source_assertions(records, kind_of, findings)
     candidates: list[Candidate] = []
+    rows_of: dict[str, dict[str, Any]] = {}
     trained: dict[str, bool] = {}
     priors: dict[str, float] = {}
-    for kind, entities, make_row, columns, comparisons, blocking, training, certain in (
+    people = [person_row(r, records.people[r]) for r in sorted(records.people)]
+    places = [location_row(r, records.locations[r]) for r in sorted(records.locations)]
+    for kind, rows, columns, comparisons, blocking, training, certain in (
         (
             "person",
-            records.people,
-            person_row,
+            people,
             PERSON_COLUMNS,
             C.PERSON_COMPARISONS,
             C.PERSON_BLOCKING,
@@ -382,8 +472,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         ),
         (
             "location",
-            records.locations,
-            location_row,
+            places,
             LOCATION_COLUMNS,
             C.LOCATION_COMPARISONS,
             C.LOCATION_BLOCKING,
@@ -391,7 +480,6 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
             C.LOCATION_CERTAIN,
         ),
     ):
-        rows = [make_row(record_id, entities[record_id]) for record_id in sorted(entities)]  # type: ignore[operator]
         scoring = score_pairs(
             rows,
             columns,
@@ -406,6 +494,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         trained[kind] = scoring.trained
         priors[kind] = scoring.probability_two_random_records_match
         by_id = {row["unique_id"]: row for row in rows}
+        rows_of.update(by_id)
         candidates.extend(_judge(kind, scoring, by_id, options, asserted))
     candidates.extend(_vehicle_candidates(records))
     settings_used = {
@@ -421,7 +510,9 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         "probability_two_random_records_match": priors,
     }
     decided = latest_decisions(records.decisions)
-    return _resolve(records, candidates, asserted, decided, kind_of, findings, settings_used)
+    return _resolve(
+        records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used
+    )
 
 
 def naive_match(records: Dataset) -> Resolution:

@@ -115,6 +115,7 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "name",
     "first_name",
     "surname",
+    "surname_initial",
     "first_key",
     "first_forms",
     "names_known",
@@ -161,6 +162,7 @@ def person_row(record_id: str, person: Person) -> dict[str, Any]:
         "name": name,
         "first_name": first,
         "surname": surname,
+        "surname_initial": surname[0] if surname else None,
         "first_key": canonical_first_name(first) if first else None,
         "first_forms": sorted(name_forms(first)) if first else None,
         "names_known": known or None,
@@ -222,7 +224,11 @@ def location_row(record_id: str, location: Location) -> dict[str, Any]:
         "uprn": location.uprn,
         "latitude": lat,
         "longitude": lon,
-        "grid_cell": f"{round(lat, 3):.3f},{round(lon, 3):.3f}" if lat is not None else None,
+        "grid_cell": (
+            f"{round(lat, 3):.3f},{round(lon, 3):.3f}"
+            if lat is not None and lon is not None
+            else None
+        ),
     }
 
 

@@ -30,6 +30,10 @@ __all__ = ["ScoredPair", "Scoring", "score_pairs"]
 #: Decimals a probability is rounded to, so that the last bits of floating-point
 #: sums (which depend on thread scheduling) never reach the output.
 DECIMALS = 6
+#: Random pairs sampled to estimate u, and blocked pairs sampled for each
+#: expectation-maximisation pass.
+U_PAIRS = 2e6
+EM_PAIRS = 1e6
 
 
 @dataclass(frozen=True)
@@ -158,10 +162,7 @@ def score_pairs(
         linker = Linker(frame, settings, log_level=None)
         prior = _match_rate(linker, certain, prior)
         if trained:
-            # One thread while estimating: sums then add up in one order, run after run.
-            connection.execute("SET threads TO 1")
-            _estimate(linker, training_blocks, n, seed)
-            connection.execute("RESET threads")
+            _estimate(linker, connection, training_blocks, n, seed)
         predictions = linker.inference.predict(threshold_match_probability=floor or None)
         result = predictions.as_pyarrow_table()
     names = [c.column for c in comparisons]
@@ -196,12 +197,23 @@ def _match_rate(linker: Any, certain: Sequence[Sequence[str]], prior: float) -> 
     return estimated
 
 
-def _estimate(linker: Any, training_blocks: Sequence[Sequence[str]], n: int, seed: int) -> None:
-    """Estimate u by random sampling and m by expectation maximisation, from the data."""
+def _estimate(
+    linker: Any, connection: Any, training_blocks: Sequence[Sequence[str]], n: int, seed: int
+) -> None:
+    """Estimate u by random sampling and m by expectation maximisation, from the data.
+
+    Sampling is seeded (its counts are the same on any number of threads); the
+    expectation-maximisation passes run on one DuckDB thread, so their sums add up in
+    one order, run after run.
+    """
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(1e7, n * (n - 1) / 2), seed=seed
+        max_pairs=min(U_PAIRS, n * (n - 1) / 2), seed=seed
     )
-    for block in training_blocks:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            _rule(block), max_pairs=1e6, record_sample_proportion=1.0
-        )
+    connection.execute("SET threads TO 1")
+    try:
+        for block in training_blocks:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                _rule(block), max_pairs=EM_PAIRS, record_sample_proportion=1.0
+            )
+    finally:
+        connection.execute("RESET threads")
