@@ -137,21 +137,7 @@ def test_the_resolver_never_joins_a_young_person_with_an_adult(
     assert assessed["splink"].cross_role_joins == 0
 
 
-# Namesakes born the same day are joined through records of other sources when the
-# record between them has nothing to tell them apart (no postcode, no identifier).  The
-# resolver now cuts such chains at conflicting identifiers, roles and one-source pairs
-# (resolver lane), which clears the 400-young-person town but not every one: not strict.
-_NAMESAKES_JOINED = pytest.mark.xfail(
-    reason="the resolver can join namesakes born the same day through a record with "
-    "nothing to tell them apart (reported to the lead)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "trap",
-    [pytest.param(t, marks=_NAMESAKES_JOINED) if t == "namesake" else t for t in FORBIDDEN_TRAPS],
-)
+@pytest.mark.parametrize("trap", FORBIDDEN_TRAPS)
 def test_the_resolver_never_joins_planted_traps(assessed: dict[str, Quality], trap: str) -> None:
     joins = assessed["splink"].traps[trap]
     assert joins.groups > 0, f"no {trap} planted"
