@@ -48,12 +48,15 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
+from graphguard import synth_noise as noise
 from graphguard.errors import UsageError
 from graphguard.files import atomic_folder
 from graphguard.resolve.types import qualify
@@ -138,24 +141,6 @@ _LINK_COLUMNS = (
 _TRUTH_COLUMNS = ("record_id", "true_id", "kind", "role", "trap", "trap_group")
 _PROPERTY_KINDS = frozenset({"home", "residential", "care_home", "school"})
 
-# Nicknames both ways; gendered short forms pick by the record's gender.
-_NICKNAMES = {
-    "Jessica": "Jess", "Thomas": "Tom", "Rebecca": "Becky", "Natalie": "Nat",
-    "Joanne": "Jo", "Nicola": "Nicky", "Andrew": "Andy", "Robert": "Rob", "Richard": "Rich",
-    "Steven": "Steve", "Daniel": "Dan", "Benjamin": "Ben", "Oliver": "Olly",
-    "Olivia": "Liv", "Samantha": "Sam", "Samuel": "Sam", "Alexander": "Alex",
-    "Victoria": "Vicky", "Amanda": "Mandy", "Zachary": "Zak", "Matthew": "Matt",
-    "Christopher": "Chris", "Elizabeth": "Liz", "Katherine": "Kate", "James": "Jamie",
-    "Callum": "Cal", "Tomasz": "Tomek", "Theodore": "Theo", "Rosalind": "Rosie",
-    "Jess": "Jessica", "Tom": "Thomas", "Ben": "Benjamin", "Dan": "Daniel", "Jo": "Joanne",
-    "Vicky": "Victoria", "Zak": "Zachary", "Jamie": "James", "Olly": "Oliver",
-    "Theo": "Theodore", "Matt": "Matthew", "Chris": "Christopher",
-}  # fmt: skip
-_GENDERED = {"Sam": ("Samantha", "Samuel"), "Alex": ("Alexandra", "Alexander")}
-_MONIKERS = ("Tiny", "Ghost", "Skiz", "Flash", "Lil T", "Bandz", "Smokey", "Kidz", "Nano")
-_STREET_WORDS = (("Road", "Rd"), ("Street", "St"), ("Lane", "Ln"), ("Avenue", "Ave"))
-
-
 # --------------------------------------------------------------------------- the truth
 
 
@@ -227,7 +212,6 @@ class _Person:
     upn: str = ""
     pnc_id: str = ""
     victim: bool = False
-    records: dict[str, list[str]] = field(default_factory=dict)  # source → local ids
 
     @property
     def first(self) -> str:
@@ -285,17 +269,49 @@ class _Splitter:
         self.vehicle_sources: dict[str, set[str]] = {k: set() for k in self.vehicles}
         if not self.people:
             raise UsageError(f"{town}: no people.csv rows to split into agency extracts")
+        self._unique_addresses()
         self.links = sum(1 for _ in _rows(town / "links.csv"))
-        sizes = (2 * len(self.people), len(self.locations), len(self.vehicles), self.links)
+        sizes = (2 * len(self.people), len(self.locations), len(self.vehicles))
         self.ids = {
             source: [
                 _Ids(prefix, size + 1, self.rng)
-                for prefix, size in zip(prefixes, sizes, strict=True)
+                for prefix, size in zip(prefixes[:3], sizes, strict=True)
             ]
             for source, prefixes in _ID_PREFIX.items()
         }
         self.truth = AgencyTruth()
         self.local: dict[tuple[str, str], list[str]] = {}  # (source, true id) → local ids
+
+    def _unique_addresses(self) -> None:
+        """Renumber homes that share an address with another home of the town.
+
+        A synthetic town may give two households the same house number on the same
+        road (with different postcodes); in a real town they would be one building.
+        Every later home of such a pair moves to the next free number on its road, so
+        the extracts hold no two different homes at one address.
+        """
+        taken = {row.get("name", "").lower() for row in self.locations.values()}
+        first: set[str] = set()
+        for true_id in sorted(self.locations):
+            row = self.locations[true_id]
+            name = row.get("name", "")
+            if row.get("kind") not in ("home", "residential") or not name:
+                continue
+            if name.lower() not in first:
+                first.add(name.lower())
+                continue
+            number = re.search(r"\d+", name)
+            if number is None:
+                continue
+            value = int(number.group())
+            while True:
+                value += 1
+                moved = f"{name[: number.start()]}{value}{name[number.end() :]}"
+                if moved.lower() not in taken:
+                    break
+            taken.add(moved.lower())
+            first.add(moved.lower())
+            row["name"] = moved
 
     # -- pass 1: who is known where -------------------------------------------------
     def survey(self) -> None:
@@ -342,7 +358,7 @@ class _Splitter:
             person = self.people[true_id]
             if phones and rng.random() < 0.7:
                 person.phone = f"07700900{phones.pop():03d}"
-            person.nhs_number = _nhs_number(rng)
+            person.nhs_number = noise.nhs_number(rng)
             if person.row["role"] == "young_person":
                 person.upn = "".join(
                     (rng.choice("ABCDEFGHJKLMNPQRTUVWXYZ"), "999", f"{rng.randrange(10**9):09d}")
@@ -438,21 +454,25 @@ class _Splitter:
         for column in _PERSON_COLUMNS[source]:
             value = true.get(column, "")
             if column == "date_of_birth":
-                value = _noisy_date(value, rng, missing=0.05 if young else 0.12)
+                value = noise.noisy_date(value, rng, missing=0.05 if young else 0.12)
             elif column == "postcode":
                 home = self.locations.get(person.home, {})
                 value = (
-                    _postcode_format(home.get("postcode", ""), rng) if rng.random() < 0.85 else ""
+                    noise.postcode_format(home.get("postcode", ""), rng)
+                    if rng.random() < 0.85
+                    else ""
                 )
             elif column == "phone":
                 value = (
-                    _phone_format(person.phone, rng) if person.phone and rng.random() < 0.6 else ""
+                    noise.phone_format(person.phone, rng)
+                    if person.phone and rng.random() < 0.6
+                    else ""
                 )
             elif column == "email":
                 value = "" if young or rng.random() < 0.7 else _email(person)
             elif column == "nhs_number":
                 wanted = source == "health" or rng.random() < 0.6
-                value = _nhs_format(person.nhs_number, rng) if wanted and identifier else ""
+                value = noise.nhs_format(person.nhs_number, rng) if wanted and identifier else ""
             elif column == "upn":
                 wanted = source == "education" or _true(true.get("looked_after"))
                 value = person.upn if wanted and identifier else ""
@@ -478,11 +498,11 @@ class _Splitter:
             return ""
         draw = rng.random()
         if draw < 0.10:
-            first = _nickname(first, person.row.get("gender", ""), rng) or first
+            first = noise.nickname(first, person.row.get("gender", ""), rng) or first
         elif draw < 0.15:
-            first = _typo(first, rng)
+            first = noise.typo(first, rng)
         elif draw < 0.21 and surname:
-            surname = _typo(surname, rng)
+            surname = noise.typo(surname, rng)
         elif draw < 0.24:
             first, surname = first.upper(), surname.upper()
         return f"{first} {surname}".strip()
@@ -491,8 +511,8 @@ class _Splitter:
         rng = self.rng
         if rng.random() > (0.25 if source == "police" else 0.1):
             return ""
-        names = [rng.choice(_MONIKERS)]
-        nickname = _nickname(person.first, person.row.get("gender", ""), rng)
+        names = [rng.choice(noise.MONIKERS)]
+        nickname = noise.nickname(person.first, person.row.get("gender", ""), rng)
         if nickname:
             names.append(f"{nickname} {person.surname}")
         return ";".join(names)
@@ -511,7 +531,7 @@ class _Splitter:
     def location_row(self, true: dict[str, str], source: str, local: str) -> dict[str, str]:
         rng = self.rng
         kind, name, area = true.get("kind", ""), true.get("name", ""), true.get("area", "")
-        shown = _place_name(name, rng) if rng.random() < 0.35 else name
+        shown = noise.place_name(name, rng) if rng.random() < 0.35 else name
         if source == "anpr":
             shown = f"ANPR camera {rng.randrange(1, 400):03d}, {name}"
         has_uprn = kind in _PROPERTY_KINDS and rng.random() < (
@@ -527,13 +547,13 @@ class _Splitter:
             "location_id": local,
             "kind": kind,
             "name": shown,
-            "address": f"{_place_name(name, rng)}, {area}".strip(", ")
+            "address": f"{noise.place_name(name, rng)}, {area}".strip(", ")
             if rng.random() < 0.6
             else "",
-            "postcode": _postcode_format(true.get("postcode", ""), rng)
+            "postcode": noise.postcode_format(true.get("postcode", ""), rng)
             if rng.random() < 0.9
             else "",
-            "uprn": _uprn(true["location_id"]) if has_uprn else "",
+            "uprn": noise.uprn(true["location_id"]) if has_uprn else "",
             "latitude": latitude,
             "longitude": longitude,
             "area": area,
@@ -570,23 +590,42 @@ class _Splitter:
         )
 
     # -- pass 2: the links ----------------------------------------------------------
-    def link_rows(self) -> dict[str, list[dict[str, str]]]:
-        out: dict[str, list[dict[str, str]]] = {s: [] for s in SOURCES}
-        for row in _rows(self.town / "links.csv"):
-            source = _link_source(row)
-            ends = []
-            for end in (row["source_id"], row["target_id"]):
-                locals_ = self.local.get((source, end))
-                if not locals_:
-                    raise UsageError(
-                        f"{self.town}: link {row['link_id']} names {end!r}, "
-                        "which no entity file holds: validate the town first"
-                    )
-                ends.append(locals_[0] if len(locals_) == 1 else self.rng.choice(locals_))
-            link = {c: row.get(c, "") for c in _LINK_COLUMNS}
-            link.update(link_id=self.ids[source][3].next(), source_id=ends[0], target_id=ends[1])
-            out[source].append(link)
-        return out
+    def write_links(self, folder: Path) -> dict[str, int]:
+        """Stream every link into its source's ``links.csv``; return the rows per source.
+
+        Links keep the town's order and get a source's own running numbers, as a log
+        would: only the entity files need holding in memory, never the links.
+        """
+        counts = dict.fromkeys(SOURCES, 0)
+        width = max(6, len(str(self.links)))
+        with ExitStack() as stack:
+            writers = {}
+            for source in SOURCES:
+                handle = stack.enter_context(
+                    (folder / source / "links.csv").open("w", encoding="utf-8", newline="")
+                )
+                writers[source] = csv.writer(handle, lineterminator="\n")
+                writers[source].writerow(_LINK_COLUMNS)
+            for row in _rows(self.town / "links.csv"):
+                source = _link_source(row)
+                ends = []
+                for end in (row["source_id"], row["target_id"]):
+                    locals_ = self.local.get((source, end))
+                    if not locals_:
+                        raise UsageError(
+                            f"{self.town}: link {row['link_id']} names {end!r}, "
+                            "which no entity file holds: validate the town first"
+                        )
+                    ends.append(locals_[0] if len(locals_) == 1 else self.rng.choice(locals_))
+                counts[source] += 1
+                link = {c: row.get(c, "") for c in _LINK_COLUMNS}
+                link.update(
+                    link_id=f"{_ID_PREFIX[source][3]}{counts[source]:0{width}d}",
+                    source_id=ends[0],
+                    target_id=ends[1],
+                )
+                writers[source].writerow([link[c] for c in _LINK_COLUMNS])
+        return counts
 
 
 # --------------------------------------------------------------------------- noise
@@ -606,97 +645,9 @@ def _year(value: str | None) -> int:
     return int(text[:4]) if text[:4].isdigit() else 1990
 
 
-def _nhs_number(rng: random.Random) -> str:
-    """A valid NHS number in the 999 range, never issued to a patient."""
-    while True:
-        digits = "999" + f"{rng.randrange(10**6):06d}"
-        total = sum(int(d) * w for d, w in zip(digits, range(10, 1, -1), strict=True))
-        check = 11 - total % 11
-        if check != 10:
-            return digits + str(0 if check == 11 else check)
-
-
-def _nhs_format(number: str, rng: random.Random) -> str:
-    return f"{number[:3]} {number[3:6]} {number[6:]}" if rng.random() < 0.5 else number
-
-
-def _uprn(true_location_id: str) -> str:
-    digits = "".join(c for c in true_location_id if c.isdigit())
-    return "99" + digits.zfill(10)[-10:]
-
-
-def _noisy_date(value: str, rng: random.Random, *, missing: float) -> str:
-    if not value:
-        return ""
-    draw = rng.random()
-    if draw < missing:
-        return ""
-    year, month, day = int(value[:4]), int(value[5:7]), int(value[8:10])
-    if draw < missing + 0.04 and day <= 12 and day != month:
-        return date(year, day, month).isoformat()  # day and month read the other way
-    if draw < missing + 0.08:
-        shifted = date(year, month, day) + timedelta(days=rng.choice((-10, -1, 1, 10)))
-        if shifted.year == year:
-            return shifted.isoformat()  # one digit off
-    return value
-
-
-def _postcode_format(postcode: str, rng: random.Random) -> str:
-    if not postcode:
-        return ""
-    return rng.choice((postcode, postcode.lower(), postcode.replace(" ", ""),
-                       postcode.replace(" ", "").lower()))  # fmt: skip
-
-
-def _phone_format(phone: str, rng: random.Random) -> str:
-    rest = phone[1:]
-    return rng.choice(
-        (phone, f"{phone[:5]} {phone[5:]}", f"+44 {rest[:4]} {rest[4:]}", f"+44 (0){rest}")
-    )
-
-
 def _email(person: _Person) -> str:
     first, surname = person.first.lower(), person.surname.lower().replace(" ", "")
     return f"{first}.{surname}@example.org" if first and surname else ""
-
-
-def _nickname(first: str, gender: str, rng: random.Random) -> str:
-    if first in _GENDERED:
-        female, male = _GENDERED[first]
-        return (
-            female
-            if gender == "female"
-            else male
-            if gender == "male"
-            else rng.choice((female, male))
-        )
-    return _NICKNAMES.get(first, "")
-
-
-def _typo(word: str, rng: random.Random) -> str:
-    """One slip of the keyboard, never in the first letter."""
-    if len(word) < 4:
-        return word
-    at = 1 + rng.randrange(len(word) - 2)
-    kind = rng.randrange(3)
-    if kind == 0:  # adjacent letters swapped
-        return word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-    if kind == 1:  # a letter dropped
-        return word[:at] + word[at + 1 :]
-    return word[:at] + rng.choice("aeinorst") + word[at + 1 :]  # a letter mistyped
-
-
-def _place_name(name: str, rng: random.Random) -> str:
-    """The same place as another agency writes it: abbreviations, flat numbers, case."""
-    text = name
-    for long, short in _STREET_WORDS:
-        text = text.replace(long, short)
-    if text.startswith("Flat ") and ", " in text:
-        number, _, building = text[5:].partition(", ")
-        text = f"{number} {building}"
-    if text.startswith("The ") and rng.random() < 0.5:
-        text = text[4:]
-    return text.upper() if rng.random() < 0.3 else text
 
 
 # --------------------------------------------------------------------------- writing
@@ -766,7 +717,6 @@ def split_town(
     people = splitter.person_records()
     places = splitter.location_records()
     vehicles = splitter.vehicle_records()
-    links = splitter.link_rows()
     truth = splitter.truth
     owned = ("sources.csv", "truth.csv", "README.md", *SOURCES)
     with atomic_folder(out, owned) as staging:
@@ -780,25 +730,26 @@ def split_town(
             person_columns = ("person_id", "role", "name", *_PERSON_COLUMNS[source])
             if source in _DUPLICATING:
                 person_columns += (_SAME_AS,)
-            files = {
-                "people": _csv(people[source], person_columns, "person_id"),
-                "links": _csv(links[source], _LINK_COLUMNS, "link_id"),
+            tables = {
+                "people": (people[source], person_columns, "person_id"),
+                "locations": (places[source], _LOCATION_COLUMNS, "location_id"),
+                "vehicles": (vehicles[source], _VEHICLE_COLUMNS, "vehicle_id"),
             }
-            if places[source]:
-                files["locations"] = _csv(places[source], _LOCATION_COLUMNS, "location_id")
-            if vehicles[source]:
-                files["vehicles"] = _csv(vehicles[source], _VEHICLE_COLUMNS, "vehicle_id")
-            for name, text in files.items():
-                (folder / f"{name}.csv").write_text(text, encoding="utf-8", newline="")
-                truth.counts[f"{source}/{name}"] = text.count("\n") - 1
+            for name, (rows, columns, key) in tables.items():
+                if rows or name == "people":  # people.csv is required, even empty
+                    text = _csv(rows, columns, key)
+                    (folder / f"{name}.csv").write_text(text, encoding="utf-8", newline="")
+                    truth.counts[f"{source}/{name}"] = len(rows)
+        for source, rows_written in splitter.write_links(staging).items():
+            truth.counts[f"{source}/links"] = rows_written
         (staging / "sources.csv").write_text(sources.getvalue(), encoding="utf-8", newline="")
-        rows = io.StringIO()
-        writer = csv.writer(rows, lineterminator="\n")
+        listing = io.StringIO()
+        writer = csv.writer(listing, lineterminator="\n")
         writer.writerow(_TRUTH_COLUMNS)
         for record_id in sorted(truth.records):
             r = truth.records[record_id]
             writer.writerow((r.record_id, r.true_id, r.kind, r.role, r.trap, r.trap_group))
-        (staging / "truth.csv").write_text(rows.getvalue(), encoding="utf-8", newline="")
+        (staging / "truth.csv").write_text(listing.getvalue(), encoding="utf-8", newline="")
         if describe is not None:
             text = describe(truth, staging)
             (staging / "README.md").write_text(text, encoding="utf-8", newline="")
@@ -811,6 +762,7 @@ def write_agencies(
     seed: int,
     *,
     end: date = date(2026, 11, 1),
+    progress: Callable[[int], None] | None = None,
 ) -> AgencyTruth:
     """Make a synthetic town (:func:`graphguard.synth.write_town`) and split it by agency.
 
@@ -824,6 +776,8 @@ def write_agencies(
         Seeds both the town and the split: same arguments, byte-identical files.
     end : date, default 2026-11-01
         The last day of the town's records; the extracts are dated the day after.
+    progress : callable, optional
+        Passed to :func:`~graphguard.synth.write_town`: links of the town written so far.
 
     Returns
     -------
@@ -833,5 +787,5 @@ def write_agencies(
     from graphguard.synth import write_town
 
     with tempfile.TemporaryDirectory(prefix="graphguard-town-") as folder:
-        write_town(folder, young_people, seed, end=end)
+        write_town(folder, young_people, seed, end=end, progress=progress)
         return split_town(folder, out, seed, extracted_on=end + timedelta(days=1))

@@ -11,6 +11,7 @@ records joined by the truth.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,8 @@ from graphguard.resolution_quality import (
     true_names,
 )
 from graphguard.synth_agencies import AgencyTruth, TruthRecord, write_agencies
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _truth(*rows: tuple[str, str, str, str, str, str]) -> AgencyTruth:
@@ -111,15 +114,19 @@ def test_top_overlap() -> None:
 # --------------------------------------------------------------------------- real towns
 
 
-@pytest.fixture(scope="module", params=[(150, 1), (400, 2)], ids=["150yp", "400yp"])
+@pytest.fixture(scope="module", params=[None, (150, 1), (400, 2)], ids=["demo", "150yp", "400yp"])
 def assessed(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Quality]:
+    """The bundled demo and two seeded towns, resolved by the resolver and the naive rule."""
     from graphguard.resolve import match_records, naive_match
 
-    young_people, seed = request.param
-    folder = tmp_path_factory.mktemp("quality") / "town"
-    write_agencies(folder, young_people, seed)
+    if request.param is None:
+        folder = ROOT / "fixtures" / "demo-agencies"
+    else:
+        young_people, seed = request.param
+        folder = tmp_path_factory.mktemp("quality") / "town"
+        write_agencies(folder, young_people, seed)
     results = assess(folder, {"splink": match_records, "naive": naive_match})
     return {q.method: q for q in results}
 
@@ -130,21 +137,7 @@ def test_the_resolver_never_joins_a_young_person_with_an_adult(
     assert assessed["splink"].cross_role_joins == 0
 
 
-# Namesakes born the same day are joined through records of other sources when the
-# record between them has nothing to tell them apart (no postcode, no identifier).  The
-# resolver now cuts such chains at conflicting identifiers, roles and one-source pairs
-# (resolver lane), which clears the 400-young-person town but not every one: not strict.
-_NAMESAKES_JOINED = pytest.mark.xfail(
-    reason="the resolver can join namesakes born the same day through a record with "
-    "nothing to tell them apart (reported to the lead)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "trap",
-    [pytest.param(t, marks=_NAMESAKES_JOINED) if t == "namesake" else t for t in FORBIDDEN_TRAPS],
-)
+@pytest.mark.parametrize("trap", FORBIDDEN_TRAPS)
 def test_the_resolver_never_joins_planted_traps(assessed: dict[str, Quality], trap: str) -> None:
     joins = assessed["splink"].traps[trap]
     assert joins.groups > 0, f"no {trap} planted"

@@ -204,6 +204,24 @@ def test_traps_are_planted_as_described(town: tuple[Path, Path, AgencyTruth]) ->
     assert 0 < flagged < len(truth.traps("within_source_duplicate"))
 
 
+def test_no_two_homes_share_an_address(town: tuple[Path, Path, AgencyTruth]) -> None:
+    _, agencies, truth = town
+
+    def address(name: str) -> str:
+        text = name.upper().replace("FLAT ", "").replace(",", "")
+        for long, short in (("ROAD", "RD"), ("STREET", "ST"), ("LANE", "LN"), ("AVENUE", "AVE")):
+            text = text.replace(long, short)
+        return text
+
+    homes: dict[str, set[str]] = defaultdict(set)
+    for source in SOURCES:
+        for row in _rows(agencies / source / "locations.csv"):
+            if row["kind"] in ("home", "residential"):
+                homes[address(row["name"])].add(truth.true_id(f"{source}:{row['location_id']}"))
+    shared = {name: ids for name, ids in homes.items() if len(ids) > 1}
+    assert not shared
+
+
 def test_same_seed_same_bytes_other_seed_other_files(tmp_path: Path) -> None:
     write_agencies(tmp_path / "a", 150, seed=11)
     write_agencies(tmp_path / "b", 150, seed=11)

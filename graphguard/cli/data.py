@@ -154,28 +154,24 @@ def synth(out: Path, young_people: int, seed: int, agencies: bool) -> None:
     """Write a seeded synthetic town to OUT in the input format (for demos, tests, benchmarks)."""
     from tqdm import tqdm
 
-    if agencies:
-        from graphguard.synth_agencies import write_agencies
-
-        split = write_agencies(out, young_people, seed)
-        records = len(split.records)
-        click.echo(
-            f"Wrote a synthetic town as agency extracts to {out}: {records} records in "
-            f"{len({r.split(':')[0] for r in split.records})} sources; truth.csv says "
-            "which are the same."
-        )
-        return
-
     from graphguard.synth import write_town
+    from graphguard.synth_agencies import SOURCES, write_agencies
 
     with tqdm(desc="writing links", unit=" links", disable=None, file=sys.stderr) as bar:
 
         def written(total: int) -> None:
             bar.update(total - bar.n)
 
-        truth = write_town(out, young_people, seed, progress=written)
-    counts = ", ".join(f"{n} {name}" for name, n in truth.counts.items())
-    click.echo(f"Wrote a synthetic town to {out}: {counts}.")
+        if agencies:
+            split = write_agencies(out, young_people, seed, progress=written)
+            said = (
+                f"as agency extracts to {out}: {len(split.records)} records in "
+                f"{len(SOURCES)} sources; truth.csv says which are the same"
+            )
+        else:
+            truth = write_town(out, young_people, seed, progress=written)
+            said = f"to {out}: " + ", ".join(f"{n} {name}" for name, n in truth.counts.items())
+    click.echo(f"Wrote a synthetic town {said}.")
 
 
 # --------------------------------------------------------------------------- analyse
