@@ -24,6 +24,7 @@ from graphguard.model import (
     SourceGrade,
     node_kind,
 )
+from graphguard.store.content import STORE_PROPERTIES
 
 __all__ = [
     "RESERVED_ATTRIBUTES",
@@ -39,9 +40,12 @@ __all__ = [
 
 #: The kinds a filter can ask for: a person's role, or the entity kind.
 
-#: Node attribute names graphguard sets itself; an unknown input column of the same
-#: name is kept as ``extra_<name>``.
-RESERVED_ATTRIBUTES: frozenset[str] = frozenset({"id", "kind", "role", "location_kind", "labels"})
+#: Node and link attribute names graphguard sets itself (in the graph, or in Neo4j: the
+#: content hash and a link's record ends); an unknown input column of the same name is
+#: kept as ``extra_<name>``.
+RESERVED_ATTRIBUTES: frozenset[str] = frozenset(
+    {"id", "kind", "role", "location_kind", "labels"} | STORE_PROPERTIES
+)
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,8 @@ def link_attributes(link: Link) -> dict[str, Any]:
             continue
         attributes[name] = _plain(value)
     for name, value in link.extra.items():
-        attributes[f"extra_{name}" if name in attributes else name] = value
+        reserved = name in attributes or name in STORE_PROPERTIES
+        attributes[f"extra_{name}" if reserved else name] = value
     return attributes
 
 
