@@ -743,6 +743,11 @@ class Neo4jStore:
                 props = native_properties(record["props"])
                 props.pop("id", None)
                 props.pop(HASH_PROPERTY, None)
+                # Neo4j gives lists back; the model's list fields (aliases, categories)
+                # are tuples, and both stores return equal graphs.
+                for name, value in props.items():
+                    if isinstance(value, list):
+                        props[name] = tuple(value)
                 graph.add_node(record["id"], **props)
             for record in session.run(queries.READ_LINKS, params):
                 props = native_properties(record["props"])
