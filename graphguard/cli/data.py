@@ -13,7 +13,7 @@ import click
 from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
 from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE, REJECTS
-from graphguard.errors import DataError
+from graphguard.errors import DataError, UsageError
 from graphguard.files import check_destination
 
 __all__ = ["analyse", "check", "load", "synth", "validate"]
@@ -231,6 +231,21 @@ def _notice(line: str) -> None:
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
 @WAIT
+@click.option(
+    "--initial",
+    is_flag=True,
+    help="First load into an empty database through `neo4j-admin database import` "
+    "(offline: the local server is stopped, the import run, the server started again); "
+    "refused on a database that holds data or a server graphguard does not manage.",
+)
+@click.option(
+    "--data-dir",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --initial: the data directory of the local Neo4j "
+    "(as given to `graphguard neo4j start`) [default: .graphguard/neo4j].",
+)
 def load(
     dataset: Path,
     batch_size: int | None,
@@ -238,6 +253,8 @@ def load(
     force: bool,
     prune: bool,
     wait: float,
+    initial: bool,
+    data_dir: Path | None,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
@@ -265,8 +282,15 @@ def load(
             "--prune refused: rows were rejected or files unreadable, and pruning would "
             "delete what they held; fix them (see `graphguard validate`) or load without --prune"
         )
+    if data_dir is not None and not initial:
+        raise UsageError("--data-dir is for --initial only")
+    if initial and prune:
+        raise UsageError("--initial loads into an empty database: --prune has nothing to do")
     store = open_neo4j(batch_size=batch_size)
     records = _records_of(result)
+    if initial:
+        _initial_load(store, result.dataset, records, data_dir, wait, dataset, result)
+        return
     total = len(result.dataset) + (len(records) if records is not None else 0)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
         report = store.load(
@@ -290,6 +314,35 @@ def load(
         sys.exit(1)
 
 
+def _initial_load(
+    store: Any,
+    data: Any,
+    records: Any,
+    data_dir: Path | None,
+    wait: float,
+    dataset: Path,
+    result: Any,
+) -> None:
+    from graphguard.audit import acting_user
+    from graphguard.neo4j_local.server import DEFAULT_DATA_DIR
+    from graphguard.settings import get_settings
+    from graphguard.store.bulk import initial_load
+
+    report = initial_load(
+        store,
+        data,
+        uri=str(get_settings().neo4j_uri),
+        data_dir=data_dir or DEFAULT_DATA_DIR,
+        records=records,
+        notice=_notice,
+        wait=wait,
+        user=acting_user(),
+    )
+    click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
+    if not result.ok:
+        sys.exit(1)
+
+
 def _records_of(result: Any) -> Any:
     """The record-level dataset of a version 2 read (``IngestResult.records``), else None."""
     if result.dataset.version != 2:
@@ -303,10 +356,10 @@ def _load_summary(report: Any, dataset: Path, rejected: int, v2: bool) -> str:
     if v2:
         kinds.append(report.records.describe("record"))
     kinds.append(report.links.describe("link"))
-    timing = (
-        f"({_count(report.batches, 'write transaction')}, {report.seconds:.1f} s); "
-        f"{_count(rejected, 'row')} rejected."
+    how = (
+        "neo4j-admin import" if not report.batches else _count(report.batches, "write transaction")
     )
+    timing = f"({how}, {report.seconds:.1f} s); {_count(rejected, 'row')} rejected."
     if not report.changed_anything:
         head = f"Nothing changed: Neo4j already held every element of {dataset} "
         return head + f"({'; '.join(kinds)}) {timing}"

@@ -192,6 +192,8 @@ class LoadReport:
     batches: int = 0
     seconds: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
+    #: How it was written when not in write transactions ("neo4j-admin import").
+    method: str | None = None
 
     @property
     def changed_anything(self) -> bool:
@@ -275,6 +277,11 @@ class Neo4jStore:
         with self._session() as session:
             for statement in queries.schema_statements():
                 session.run(statement).consume()
+
+    def await_indexes(self, seconds: int = 600) -> None:
+        """Wait until every index (those of the constraints too) is online."""
+        with self._session() as session:
+            session.run(queries.AWAIT_INDEXES, seconds=seconds).consume()
 
     def lock(
         self,

@@ -49,6 +49,7 @@ __all__ = [
     "COUNTS",
     "DUPLICATE_LINK_IDS",
     "DATA_DIRECTORY",
+    "AWAIT_INDEXES",
     "LOCK_CONSTRAINT",
     "LOCK_TAKE",
     "LOCK_READ",
@@ -272,6 +273,9 @@ DUPLICATE_LINK_IDS = (
     "WITH r.link_id AS link_id, count(r) AS holders WHERE holders > 1 "
     "RETURN link_id, holders ORDER BY link_id"
 )
+
+#: Wait up to ``$seconds`` for every index to come online (after an import).
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
 
 #: Where the server keeps its databases (for the free-space check of a local server).
 DATA_DIRECTORY = (
