@@ -293,3 +293,41 @@ def test_v2_dataset_without_its_records_is_refused(store: Neo4jStore) -> None:
 
     with pytest.raises(UsageError, match="records and resolution"):
         store.load(resolve_by_hand(records(), []))
+
+
+def test_demo_agencies_load_end_to_end(store: Neo4jStore, neo4j_env: Any) -> None:
+    """The multi-agency demo as read_dataset resolves it: loaded, checked, queried."""
+    from click.testing import CliRunner
+
+    from graphguard.cli import main
+    from graphguard.ingest import read_dataset
+
+    folder = ROOT / "fixtures" / "demo-agencies"
+    result = read_dataset(folder)
+    assert result.ok and result.dataset.version == 2
+    entities, data = result.dataset, result.records
+    assert len(list(data.entities())) > len(list(entities.entities()))  # some joined
+    store.batch_size = 500
+    first = CliRunner().invoke(main, ["load", str(folder)])
+    assert first.exit_code == 0, first.output + first.stderr
+    n_records = len(list(data.entities()))
+    assert f"{n_records:,} records: {n_records:,} added" in first.stdout
+    assert as_comparable(store.graph()) == as_comparable(graph_from_dataset(entities))
+    with store.lock("check"):
+        assert check(store, entities, data).ok
+    again = CliRunner().invoke(main, ["load", str(folder)])
+    assert again.stdout.startswith("Nothing changed"), again.stdout
+    checked = CliRunner().invoke(main, ["check", str(folder)])
+    assert checked.exit_code == 0, checked.output
+    assert "Record" in checked.stdout
+    # Every entity's records are its provenance's records.
+    assert entities.resolution is not None
+    joined = next(p for p in entities.resolution.provenance.values() if len(p.records) > 1)
+    behind = {
+        r["id"]
+        for r in store.read(
+            "MATCH (r:Record)-[:RESOLVED_TO]->(:Entity {id: $id}) RETURN r.record_id AS id",
+            id=joined.entity_id,
+        )
+    }
+    assert behind == set(joined.records)
