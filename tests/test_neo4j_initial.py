@@ -121,7 +121,7 @@ def test_initial_load_is_refused_on_a_database_with_data_or_a_server_not_ours(
         initial_load(store, demo, uri=local.uri, data_dir=tmp_path / "elsewhere")
     store.load(demo)
     before = store.counts()
-    with pytest.raises(RefusedError, match="holds .* nodes"):
+    with pytest.raises(RefusedError, match=r"holds .* nodes"):
         initial_load(store, demo, uri=local.uri, data_dir=local.data_dir)
     assert store.counts() == before
     # The command says it in one line and exits 3.
