@@ -22,7 +22,8 @@ from graphguard.store.check import check
 from graphguard.store.neo4j import Neo4jStore, connect, native_properties
 from tests.test_neo4j_records import records, resolve_by_hand
 
-pytestmark = pytest.mark.neo4j
+# A server stopped and started under a loaded machine can take minutes.
+pytestmark = [pytest.mark.neo4j, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[1]
 

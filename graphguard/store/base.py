@@ -117,7 +117,9 @@ def node_attributes(entity: Entity) -> dict[str, Any]:
     ``location_kind`` because ``kind`` names the entity kind.
     """
     attributes: dict[str, Any] = {"kind": entity.entity_kind.value}
-    for name, value in entity:
+    # A model's __dict__ holds exactly its fields (extra="forbid"), in field order, and
+    # reading it is 2-3 times faster than iterating the model (issue 17's profile).
+    for name, value in entity.__dict__.items():
         if name == "extra" or value is None:
             continue
         if isinstance(entity, Location) and name == "kind":
@@ -135,7 +137,7 @@ def node_attributes(entity: Entity) -> dict[str, Any]:
 def link_attributes(link: Link) -> dict[str, Any]:
     """The edge attributes of a link: ``type``, ``link_id``, every provenance field recorded."""
     attributes: dict[str, Any] = {}
-    for name, value in link:
+    for name, value in link.__dict__.items():  # as in node_attributes: fields only
         if name in ("extra", "source_id", "target_id") or value is None:
             continue
         attributes[name] = _plain(value)

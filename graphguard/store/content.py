@@ -10,9 +10,8 @@ actually holds the same way, so an element edited behind graphguard's back is fo
 
 from __future__ import annotations
 
-import datetime as dt
+import datetime as dt  # noqa: F401 (the doctest's dates)
 import hashlib
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,19 +26,20 @@ HASH_PROPERTY = "content_hash"
 STORE_PROPERTIES: frozenset[str] = frozenset({HASH_PROPERTY, "source_record", "target_record"})
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return {type(value).__name__: value.isoformat()}
-    raise TypeError(f"cannot hash a {type(value).__name__}")
-
-
 def element_line(*parts: Any) -> str:
-    """The canonical line of one element: sorted-key JSON, dates tagged with their type.
+    """The canonical line of one element: the ``repr`` of its parts, mappings as sorted items.
 
-    >>> element_line("entity", "YP1", ["Entity"], {"b": 1, "a": None})
-    '["entity", "YP1", ["Entity"], {"a": null, "b": 1}]'
+    Every value the store writes is a ``str``, ``int``, ``float``, ``bool``,
+    :class:`datetime.date` or a list of those (enums and tuples are turned into plain
+    values and lists before: :mod:`graphguard.store.rows`), and Neo4j gives back the same
+    types, so the line of an element read from Neo4j is the line it was written with.  The
+    ``repr`` of those types is fixed (floats by their shortest round-trip form) and made
+    in C, about half the cost of sorted-key JSON with a hook for dates.
+
+    >>> element_line("entity", "YP1", ["Entity"], {"b": 1, "a": dt.date(2026, 1, 2)})
+    "('entity', 'YP1', ['Entity'], [('a', datetime.date(2026, 1, 2)), ('b', 1)])"
     """
-    return json.dumps(parts, sort_keys=True, default=_json_value, ensure_ascii=False)
+    return repr(tuple(sorted(p.items()) if isinstance(p, dict) else p for p in parts))
 
 
 def element_hash(*parts: Any) -> str:

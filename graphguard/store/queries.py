@@ -41,7 +41,6 @@ __all__ = [
     "DELETE_RELATIONSHIPS",
     "CLEAR",
     "EXISTING_LINKS",
-    "ENTITY_IDS",
     "READ_ENTITIES",
     "READ_LINKS",
     "CHECK_ENTITIES",
@@ -210,8 +209,6 @@ RECORDS_PRESENT = "UNWIND $ids AS id MATCH (r:Record {record_id: id}) RETURN id"
 #: Every record's id and content hash.
 EXISTING_RECORDS = "MATCH (r:Record) RETURN r.record_id AS id, r.content_hash AS hash"
 
-#: Every entity's id.
-ENTITY_IDS = "MATCH (n:Entity) RETURN n.id AS id"
 
 # The filters of Store.graph, on one node ``n`` or relationship ``r``; ``None``
 # parameters switch a condition off.

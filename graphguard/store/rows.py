@@ -62,14 +62,13 @@ def entity_labels(entity: Entity) -> tuple[str, ...]:
     raise TypeError(f"not an entity: {entity!r}")
 
 
-def _stored(value: Any) -> Any:
+def _stored(props: dict[str, Any]) -> dict[str, Any]:
     # Neo4j holds lists, not tuples, and plain strings: aliases and categories are
-    # tuples (of enums) in the model.
-    if isinstance(value, tuple | list):
-        return [_stored(v) for v in value]
-    if isinstance(value, Enum):
-        return value.value
-    return value
+    # tuples (of enums) in the model; every other value is plain already.
+    for name, value in props.items():
+        if type(value) is tuple:
+            props[name] = [v.value if isinstance(v, Enum) else v for v in value]
+    return props
 
 
 def entity_row(entity: Entity) -> dict[str, Any]:
@@ -77,7 +76,7 @@ def entity_row(entity: Entity) -> dict[str, Any]:
 
     The hash covers the id, every label (``Entity`` included) and every property.
     """
-    props = {k: _stored(v) for k, v in node_attributes(entity).items()}
+    props = _stored(node_attributes(entity))
     props["id"] = entity.id
     labels = entity_labels(entity)
     props[HASH_PROPERTY] = element_hash("entity", entity.id, sorted(("Entity", *labels)), props)
@@ -91,7 +90,7 @@ def link_row(link: Link, ends: tuple[str, str] | None = None) -> tuple[str, dict
     them (v2): stored as ``source_record`` and ``target_record``.  The hash covers the
     link id, the type, both ends and every property.
     """
-    props = {k: _stored(v) for k, v in link_attributes(link).items()}
+    props = link_attributes(link)  # no tuples among a link's fields
     link_type = str(props.pop("type"))
     if ends is not None:
         props["source_record"], props["target_record"] = ends
@@ -109,7 +108,7 @@ def record_row(record: Entity, entity_id: str) -> dict[str, Any]:
     covers the entity the record is resolved to: re-pointing a record changes its hash.
     """
     props = {
-        k: _stored(v) for k, v in node_attributes(record).items() if k not in _RECORD_ID_FIELDS
+        k: v for k, v in _stored(node_attributes(record)).items() if k not in _RECORD_ID_FIELDS
     }
     if isinstance(record, Person) and record.role is Role.YOUNG_PERSON:
         withheld = sorted(k for k in props if is_identifying(k))
