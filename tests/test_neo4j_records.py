@@ -331,3 +331,13 @@ def test_demo_agencies_load_end_to_end(store: Neo4jStore, neo4j_env: Any) -> Non
         )
     }
     assert behind == set(joined.records)
+
+
+def test_v1_prune_after_v2_removes_the_records(store: Neo4jStore, demo: Any) -> None:
+    data = records()
+    store.load(resolve_by_hand(data, []), records=data)
+    report = store.load(demo.dataset, prune=True)
+    assert report.records.removed == len(list(data.entities()))
+    assert list(store.read("MATCH (r:Record) RETURN r")) == []
+    with store.lock("check"):
+        assert check(store, demo.dataset).ok

@@ -399,6 +399,8 @@ class Neo4jStore:
                 queries.DELETE_ORPHANS, gone, lock, report
             )
         if prune:
+            if records is None:  # a v1 dataset holds no records: a v2 load's go
+                self._prune_records(None, self.existing_records(), lock, report)
             self._prune(dataset, kept, held, existing, lock, report)
         else:
             report.duplicates_left = sorted(
@@ -480,11 +482,19 @@ class Neo4jStore:
             queries.UPDATE_RECORDS, changed, lock, report, tick
         )
         if prune:
-            ids = {record.id for record in records.entities()}
-            gone = [record_id for record_id in existing if record_id not in ids]
-            report.records.removed = self._delete_counting(
-                queries.DELETE_RECORDS, gone, lock, report
-            )
+            self._prune_records(records, existing, lock, report)
+
+    def _prune_records(
+        self,
+        records: Dataset | None,
+        existing: dict[str, str | None],
+        lock: LoadLock,
+        report: LoadReport,
+    ) -> None:
+        """Delete the records Neo4j holds that ``records`` does not (v1: every record)."""
+        ids = {record.id for record in records.entities()} if records is not None else set()
+        gone = [record_id for record_id in existing if record_id not in ids]
+        report.records.removed = self._delete_counting(queries.DELETE_RECORDS, gone, lock, report)
 
     def _write_dataset_links(
         self,
