@@ -13,7 +13,7 @@ import click
 from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
 from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE, REJECTS
-from graphguard.errors import DataError
+from graphguard.errors import DataError, UsageError
 from graphguard.files import check_destination
 
 __all__ = ["analyse", "check", "load", "synth", "validate"]
@@ -284,6 +284,21 @@ def _notice(line: str) -> None:
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
 @WAIT
+@click.option(
+    "--initial",
+    is_flag=True,
+    help="First load into an empty database through `neo4j-admin database import` "
+    "(offline: the local server is stopped, the import run, the server started again); "
+    "refused on a database that holds data or a server graphguard does not manage.",
+)
+@click.option(
+    "--data-dir",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --initial: the data directory of the local Neo4j "
+    "(as given to `graphguard neo4j start`) [default: .graphguard/neo4j].",
+)
 def load(
     dataset: Path,
     batch_size: int | None,
@@ -291,14 +306,19 @@ def load(
     force: bool,
     prune: bool,
     wait: float,
+    initial: bool,
+    data_dir: Path | None,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
-    Entities are merged on their id and links on their link_id, so loading the same
-    data again changes nothing and a changed row updates what it describes.  One load
-    at a time writes to a database (a second waits up to --wait seconds); a link id
-    is held by one relationship, whatever its type.  Exits 1 when rows were rejected
-    (the valid rows are still loaded).
+    Every entity, record and link carries a content hash, so a load writes only what
+    changed and says, per kind, how many were added, changed, removed and unchanged:
+    loading the same data again writes nothing.  Agency extracts (format v2) are
+    loaded as resolved entities with their source records, so after a match decision
+    only the records and links that moved are rewritten.  One load at a time writes to
+    a database (a second waits up to --wait seconds); a link id is held by one
+    relationship, whatever its type.  Exits 1 when rows were rejected (the valid rows
+    are still loaded).
     """
     from tqdm import tqdm
 
@@ -315,11 +335,20 @@ def load(
             "--prune refused: rows were rejected or files unreadable, and pruning would "
             "delete what they held; fix them (see `graphguard validate`) or load without --prune"
         )
+    if data_dir is not None and not initial:
+        raise UsageError("--data-dir is for --initial only")
+    if initial and prune:
+        raise UsageError("--initial loads into an empty database: --prune has nothing to do")
     store = open_neo4j(batch_size=batch_size)
-    total = len(result.dataset)
+    records = _records_of(result)
+    if initial:
+        _initial_load(store, result.dataset, records, data_dir, wait, dataset, result)
+        return
+    total = len(result.dataset) + (len(records) if records is not None else 0)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
         report = store.load(
             result.dataset,
+            records=records,
             progress=bar.update,
             prune=prune,
             wait=wait,
@@ -327,38 +356,7 @@ def load(
             notice=_notice,
             purpose=f"load {dataset}",
         )
-    created = report.counters.get("nodes_created", 0) + report.counters.get(
-        "relationships_created", 0
-    )
-    removed = report.counters.get("relationships_deleted", 0) + report.pruned_nodes
-    # Neo4j counts a property written again with the same value as set, so only
-    # additions and removals tell a repeated load apart.
-    unchanged = not (
-        created
-        or removed
-        or report.moved
-        or report.pruned_relationships
-        or report.repaired_duplicates
-    )
-    click.echo(
-        f"Loaded {_count(report.nodes, 'entity', 'entities')} and "
-        f"{_count(report.relationships, 'link')} into Neo4j "
-        f"in {_count(report.batches, 'batch', 'batches')} ({report.seconds:.1f} s); "
-        f"{_count(result.rejected_rows, 'row')} rejected."
-        + (" Nothing added or removed: all of it was in Neo4j already." if unchanged else "")
-        + (
-            f" Pruned {report.pruned_nodes} entities and {report.pruned_relationships} links "
-            "not in the dataset."
-            if prune
-            else ""
-        )
-        + (
-            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
-            "by more than one relationship."
-            if report.repaired_duplicates
-            else ""
-        )
-    )
+    click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
     if report.duplicates_left:
         _notice(
             f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "
@@ -367,6 +365,66 @@ def load(
         )
     if not result.ok:
         sys.exit(1)
+
+
+def _initial_load(
+    store: Any,
+    data: Any,
+    records: Any,
+    data_dir: Path | None,
+    wait: float,
+    dataset: Path,
+    result: Any,
+) -> None:
+    from graphguard.audit import acting_user
+    from graphguard.neo4j_local.server import DEFAULT_DATA_DIR
+    from graphguard.settings import get_settings
+    from graphguard.store.bulk import initial_load
+
+    report = initial_load(
+        store,
+        data,
+        uri=str(get_settings().neo4j_uri),
+        data_dir=data_dir or DEFAULT_DATA_DIR,
+        records=records,
+        notice=_notice,
+        wait=wait,
+        user=acting_user(),
+    )
+    click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
+    if not result.ok:
+        sys.exit(1)
+
+
+def _records_of(result: Any) -> Any:
+    """The record-level dataset of a version 2 read (``IngestResult.records``), else None."""
+    if result.dataset.version != 2:
+        return None
+    return getattr(result, "records", None)
+
+
+def _load_summary(report: Any, dataset: Path, rejected: int, v2: bool) -> str:
+    """What a load did, in one paragraph: per kind, added, changed, removed, unchanged."""
+    kinds = [report.entities.describe("entity", "entities")]
+    if v2:
+        kinds.append(report.records.describe("record"))
+    kinds.append(report.links.describe("link"))
+    how = (
+        "neo4j-admin import" if not report.batches else _count(report.batches, "write transaction")
+    )
+    timing = f"({how}, {report.seconds:.1f} s); {_count(rejected, 'row')} rejected."
+    if not report.changed_anything:
+        head = f"Nothing changed: Neo4j already held every element of {dataset} "
+        return head + f"({'; '.join(kinds)}) {timing}"
+    text = f"Loaded {dataset} into Neo4j: {'; '.join(kinds)} {timing}"
+    if report.moved:
+        text += f" {_count(report.moved, 'link')} changed type (moved to a new relationship)."
+    if report.repaired_duplicates:
+        text += (
+            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
+            "by more than one relationship."
+        )
+    return text
 
 
 # --------------------------------------------------------------------------- check
@@ -410,11 +468,16 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
             "Neo4j is compared with the valid rows only"
         )
     store = open_neo4j()
+    records = _records_of(result)
     purpose = f"check {dataset}" + (" --repair" if repair else "")
     lock = store.lock(purpose, wait=wait, user=acting_user(), notice=_notice)
     with store.reachable("checking the database"), lock:
-        found = compare(store, result.dataset)
-        fixed = make_equal(store, result.dataset, found, lock) if repair and not found.ok else None
+        found = compare(store, result.dataset, records)
+        fixed = (
+            make_equal(store, result.dataset, found, lock, records=records)
+            if repair and not found.ok
+            else None
+        )
     after = fixed.after if fixed is not None else found
     if output_format == "json":
         data = found.as_dict()
@@ -424,6 +487,8 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
                 "deleted_relationships": fixed.deleted_relationships,
                 "written_entities": fixed.written_entities,
                 "written_links": fixed.written_links,
+                "deleted_records": fixed.deleted_records,
+                "written_records": fixed.written_records,
                 "after": fixed.after.as_dict(),
             }
         click.echo(json.dumps(data, indent=2))
@@ -431,8 +496,9 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
         _print_check(found, dataset)
         if fixed is not None:
             click.echo(
-                f"Repaired: deleted {fixed.deleted_relationships} relationships and "
-                f"{fixed.deleted_entities} entities, wrote {fixed.written_entities} entities "
+                f"Repaired: deleted {fixed.deleted_relationships} relationships, "
+                f"{fixed.deleted_entities} entities and {fixed.deleted_records} records, "
+                f"wrote {fixed.written_entities} entities, {fixed.written_records} records "
                 f"and {fixed.written_links} links."
             )
         if after.ok:
@@ -468,6 +534,9 @@ def _print_check(report: Any, dataset: Path) -> None:
         ("entities missing from Neo4j", report.missing_entities),
         ("entities in Neo4j only", report.extra_entities),
         ("entities that differ", report.changed_entities),
+        ("records missing from Neo4j", report.missing_records),
+        ("records in Neo4j only", report.extra_records),
+        ("records that differ", report.changed_records),
         ("links missing from Neo4j", report.missing_links),
         ("links in Neo4j only", report.extra_links),
         ("links that differ", report.changed_links),
