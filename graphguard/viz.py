@@ -404,13 +404,26 @@ def network_html(
     >>> drawing.shown_nodes, drawing.capped, "Ada Fictional" in drawing.html
     (2, False, False)
     """
-    from pyvis.network import Network
-
     scores = scores or {}
     total = graph.number_of_nodes()
     capped = total > max_nodes
     if capped:
         graph = graph.subgraph(_kept_nodes(graph, scores, focus, max_nodes))
+    return _render(graph, scores, show_names, focus, height_px, total)
+
+
+def _render(
+    graph: nx.MultiDiGraph,
+    scores: Mapping[str, float],
+    show_names: bool,
+    focus: Hashable | None,
+    height_px: int,
+    total: int,
+) -> NetworkDrawing:
+    """The page of the entities chosen to be drawn, ``total`` being how many there were."""
+    from pyvis.network import Network
+
+    capped = total > graph.number_of_nodes()
     # Relative to the highest score of all, so a view of harmless places stays small.
     top_score = max(scores.values(), default=0.0)
 
