@@ -1,14 +1,23 @@
 """Thin Streamlit glue shared by the pages: where the data is, and cached loaders.
 
-Caching follows Streamlit's split:
+What the pages show of a view (data and filters) is one
+:class:`~graphguard.viewcache.ViewDigest`: counts, the analysis, the timeline, the
+map's points and a drawing index.  For a dataset it is kept on disk too, in the
+state home, keyed by the data's content hash, the analysis options and the filters
+(:mod:`graphguard.viewcache`), so a restarted dashboard shows its first page
+without reading or analysing the data again.  Only what needs the whole graph reads
+the data itself: young people's names (never in the cache), the disruption planner.
+
+In memory, caching follows Streamlit's split:
 
 * ``st.cache_resource`` holds what is shared and never copied — the store (a Neo4j
-  driver, or the embedded store over a dataset), the filtered graphs it returns and
-  the disruption analysis (which holds its graph), all of which pages only read;
-* ``st.cache_data`` holds results — the analysis, scores, drawings, plans, the
-  target list and its files — keyed by the data's identity (for a dataset its path
-  and the size and modification time of every file in it; for Neo4j its URI and
-  database) and by the filters.
+  driver, or the embedded store over a dataset), the filtered graphs it returns, the
+  digests and the disruption analysis (which holds its graph), all of which pages
+  only read;
+* ``st.cache_data`` holds results — drawings, plans, the target list and its files —
+  keyed by the data's identity (for a dataset its path and the size and
+  modification time of every file in it; for Neo4j its URI and database) and by the
+  filters.
 
 Every cached function reads only its arguments; an argument starting with ``_`` is
 left out of the key (the settings carrying the Neo4j password, the pseudonym key).
@@ -23,7 +32,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,14 +42,8 @@ import pandas as pd
 import streamlit as st
 from wording import plain, plain_keeping_code
 
-from graphguard.analysis import (
-    AnalysisOptions,
-    AnalysisResult,
-    Context,
-    Hub,
-    PeerGroup,
-    analyse,
-)
+from graphguard import viewcache
+from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     PlacementCheck,
@@ -57,14 +60,14 @@ from graphguard.errors import GraphguardError, UsageError
 from graphguard.model import node_kind
 from graphguard.privacy import YoungPersonScrubber, pseudonym
 from graphguard.settings import Settings, get_settings, pseudonym_key
-from graphguard.store.base import Filters, Store, graph_summary
+from graphguard.store.base import Filters, Store
 from graphguard.store.open import DATASET_ENV, choose_data
 from graphguard.targets import TargetList, build_target_list, write_target_list
+from graphguard.viewcache import ViewDigest, build_digest, content_hash, digest_key
 from graphguard.viz import (
     DEFAULT_MAX_NODES,
     NetworkDrawing,
     entity_label,
-    link_timeline,
     neighbourhood,
     network_html,
 )
@@ -173,28 +176,69 @@ def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
     return graph
 
 
-@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
+def _content(source: DataSource) -> str:
+    """The content hash of a dataset, once per version of its files (the stamp)."""
+    return content_hash(source.location)
+
+
+@st.cache_resource(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def digest(source: DataSource, filters: Filters) -> ViewDigest:
+    """What the pages show of one view: from the disk cache, else analysed (and saved).
+
+    Shared and never copied: pages only read it.  A cache that cannot be read or
+    written (a full disk, a state home refused) is logged and the view analysed as
+    if there were none: the cache only ever saves time.
+    """
+    options = analysis_options(filters)
+    if source.is_neo4j:
+        key = digest_key(
+            f"neo4j {source.location} {source.database}", options, _filters_key(filters)
+        )
+        return _build(key, source, filters)
+    key = digest_key(_content(source), options, _filters_key(filters))
+    try:
+        found = viewcache.load(key, get_settings())
+    except GraphguardError as error:
+        _LOG.warning("the dashboard cache is not used: %s", error)
+        return _build(key, source, filters)
+    if found is not None:
+        return found
+    built = _build(key, source, filters)
+    try:
+        viewcache.save(built, get_settings())
+    except GraphguardError as error:
+        _LOG.warning("the dashboard cache was not written: %s", error)
+    return built
+
+
+def _build(key: str, source: DataSource, filters: Filters) -> ViewDigest:
+    found = store(source)
+    dataset = getattr(found, "dataset", None)
+    return build_digest(
+        key,
+        network(source, filters),
+        analysis_options(filters),
+        ingest=getattr(found, "ingest", None),
+        resolution=getattr(dataset, "resolution", None),
+    )
+
+
 def summary(source: DataSource, filters: Filters) -> dict[str, Any]:
     """Counts by kind, type and agency and the date range of the filtered graph."""
-    return graph_summary(network(source, filters))
+    return digest(source, filters).summary
 
 
-@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
 def areas(source: DataSource) -> list[str]:
     """Every area recorded for a person or a location, for the area filter."""
-    graph = network(source, Filters())
-    return sorted({str(d["area"]) for _, d in graph.nodes(data=True) if d.get("area")})
+    return digest(source, Filters()).areas
 
 
 @dataclass(frozen=True)
 class Findings:
-    """What the pages show of the analysis.
+    """What the pages show of the analysis: adults and contexts scoring above 0, the groups.
 
-    Only adults and contexts with a score above 0 are kept, without the per-child
-    routes of a hub: ``st.cache_data`` hands every page its own copy, and on a town of
-    100k links the whole result (every adult, every place, every measure) takes half
-    a second to copy where this takes a few hundredths.  :func:`adult` gives any one
-    adult's finding, those scoring 0 too.
+    :func:`adult` gives any one adult's finding, those scoring 0 too.
     """
 
     hubs: list[Hub]
@@ -213,58 +257,57 @@ def analysis_options(filters: Filters) -> AnalysisOptions:
     return AnalysisOptions.from_settings(as_of=filters.as_of)
 
 
-@st.cache_resource(show_spinner="Analysing the network…", max_entries=4, hash_funcs=_HASH_FUNCS)
-def _analysed(source: DataSource, filters: Filters) -> AnalysisResult:
-    """The whole analysis, shared and never copied: pages read it through the functions below."""
-    return analyse(network(source, filters), analysis_options(filters))
-
-
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
-    result = _analysed(source, filters)
+    found = digest(source, filters)
     return Findings(
-        hubs=[
-            dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs if hub.score > 0
-        ],
-        contexts=[context for context in result.contexts if context.score > 0],
-        groups=result.groups,
-        summary=result.summary,
+        hubs=[hub for hub in found.hubs if hub.score > 0],
+        contexts=found.contexts,
+        groups=found.groups,
+        summary=found.analysis_summary,
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def adults(source: DataSource, filters: Filters) -> list[str]:
     """Every adult's id, highest hub score first (those scoring 0 after, by rank)."""
-    return [hub.id for hub in _analysed(source, filters).hubs]
+    return [hub.id for hub in digest(source, filters).hubs]
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=_HASH_FUNCS)
 def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
     """One adult's hub finding whatever their score, without its per-child routes.
 
     An adult scoring 0 is worth reading too: the explanation says why a youth worker
     who supports forty children is not a hub of risk.
     """
-    for hub in _analysed(source, filters).hubs:
+    for hub in digest(source, filters).hubs:
         if hub.id == adult_id:
-            return dataclasses.replace(hub, routes={}, reach={})
+            return hub
     raise UsageError(f"{adult_id} is not an adult in this view of the network")
 
 
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def scores(source: DataSource, filters: Filters) -> dict[str, float]:
     """Hub scores of adults and context scores of places and vehicles, by id."""
-    result = analysis(source, filters)
-    found = {hub.id: hub.score for hub in result.hubs}
-    found.update({context.id: context.score for context in result.contexts})
-    return found
+    return digest(source, filters).scores
 
 
-@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
 def timeline(source: DataSource, filters: Filters, by: str) -> pd.DataFrame:
     """Links per month of their first sighting, by link type or agency."""
-    return link_timeline(network(source, filters), by=by)
+    found = digest(source, filters).timelines
+    if by not in found:
+        raise UsageError("a timeline is by 'type' or by 'agency'")
+    return found[by]
+
+
+def entities(view: View) -> Mapping[str, Mapping[str, Any]]:
+    """Each entity's attributes as the pages show them, by id.
+
+    From the cached digest, which holds no young person's name; when the analyst
+    shows names, from the graph of the data itself.
+    """
+    if view.show_names:
+        nodes: Mapping[str, Mapping[str, Any]] = network(view.source, view.filters).nodes
+        return nodes
+    return digest(view.source, view.filters).index.nodes
 
 
 @st.cache_data(show_spinner="Drawing…", max_entries=32, hash_funcs=_HASH_FUNCS)
@@ -281,8 +324,20 @@ def drawing(
 ) -> NetworkDrawing:
     """The drawn network: all of it, some ``entities``, or ``focus`` and its neighbourhood.
 
-    ``kinds`` keeps only those kinds of entity (the focus always stays).
+    ``kinds`` keeps only those kinds of entity (the focus always stays).  Drawn from
+    the digest's index; with young people's names, from the graph of the data.
     """
+    found = digest(source, filters)
+    if not show_names:
+        return found.index.draw(
+            scores=found.scores,
+            entities=entities,
+            focus=focus,
+            steps=steps,
+            kinds=kinds,
+            max_nodes=max_nodes,
+            height_px=DRAWING_HEIGHT,
+        )
     graph: nx.MultiDiGraph = network(source, filters)
     if entities is not None:
         graph = graph.subgraph(entities)
@@ -295,7 +350,7 @@ def drawing(
         )
     return network_html(
         graph,
-        scores=scores(source, filters),
+        scores=found.scores,
         show_names=show_names,
         max_nodes=max_nodes,
         focus=focus,
@@ -457,11 +512,12 @@ def show_error(error: BaseException) -> None:
         )
 
 
-def entity_name(graph: nx.MultiDiGraph, entity_id: str, show_names: bool) -> str:
+def entity_name(view: View, entity_id: str) -> str:
     """An entity's on-screen name (young people by id unless names are shown)."""
-    if entity_id not in graph:
+    found = entities(view)
+    if entity_id not in found:
         return entity_id
-    return entity_label(entity_id, graph.nodes[entity_id], show_names)
+    return entity_label(entity_id, found[entity_id], view.show_names)
 
 
 #: How long a liveness check may take, and how long its answer is trusted.

@@ -1,4 +1,4 @@
-"""A compact, picklable index of a graph for drawing parts of it fast, without young people's identities.
+"""A compact index of a graph, to draw parts of it fast, without young people's identities.
 
 A NetworkX graph of a million links takes tens of seconds to build and as long to
 unpickle, so the dashboard's on-disk cache (:mod:`graphguard.viewcache`) keeps this
@@ -256,7 +256,10 @@ class DrawingIndex:
         return np.flatnonzero(chosen[self.sources] & chosen[self.targets])
 
     def _distances(self, start: int, limit: int | None, allowed: np.ndarray) -> np.ndarray:
-        """Links from ``start`` to every allowed entity within ``limit``, through allowed ones (-1: not reached)."""
+        """Links from ``start`` to each allowed entity within ``limit``, through allowed ones.
+
+        -1 for those not reached.
+        """
         distance = np.full(len(self.ids), -1, dtype=np.int32)
         distance[start] = 0
         frontier = np.array([start], dtype=np.int64)
@@ -325,7 +328,9 @@ class DrawingIndex:
         return state
 
 
-def _adjacency(size: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _adjacency(
+    size: int, sources: np.ndarray, targets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Every entity's neighbours whatever the links' direction, as offsets into one array."""
     ends = np.concatenate([sources, targets])
     others = np.concatenate([targets, sources])
@@ -334,4 +339,3 @@ def _adjacency(size: int, sources: np.ndarray, targets: np.ndarray) -> tuple[np.
     offsets = np.zeros(size + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return offsets, others[order].astype(np.int32)
-

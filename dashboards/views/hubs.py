@@ -16,7 +16,7 @@ st.caption(
     "is a sum of named components resting on graded, dated links; young people are never "
     "scored. A flag of 'suspected' is one modest component: structure decides the ranking."
 )
-graph = common.network(view.source, view.filters)
+nodes = common.entities(view)
 result = common.analysis(view.source, view.filters)
 everyone = common.adults(view.source, view.filters)
 if not everyone:
@@ -39,9 +39,9 @@ table = pd.DataFrame(
         {
             "rank": hub.rank,
             "id": hub.id,
-            "name": common.entity_name(graph, hub.id, view.show_names),
+            "name": common.entity_name(view, hub.id),
             "score": round(hub.score, 2),
-            "suspected": bool(graph.nodes[hub.id].get("suspected")) if hub.id in graph else False,
+            "suspected": bool(nodes[hub.id].get("suspected")) if hub.id in nodes else False,
             "young people reached": int(hub.components.get("young_people_reached", 0)),
             **{name: round(hub.components.get(name, 0.0), 2) for name in COMPONENT_WEIGHTS},
         }
@@ -72,14 +72,14 @@ chosen = st.selectbox(
     "Adult (type a name or id to find any adult, those scoring 0 too)",
     shown + [adult for adult in everyone if adult not in set(shown)],
     format_func=lambda i: (
-        f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}"
+        f"#{by_id[i].rank} {i} · {common.entity_name(view, i)}"
         if i in by_id
-        else f"{i} · {common.entity_name(graph, i, view.show_names)} (score 0)"
+        else f"{i} · {common.entity_name(view, i)} (score 0)"
     ),
     key="hub_pick",
 )
 hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
-st.subheader(plain(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})"))
+st.subheader(plain(f"#{hub.rank} {common.entity_name(view, hub.id)} ({hub.id})"))
 st.info(plain(hub.explanation))
 
 left, right = st.columns([1, 2])

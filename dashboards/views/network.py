@@ -11,16 +11,16 @@ from graphguard.viz import DEFAULT_MAX_NODES, KIND_STYLES, entity_label
 
 view = common.current_view()
 st.title("Network")
-graph = common.network(view.source, view.filters)
+nodes = common.entities(view)
 result = common.analysis(view.source, view.filters)
 
 ranked = [hub.id for hub in result.hubs] + [context.id for context in result.contexts]
-rest = sorted(set(graph.nodes) - set(ranked))
-choices = [n for n in ranked if n in graph] + rest
+rest = sorted(set(nodes) - set(ranked))
+choices = [n for n in ranked if n in nodes] + rest
 
 
 def describe(entity_id: str) -> str:
-    data = graph.nodes[entity_id]
+    data = nodes[entity_id]
     label = entity_label(entity_id, data, view.show_names)
     kind = KIND_STYLES[node_kind(data)]["label"]
     return f"{entity_id} · {label} ({kind})" if label != entity_id else f"{entity_id} ({kind})"
