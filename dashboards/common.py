@@ -32,7 +32,7 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,6 +296,57 @@ def timeline(source: DataSource, filters: Filters, by: str) -> pd.DataFrame:
     if by not in found:
         raise UsageError("a timeline is by 'type' or by 'agency'")
     return found[by]
+
+
+#: The most entities a pick list offers: a longer one is slow to send and to scroll.
+#: Beyond it, a box beside the list takes any id.
+MOST_CHOICES = 2_000
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
+def focus_choices(source: DataSource, filters: Filters) -> list[str]:
+    """Every entity of the view: adults and contexts scoring above 0 by rank, then by id."""
+    found = digest(source, filters)
+    ranked = [hub.id for hub in found.hubs if hub.score > 0] + [c.id for c in found.contexts]
+    seen = set(ranked)
+    return ranked + sorted(entity for entity in found.index.ids if entity not in seen)
+
+
+def pick(
+    label: str,
+    choices: list[str],
+    known: Container[str],
+    *,
+    key: str,
+    format_func: Callable[[str], str],
+    what: str,
+    **options: Any,
+) -> str | None:
+    """A pick list of at most :data:`MOST_CHOICES`, and a box for any other id past it.
+
+    ``known`` says which ids the box accepts (an id it does not know is a warning,
+    and the list's choice stands); ``what`` names them ("adult", "entity").
+    """
+    chosen: str | None = st.selectbox(
+        label, choices[:MOST_CHOICES], format_func=format_func, key=key, **options
+    )
+    if len(choices) <= MOST_CHOICES:
+        return chosen
+    typed = st.text_input(
+        f"Or type any {what}'s id (the list holds the first {MOST_CHOICES:,} of {len(choices):,})",
+        key=f"{key}_typed",
+    ).strip()
+    if not typed:
+        return chosen
+    if typed not in known:
+        st.warning(f"{plain(typed)} is not {_with_article(what)} in this view of the network.")
+        return chosen
+    return typed
+
+
+def _with_article(noun: str) -> str:
+    """``an adult``, ``a place``: the noun with its indefinite article."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
 def entities(view: View) -> Mapping[str, Mapping[str, Any]]:

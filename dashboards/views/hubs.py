@@ -66,18 +66,22 @@ if not table.empty:
 
 by_id = {hub.id: hub for hub in scored}
 shown = [hub.id for hub in hubs]
+listed = set(shown)
 # Every adult can be picked, not only the table's: typing a name finds anyone, and an
 # adult scoring 0 is where the explanation of a protective hub is read.
-chosen = st.selectbox(
+chosen = common.pick(
     "Adult (type a name or id to find any adult, those scoring 0 too)",
-    shown + [adult for adult in everyone if adult not in set(shown)],
+    shown + [adult for adult in everyone if adult not in listed],
+    set(everyone),
     format_func=lambda i: (
         f"#{by_id[i].rank} {i} · {common.entity_name(view, i)}"
         if i in by_id
         else f"{i} · {common.entity_name(view, i)} (score 0)"
     ),
     key="hub_pick",
+    what="adult",
 )
+assert chosen is not None  # the list always has its first adult chosen
 hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
 st.subheader(plain(f"#{hub.rank} {common.entity_name(view, hub.id)} ({hub.id})"))
 st.info(plain(hub.explanation))

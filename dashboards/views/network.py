@@ -14,9 +14,7 @@ st.title("Network")
 nodes = common.entities(view)
 result = common.analysis(view.source, view.filters)
 
-ranked = [hub.id for hub in result.hubs] + [context.id for context in result.contexts]
-rest = sorted(set(nodes) - set(ranked))
-choices = [n for n in ranked if n in nodes] + rest
+choices = common.focus_choices(view.source, view.filters)
 
 
 def describe(entity_id: str) -> str:
@@ -29,13 +27,15 @@ def describe(entity_id: str) -> str:
 groups = {group.id: group for group in result.groups}
 top, middle, bottom = st.columns([2, 2, 1])
 with top:
-    focus = st.selectbox(
+    focus = common.pick(
         "Focus on",
         choices,
+        nodes,
         index=None,
         format_func=describe,
         placeholder="the whole network (pick an entity to focus)",
         key="network_focus",
+        what="entity",
     )
     steps = st.slider("Steps from the focus", 1, 3, 2, key="network_steps", disabled=not focus)
 with middle:
