@@ -105,9 +105,27 @@ def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same town."
 )
-def synth(out: Path, young_people: int, seed: int) -> None:
+@click.option(
+    "--agencies",
+    is_flag=True,
+    help="Write the town as the agencies would send it (input format v2: one extract per "
+    "agency, own ids, noise and traps), with truth.csv saying which records are the same.",
+)
+def synth(out: Path, young_people: int, seed: int, agencies: bool) -> None:
     """Write a seeded synthetic town to OUT in the input format (for demos, tests, benchmarks)."""
     from tqdm import tqdm
+
+    if agencies:
+        from graphguard.synth_agencies import write_agencies
+
+        split = write_agencies(out, young_people, seed)
+        records = len(split.records)
+        click.echo(
+            f"Wrote a synthetic town as agency extracts to {out}: {records} records in "
+            f"{len({r.split(':')[0] for r in split.records})} sources; truth.csv says "
+            "which are the same."
+        )
+        return
 
     from graphguard.synth import write_town
 
