@@ -28,6 +28,9 @@ PAGES = {
         st.Page("views/disruption.py", title="Disruption planner"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
+    "Resolve": [
+        st.Page("views/matches.py", title="Matches"),
+    ],
 }
 
 page = st.navigation(PAGES)

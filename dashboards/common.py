@@ -57,8 +57,10 @@ from graphguard.analysis.disruption import (
 from graphguard.audit import Event, audited
 from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
+from graphguard.ingest import IngestResult
 from graphguard.model import node_kind
 from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.resolve.types import Decision
 from graphguard.settings import Settings, get_settings, pseudonym_key
 from graphguard.store.base import Filters, Store
 from graphguard.store.open import DATASET_ENV, choose_data
@@ -108,8 +110,13 @@ class View:
 
 
 def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    """Every file's path, modification time and size: a v2 dataset's sources' files too."""
+    if not path.is_dir():
+        return ((path.name, path.stat().st_mtime_ns, path.stat().st_size),)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple(
+        (p.relative_to(path).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
+    )
 
 
 def data_source(settings: Settings | None = None) -> DataSource:
@@ -156,7 +163,51 @@ def _open_store(source: DataSource, _settings: Settings) -> Store:
 
     if source.is_neo4j:
         return open_neo4j(_settings)
+    with _CARRIED_LOCK:
+        carried = _CARRIED.pop(source, None)
+    if carried is not None:
+        return carried
     return MemoryStore.from_path(source.location)
+
+
+# A store resolved again after a decision, waiting for the data source its new
+# decisions.csv gives: the extracts are not read again for it.
+_CARRIED: dict[DataSource, Store] = {}
+_CARRIED_LOCK = threading.Lock()
+_DECISIONS: dict[str, list[Decision]] = {}
+
+
+def decisions_made(source: DataSource) -> list[Decision]:
+    """The match decisions recorded on this dataset from this dashboard, oldest first."""
+    return list(_DECISIONS.get(source.location, []))
+
+
+def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reason: str) -> Decision:
+    """Record an analyst's match decision, and resolve the records again with it.
+
+    ``graphguard.resolve.record_decision`` appends it to the dataset's
+    ``decisions.csv``, audited (nothing is written if the audit line cannot be).  The
+    records already read are then resolved again with every decision, and the new
+    entities are what the next run shows: the extracts are not read again.
+    """
+    from graphguard.resolve import match_records, merge_records, record_decision
+
+    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
+    before = store(source)
+    ingest = getattr(before, "ingest", None)
+    if ingest is None:
+        raise UsageError("match decisions are made on a dataset of agency extracts")
+    records = dataclasses.replace(ingest.records, decisions=[*ingest.records.decisions, decision])
+    entities = merge_records(records, match_records(records))
+    resolved = IngestResult(
+        entities, ingest.files, ingest.rejects, ingest.warnings, record_level=records
+    )
+    from graphguard.store.memory import MemoryStore
+
+    with _CARRIED_LOCK:
+        _CARRIED[data_source()] = MemoryStore(entities, resolved)
+        _DECISIONS.setdefault(source.location, []).append(decision)
+    return decision
 
 
 def store(source: DataSource) -> Store:

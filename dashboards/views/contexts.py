@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import common
 import pandas as pd
+import records
 import streamlit as st
 from wording import count, plain
 
@@ -133,6 +134,7 @@ chosen = st.selectbox(
 context = by_id[chosen]
 st.subheader(plain(f"#{context.rank} {common.entity_name(view, context.id)} ({context.id})"))
 st.info(plain(context.explanation))
+records.show_provenance(view, context.id)
 left, right = st.columns([1, 2])
 with left:
     st.markdown("**Components**")

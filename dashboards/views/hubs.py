@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import common
 import pandas as pd
+import records
 import streamlit as st
 from wording import count, plain
 
@@ -85,6 +86,7 @@ assert chosen is not None  # the list always has its first adult chosen
 hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
 st.subheader(plain(f"#{hub.rank} {common.entity_name(view, hub.id)} ({hub.id})"))
 st.info(plain(hub.explanation))
+records.show_provenance(view, hub.id)
 
 left, right = st.columns([1, 2])
 with left:

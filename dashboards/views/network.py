@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import common
+import records
 import streamlit as st
 from wording import count, plain
 
@@ -100,3 +101,5 @@ else:
         "scroll to zoom."
     )
 common.show_drawing(drawn, "network drawing")
+if focus:
+    records.show_provenance(view, focus)
