@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import re
@@ -312,7 +313,7 @@ def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
     found = digest(source, filters)
     return Findings(
-        hubs=[hub for hub in found.hubs if hub.score > 0],
+        hubs=found.hubs,
         contexts=found.contexts,
         groups=found.groups,
         summary=found.analysis_summary,
@@ -321,7 +322,7 @@ def analysis(source: DataSource, filters: Filters) -> Findings:
 
 def adults(source: DataSource, filters: Filters) -> list[str]:
     """Every adult's id, highest hub score first (those scoring 0 after, by rank)."""
-    return [hub.id for hub in digest(source, filters).hubs]
+    return digest(source, filters).adults
 
 
 def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
@@ -330,10 +331,10 @@ def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
     An adult scoring 0 is worth reading too: the explanation says why a youth worker
     who supports forty children is not a hub of risk.
     """
-    for hub in digest(source, filters).hubs:
-        if hub.id == adult_id:
-            return hub
-    raise UsageError(f"{adult_id} is not an adult in this view of the network")
+    found = digest(source, filters).hub(adult_id)
+    if found is None:
+        raise UsageError(f"{adult_id} is not an adult in this view of the network")
+    return found
 
 
 def scores(source: DataSource, filters: Filters) -> dict[str, float]:
@@ -358,7 +359,7 @@ MOST_CHOICES = 2_000
 def focus_choices(source: DataSource, filters: Filters) -> list[str]:
     """Every entity of the view: adults and contexts scoring above 0 by rank, then by id."""
     found = digest(source, filters)
-    ranked = [hub.id for hub in found.hubs if hub.score > 0] + [c.id for c in found.contexts]
+    ranked = [hub.id for hub in found.hubs] + [c.id for c in found.contexts]
     seen = set(ranked)
     return ranked + sorted(entity for entity in found.index.ids if entity not in seen)
 
@@ -404,8 +405,14 @@ def entities(view: View) -> Mapping[str, Mapping[str, Any]]:
     """Each entity's attributes as the pages show them, by id.
 
     From the cached digest, which holds no young person's name; when the analyst
-    shows names, from the graph of the data itself.
+    shows names, from the graph of the data itself.  Kept for the view, so a page
+    naming two thousand entities looks the view up once.
     """
+    return _entities(view)
+
+
+@functools.lru_cache(maxsize=8)
+def _entities(view: View) -> Mapping[str, Mapping[str, Any]]:
     if view.show_names:
         nodes: Mapping[str, Mapping[str, Any]] = network(view.source, view.filters).nodes
         return nodes
@@ -563,6 +570,7 @@ def clear_caches() -> None:
     """Forget every cached store, graph and result (after the data changed)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    _entities.cache_clear()
 
 
 def current_view() -> View:

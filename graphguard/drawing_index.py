@@ -18,7 +18,7 @@ people's names draws from the full graph instead.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ import numpy as np
 from graphguard.errors import UsageError
 from graphguard.viz import DEFAULT_MAX_NODES, NetworkDrawing, _kind, _render
 
-__all__ = ["SHOWN_ATTRIBUTES", "DRAWN_LINK_ATTRIBUTES", "DrawingIndex"]
+__all__ = ["SHOWN_ATTRIBUTES", "DRAWN_LINK_ATTRIBUTES", "DrawingIndex", "NodeTable"]
 
 #: The entity attributes kept, by drawn kind: what labels, tooltips and the pages' tables show.
 SHOWN_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
@@ -64,32 +64,104 @@ _DATES = frozenset({"first_seen", "last_seen"})
 _MOST_CODES = 60_000
 
 
-@dataclass
 class _Column:
-    """One link attribute for every link: codes into ``values``, or the values themselves."""
+    """One attribute of every entity or link, stored to unpickle in a moment.
 
-    codes: np.ndarray | None
-    values: list[Any]
+    Dates as day numbers; a few thousand distinct values (types, agencies, grades,
+    areas) as small codes into a list; many distinct strings (ids, references,
+    names) as one string and the offsets where each value starts.  A million values
+    then unpickle as a handful of arrays rather than a million objects.
+    """
 
-    @classmethod
-    def of(cls, name: str, raw: list[Any]) -> _Column:
+    def __init__(self, name: str, raw: list[Any]) -> None:
+        self.kind = "raw"
+        self.codes: np.ndarray | None = None
+        self.values: Any = raw
         if name in _DATES:
-            days = np.array([v.toordinal() if v is not None else 0 for v in raw], dtype=np.int32)
-            return cls(days, [])
+            self.kind = "date"
+            self.codes = np.array(
+                [v.toordinal() if v is not None else 0 for v in raw], dtype=np.int32
+            )
+            self.values = None
+            return
         distinct = list(dict.fromkeys(raw))
         if len(distinct) <= _MOST_CODES:
+            self.kind = "coded"
             number = {value: code for code, value in enumerate(distinct)}
-            return cls(np.array([number[v] for v in raw], dtype=np.uint16), distinct)
-        return cls(None, raw)
+            self.codes = np.array([number[v] for v in raw], dtype=np.uint16)
+            self.values = distinct
+        elif all(v is None or isinstance(v, str) for v in raw):
+            self.kind = "text"
+            lengths = np.array([-1 if v is None else len(v) for v in raw], dtype=np.int64)
+            self.codes = np.zeros(len(raw) + 1, dtype=np.int64)
+            np.cumsum(np.maximum(lengths, 0), out=self.codes[1:])
+            self.values = ("".join(v for v in raw if v is not None), lengths < 0)
 
-    def value(self, name: str, row: int) -> Any:
-        if name in _DATES:
+    def __len__(self) -> int:
+        if self.kind == "text":
             assert self.codes is not None
+            return len(self.codes) - 1
+        return len(self.codes if self.codes is not None else self.values)
+
+    def value(self, row: int) -> Any:
+        """The value of one entity or link (None where it was not recorded)."""
+        if self.kind == "raw":
+            return self.values[row]
+        assert self.codes is not None
+        if self.kind == "date":
             day = int(self.codes[row])
             return dt.date.fromordinal(day) if day else None
-        if self.codes is not None:
+        if self.kind == "coded":
             return self.values[int(self.codes[row])]
-        return self.values[row]
+        text, missing = self.values
+        if missing[row]:
+            return None
+        return text[int(self.codes[row]) : int(self.codes[row + 1])]
+
+    def all(self) -> list[Any]:
+        """Every value, in order."""
+        return [self.value(row) for row in range(len(self))]
+
+
+class NodeTable(Mapping[str, dict[str, Any]]):
+    """Each entity's shown attributes by id, built on lookup from columns."""
+
+    def __init__(self, ids: _Column, columns: dict[str, _Column]) -> None:
+        self._ids = ids
+        self._columns = columns
+        self._numbers: dict[str, int] | None = None
+
+    def number(self, entity_id: str) -> int | None:
+        """The entity's position, or None when it is not in the table."""
+        if self._numbers is None:
+            self._numbers = {node: n for n, node in enumerate(self._ids.all())}
+        return self._numbers.get(entity_id)
+
+    def id_at(self, number: int) -> str:
+        return str(self._ids.value(number))
+
+    def __getitem__(self, entity_id: str) -> dict[str, Any]:
+        number = self.number(entity_id)
+        if number is None:
+            raise KeyError(entity_id)
+        found = {}
+        for name, column in self._columns.items():
+            value = column.value(number)
+            if value is not None:
+                found[name] = value
+        return found
+
+    def __contains__(self, entity_id: object) -> bool:
+        return isinstance(entity_id, str) and self.number(entity_id) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids.all())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_ids": self._ids, "_columns": self._columns, "_numbers": None}
 
 
 @dataclass
@@ -98,16 +170,13 @@ class DrawingIndex:
 
     Attributes
     ----------
-    ids : list of str
-        Entity ids; an entity's position here is its number.
-    nodes : dict of str to dict
-        Each entity's :data:`SHOWN_ATTRIBUTES`.
+    nodes : NodeTable
+        Each entity's :data:`SHOWN_ATTRIBUTES`, by id.
     sources, targets : numpy.ndarray
-        Each link's two ends, as entity numbers.
+        Each link's two ends, as entity numbers (positions in ``nodes``).
     """
 
-    ids: list[str]
-    nodes: dict[str, dict[str, Any]]
+    nodes: NodeTable
     sources: np.ndarray
     targets: np.ndarray
     _columns: dict[str, _Column]
@@ -119,17 +188,17 @@ class DrawingIndex:
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph) -> DrawingIndex:
         """Index a graphguard graph (as ``Store.graph()`` returns it)."""
-        ids = [str(node) for node in graph.nodes]
         number = {node: n for n, node in enumerate(graph.nodes)}
-        nodes: dict[str, dict[str, Any]] = {}
         kind_names = tuple(SHOWN_ATTRIBUTES)
-        kinds = np.empty(len(ids), dtype=np.int8)
-        for n, (node, data) in enumerate(graph.nodes(data=True)):
+        kinds = np.empty(len(number), dtype=np.int8)
+        shown = list(dict.fromkeys(a for names in SHOWN_ATTRIBUTES.values() for a in names))
+        attributes: dict[str, list[Any]] = {name: [] for name in shown}
+        for n, (_, data) in enumerate(graph.nodes(data=True)):
             kind = _kind(data)
             kinds[n] = kind_names.index(kind)
-            nodes[str(node)] = {
-                key: data[key] for key in SHOWN_ATTRIBUTES[kind] if data.get(key) is not None
-            }
+            kept = SHOWN_ATTRIBUTES[kind]
+            for name, values in attributes.items():
+                values.append(data.get(name) if name in kept else None)
         ends: list[tuple[int, int]] = []
         raw: dict[str, list[Any]] = {name: [] for name in DRAWN_LINK_ATTRIBUTES}
         for source, target, data in graph.edges(data=True):
@@ -138,13 +207,16 @@ class DrawingIndex:
                 values.append(data.get(name))
         pairs = np.array(ends, dtype=np.int32).reshape(-1, 2)
         sources, targets = pairs[:, 0].copy(), pairs[:, 1].copy()
-        offsets, neighbours = _adjacency(len(ids), sources, targets)
+        offsets, neighbours = _adjacency(len(number), sources, targets)
+        nodes = NodeTable(
+            _Column("id", [str(node) for node in graph.nodes]),
+            {name: _Column(name, values) for name, values in attributes.items()},
+        )
         return cls(
-            ids=ids,
             nodes=nodes,
             sources=sources,
             targets=targets,
-            _columns={name: _Column.of(name, values) for name, values in raw.items()},
+            _columns={name: _Column(name, values) for name, values in raw.items()},
             _offsets=offsets,
             _neighbours=neighbours,
             _kinds=kinds,
@@ -152,10 +224,15 @@ class DrawingIndex:
         )
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.nodes)
 
     def __contains__(self, entity_id: object) -> bool:
         return entity_id in self.nodes
+
+    @property
+    def ids(self) -> list[str]:
+        """Every entity's id, in number order."""
+        return list(self.nodes)
 
     @property
     def links(self) -> int:
@@ -166,20 +243,11 @@ class DrawingIndex:
         """The drawn kind of an entity: ``young_person``, ``adult``, ``location``, ``vehicle``."""
         return self._kind_names[int(self._kinds[self._number(entity_id)])]
 
-    def _numbering(self) -> dict[str, int]:
-        """Entity id to number, built on first use (quicker than unpickling it)."""
-        numbers: dict[str, int] | None = self.__dict__.get("_numbers")
-        if numbers is None:
-            numbers = self.__dict__["_numbers"] = {node: n for n, node in enumerate(self.ids)}
-        return numbers
-
     def _number(self, entity_id: str) -> int:
-        try:
-            return self._numbering()[entity_id]
-        except KeyError:
-            raise UsageError(
-                f"{entity_id} is not in this view of the network (check the filters)"
-            ) from None
+        number = self.nodes.number(entity_id)
+        if number is None:
+            raise UsageError(f"{entity_id} is not in this view of the network (check the filters)")
+        return number
 
     def draw(
         self,
@@ -217,7 +285,8 @@ class DrawingIndex:
             Young people are labelled by id: the index holds no names.
         """
         scores = scores or {}
-        chosen = np.ones(len(self.ids), dtype=bool)
+        size = len(self.nodes)
+        chosen = np.ones(size, dtype=bool)
         if entities is not None:
             chosen[:] = False
             chosen[self._known(entities)] = True
@@ -240,7 +309,7 @@ class DrawingIndex:
         total = len(members)
         if total > max_nodes:
             members = self._kept(members, inside, chosen, start, scores, max_nodes)
-            chosen = np.zeros(len(self.ids), dtype=bool)
+            chosen = np.zeros(size, dtype=bool)
             chosen[members] = True
             inside = self._links_among(chosen)
         graph = self._graph(members, inside)
@@ -248,8 +317,8 @@ class DrawingIndex:
 
     def _known(self, entities: Iterable[str]) -> list[int]:
         """The numbers of those entities that are in the index (as a subgraph ignores the rest)."""
-        numbers = self._numbering()
-        return [numbers[e] for e in entities if e in numbers]
+        numbers = (self.nodes.number(entity) for entity in entities)
+        return [n for n in numbers if n is not None]
 
     def _links_among(self, chosen: np.ndarray) -> np.ndarray:
         """The links whose two ends are both chosen."""
@@ -260,7 +329,7 @@ class DrawingIndex:
 
         -1 for those not reached.
         """
-        distance = np.full(len(self.ids), -1, dtype=np.int32)
+        distance = np.full(len(self.nodes), -1, dtype=np.int32)
         distance[start] = 0
         frontier = np.array([start], dtype=np.int64)
         depth = 0
@@ -293,11 +362,12 @@ class DrawingIndex:
             distance = np.where(distance < 0, far, distance)
         else:
             distance = np.full(len(members), far)
-        degree = np.bincount(self.sources[inside], minlength=len(self.ids)) + np.bincount(
-            self.targets[inside], minlength=len(self.ids)
+        size = len(self.nodes)
+        degree = np.bincount(self.sources[inside], minlength=size) + np.bincount(
+            self.targets[inside], minlength=size
         )
-        score = np.array([scores.get(self.ids[m], 0.0) for m in members], dtype=float)
-        names = np.array([self.ids[m] for m in members], dtype=str)
+        names = np.array([self.nodes.id_at(int(m)) for m in members], dtype=str)
+        score = np.array([scores.get(name, 0.0) for name in names], dtype=float)
         # lexsort sorts by the last key first: distance, then score, degree and id.
         order = np.lexsort((names, -degree[members], -score, distance))
         return np.sort(members[order[:max_nodes]])
@@ -306,26 +376,21 @@ class DrawingIndex:
         """A graph of the chosen entities and links, attributes as the store gave them."""
         graph = nx.MultiDiGraph()
         for m in members:
-            entity_id = self.ids[m]
+            entity_id = self.nodes.id_at(int(m))
             graph.add_node(entity_id, **self.nodes[entity_id])
         for row in inside:
             data = {}
             for name, column in self._columns.items():
-                value = column.value(name, int(row))
+                value = column.value(int(row))
                 if value is not None:
                     data[name] = value
             graph.add_edge(
-                self.ids[self.sources[row]],
-                self.ids[self.targets[row]],
+                self.nodes.id_at(int(self.sources[row])),
+                self.nodes.id_at(int(self.targets[row])),
                 key=data.get("link_id", int(row)),
                 **data,
             )
         return graph
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state.pop("_numbers", None)
-        return state
 
 
 def _adjacency(

@@ -85,7 +85,7 @@ _LOG = logging.getLogger("graphguard.viewcache")
 #: The folder in the state home.
 CACHE_FOLDER = "dashboard-cache"
 #: Bumped whenever :class:`ViewDigest` changes shape: older entries then miss.
-FORMAT = 1
+FORMAT = 2
 #: How many entries are kept (the most recently used).
 KEEP = 8
 #: What stands for a young person's identifying value in a cached provenance.
@@ -175,7 +175,10 @@ class ViewDigest:
     areas : list of str
         Every area recorded for a person or a location.
     hubs : list of Hub
-        Every adult, best first, without per-child routes.
+        Adults scoring above 0, best first, without per-child routes.
+    adults : list of str
+        Every adult's id, best first (those scoring 0 after, by rank); :meth:`hub`
+        gives any one's finding.
     contexts : list of Context
         Places and vehicles scoring above 0, best first.
     groups : list of PeerGroup
@@ -203,6 +206,7 @@ class ViewDigest:
     summary: dict[str, Any]
     areas: list[str]
     hubs: list[Hub]
+    adults: list[str]
     contexts: list[Context]
     groups: list[PeerGroup]
     analysis_summary: dict[str, Any]
@@ -210,9 +214,30 @@ class ViewDigest:
     points: pd.DataFrame
     index: DrawingIndex
     scores: dict[str, float]
+    #: The findings of adults scoring 0, pickled: most adults of a town score 0, and
+    #: unpickling them all would slow every restart for the few an analyst reads.
+    unscored: bytes = b""
     ingest: IngestReport | None = None
     resolution: Resolution | None = None
     build_seconds: float = 0.0
+
+    def hub(self, adult_id: str) -> Hub | None:
+        """One adult's finding whatever their score, or None if not an adult of this view."""
+        for hub in self.hubs:
+            if hub.id == adult_id:
+                return hub
+        if adult_id not in self.index.nodes:
+            return None
+        unscored = self.__dict__.get("_unscored")
+        if unscored is None:
+            unscored = self.__dict__["_unscored"] = pickle.loads(self.unscored)
+        found: Hub | None = unscored.get(adult_id)
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_unscored", None)
+        return state
 
 
 def build_digest(
@@ -241,6 +266,7 @@ def build_digest(
     start = time.perf_counter()
     result = analyse(graph, options)
     hubs = [dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs]
+    unscored = {hub.id: hub for hub in hubs if hub.score <= 0}
     contexts = [context for context in result.contexts if context.score > 0]
     areas = sorted({str(d["area"]) for _, d in graph.nodes(data=True) if d.get("area")})
     scores = {hub.id: hub.score for hub in hubs if hub.score > 0}
@@ -249,7 +275,8 @@ def build_digest(
         key=key,
         summary=graph_summary(graph),
         areas=areas,
-        hubs=hubs,
+        hubs=[hub for hub in hubs if hub.score > 0],
+        adults=[hub.id for hub in hubs],
         contexts=contexts,
         groups=result.groups,
         analysis_summary=result.summary,
@@ -260,6 +287,7 @@ def build_digest(
         resolution=_without_identities(resolution, graph) if resolution is not None else None,
         build_seconds=time.perf_counter() - start,
         scores=scores,
+        unscored=pickle.dumps(unscored, protocol=pickle.HIGHEST_PROTOCOL),
     )
 
 

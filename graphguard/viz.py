@@ -165,7 +165,6 @@ _TEMPLATE_COMMENT = re.compile(r"\n<!--.*?-->", re.DOTALL)
 _SOURCE_MAP = re.compile(r"//# sourceMappingURL=[^\s<]+")
 
 
-
 def _kind(attributes: Mapping[str, Any]) -> str:
     """The drawn kind of an entity; a query-result node of no known kind is drawn as a place."""
     try:
@@ -805,4 +804,3 @@ def map_view(
         tile_px=tile_px,
         tiles=pd.DataFrame(rows, columns=["url", "longitude", "latitude"]),
     )
-
