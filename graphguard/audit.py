@@ -69,6 +69,8 @@ class Event(enum.StrEnum):
     CYPHER = "cypher run"
     DOWNLOAD_TARGETS = "download targets"
     DOWNLOAD_CYPHER = "download cypher result"
+    RESOLVE = "resolve"
+    MATCH_DECISION = "match decision"
 
 
 class AuditError(RefusedError):

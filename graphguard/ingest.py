@@ -884,7 +884,8 @@ def _v2_layout(path: Path) -> _Layout | None:
                 )
             else:
                 layout.top[stem] = child
-        elif not child.name.startswith("."):
+        elif child.suffix.lower() == ".csv":
+            # As in a v1 folder, only CSV files are named: a README is not data.
             layout.warnings.append(
                 f"{child.name} is not read: a dataset of agency extracts holds source folders, "
                 "sources.csv and decisions.csv"

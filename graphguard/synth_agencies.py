@@ -33,7 +33,9 @@ resolver must not fall into, labelled in ``truth.csv``:
     the same date of birth, which the naive "same name and date of birth" rule joins).
 ``within_source_duplicate``
     One person recorded twice in one agency's extract (half the time with the same
-    identifier: PNC id, UPN or NHS number).
+    identifier: PNC id, UPN or NHS number); half the time the second record's
+    ``same_as`` column names the first, which is how a source says two of its records
+    are one person.
 
 Everything follows from the seed: the same input and seed give byte-identical
 files.  Everything is invented: names and places come from the input town, phone
@@ -112,6 +114,10 @@ _PERSON_COLUMNS = {
                "professional", "area"),
     "anpr": (),
 }  # fmt: skip
+#: The column a source names its own other record of the same person in (docs/resolution.md).
+_SAME_AS = "same_as"
+#: The sources that keep duplicates of a person, and so a same_as column.
+_DUPLICATING = ("police", "social_care", "education")
 # Where an attribute goes when none of the person's sources records it.
 _HOME_OF = {
     "suspected": "police", "looked_after": "social_care", "placement_area": "social_care",
@@ -399,7 +405,7 @@ class _Splitter:
             mark("namesake", f"NS{k + 1:03d}", a, b)
         for true_id in sorted(people):
             person = people[true_id]
-            choices = sorted(person.sources & {"police", "social_care", "education"})
+            choices = sorted(person.sources & set(_DUPLICATING))
             if true_id not in used and choices and rng.random() < 0.03:
                 person.duplicated_in = rng.choice(choices)
                 person.trap, person.trap_group = "within_source_duplicate", f"DU-{true_id}"
@@ -415,7 +421,11 @@ class _Splitter:
                     local = self.ids[source][0].next()
                     self.local.setdefault((source, true_id), []).append(local)
                     same_identifier = copy == 0 or self.rng.random() < 0.5
-                    out[source].append(self.person_row(person, source, local, same_identifier))
+                    row = self.person_row(person, source, local, same_identifier)
+                    if copy and self.rng.random() < 0.5:
+                        # Half the time the agency has noticed, and says so (same_as).
+                        row[_SAME_AS] = self.local[(source, true_id)][0]
+                    out[source].append(row)
                     self._truth(source, local, true_id, "person", person)
         return out
 
@@ -768,6 +778,8 @@ def split_town(
             folder = staging / source
             folder.mkdir()
             person_columns = ("person_id", "role", "name", *_PERSON_COLUMNS[source])
+            if source in _DUPLICATING:
+                person_columns += (_SAME_AS,)
             files = {
                 "people": _csv(people[source], person_columns, "person_id"),
                 "links": _csv(links[source], _LINK_COLUMNS, "link_id"),

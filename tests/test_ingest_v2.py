@@ -180,7 +180,10 @@ def test_cross_source_link_to_an_unknown_record(tmp_path: Path) -> None:
     write_csv(
         tmp_path / "police" / "links.csv",
         LINKS,
-        [["L2", "P001", "education:S99", "ATTENDS", ""], ["L3", "P001", "health:H1", "FAMILY_OF", ""]],
+        [
+            ["L2", "P001", "education:S99", "ATTENDS", ""],
+            ["L3", "P001", "health:H1", "FAMILY_OF", ""],
+        ],
     )
     rejects = read_dataset(tmp_path, resolve=False).rejects
     assert [r.reason for r in rejects] == [
@@ -402,7 +405,9 @@ def test_a_source_may_be_a_workbook_and_its_rejects_name_the_sheet(tmp_path: Pat
     sheet.append(["S1", "young_person", "Test Pupil", "2011-01-01", "", ""])
     sheet.append(["S2", "young_person", "Test Pupil Two", "", "", "not a postcode"])
     book.save(tmp_path / "education" / "town.xlsx")
-    write_csv(tmp_path / "police" / "links.csv", LINKS, [["L1", "P002", "P001", "ALLEGED_HARM", ""]])
+    write_csv(
+        tmp_path / "police" / "links.csv", LINKS, [["L1", "P002", "P001", "ALLEGED_HARM", ""]]
+    )
     result = read_dataset(tmp_path, resolve=False)
     [reject] = result.rejects
     assert reject.file == "education/town.xlsx sheet people" and reject.source == "education"
@@ -430,3 +435,127 @@ def test_as_dict_reports_per_source(tmp_path: Path) -> None:
     ]
     assert report["files"]["police/people.csv"]["source"] == "police"
     json.dumps(report)  # plain JSON all the way down
+
+
+# --------------------------------------------------------------------------- fixtures/invalid
+
+INVALID = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
+V2_CASES = json.loads((INVALID / "cases_v2.json").read_text(encoding="utf-8"))
+
+
+def test_every_v2_rule_has_an_invalid_case() -> None:
+    assert {c["case"] for c in V2_CASES} >= {
+        "v2_bad_source_name",
+        "v2_mixed_layout",
+        "v2_bad_nhs_number",
+        "v2_bad_decision",
+        "v2_cross_source_unknown",
+        "v2_missing_extract",
+    }
+
+
+@pytest.mark.parametrize("case", V2_CASES, ids=lambda c: c["case"])
+def test_v2_invalid_case_gives_its_exact_message(case: dict) -> None:
+    folder = INVALID / case["case"]
+    if case["kind"] == "dataset_error":
+        with pytest.raises(DataError) as raised:
+            read_dataset(folder, resolve=False)
+        assert str(raised.value) == case["message"].format(path=folder)
+        return
+    result = read_dataset(folder, resolve=False)
+    if case["kind"] == "file_error":
+        [error] = result.file_errors
+        assert (error.file, error.source, error.error) == (
+            case["file"],
+            case["source"],
+            case["message"],
+        )
+        assert not result.rejects
+    else:
+        # the broken row (and what names it); every other row is kept
+        assert [str(r) for r in result.rejects] == [case["message"], *case.get("also", [])]
+        reject = result.rejects[0]
+        assert (reject.source, reject.file, reject.line, reject.column) == (
+            case["source"],
+            case["file"],
+            case["line"],
+            case["column"],
+        )
+        assert not result.file_errors
+    records = result.records
+    assert len(records.people) == case["valid_people"]
+    assert len(records.locations) == case["valid_locations"]
+    assert len(records.links) == case["valid_links"]
+    if "valid_decisions" in case:
+        assert len(records.decisions) == case["valid_decisions"]
+    for report in result.files.values():
+        assert report.accepted + report.rejected == report.rows, report
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _validate(*args: str) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from graphguard.cli import main
+
+    result = CliRunner().invoke(main, ["validate", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_validate_reports_per_source_in_text(tmp_path: Path) -> None:
+    _bad_nhs_town(tmp_path)
+    code, out, err = _validate(str(tmp_path))
+    assert code == 1, out + err
+    lines = out.splitlines()
+    assert lines[:9] == [
+        "sources.csv: 2 rows, 2 accepted, 0 rejected",
+        "police (agency police, extracted 2026-11-01): 4 rows, 4 accepted, 0 rejected",
+        "  police/people.csv: 2 rows, 2 accepted, 0 rejected",
+        "  police/links.csv: 2 rows, 2 accepted, 0 rejected",
+        "education (agency education, extracted 2026-10-28): 4 rows, 3 accepted, 1 rejected",
+        "  education/people.csv: 2 rows, 1 accepted, 1 rejected",
+        "  education/locations.csv: 1 rows, 1 accepted, 0 rejected",
+        "  education/links.csv: 1 rows, 1 accepted, 0 rejected",
+        "education/people.csv line 3, column nhs_number: "
+        "'9434765918' is not a valid NHS number (its check digit is wrong)",
+    ]
+    assert lines[-1] == "1 row rejected."
+
+
+def test_validate_reports_per_source_in_json(tmp_path: Path) -> None:
+    _bad_nhs_town(tmp_path)
+    code, out, _ = _validate(str(tmp_path), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["version"] == 2
+    assert report["sources"]["education"]["rejected"] == 1
+    assert report["sources"]["police"]["rejected"] == 0
+    assert report["files"]["education/people.csv"] == {
+        "rows": 2,
+        "accepted": 1,
+        "rejected": 1,
+        "source": "education",
+    }
+    assert report["rejects"][0]["source"] == "education"
+
+
+def test_validate_refuses_a_mixed_layout_in_one_line(tmp_path: Path) -> None:
+    two_agencies(tmp_path)
+    write_csv(tmp_path / "links.csv", LINKS, [])
+    code, out, err = _validate(str(tmp_path))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "a dataset has one layout" in err and "Traceback" not in err
+
+
+def _bad_nhs_town(root: Path) -> None:
+    two_agencies(root)
+    write_csv(
+        root / "education" / "people.csv",
+        PEOPLE,
+        [
+            ["P001", "young_person", "Jessica Marlow", "2010-04-03", "", ""],
+            ["P009", "young_person", "Test Pupil", "", "943 476 5918", ""],
+        ],
+    )

@@ -3,7 +3,7 @@
 One module per command group: :mod:`~graphguard.cli.data` (validate, synth, analyse,
 load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-check),
 :mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`,
-:mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
+:mod:`~graphguard.cli.resolve`, :mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
 What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 
@@ -18,6 +18,7 @@ from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
 from graphguard.cli.dashboard import dashboard
 from graphguard.cli.neo4j import neo4j
+from graphguard.cli.resolve import resolve
 
 __all__ = ["main"]
 
@@ -50,6 +51,7 @@ for _command in (
     disruption.plan,
     disruption.relocation,
     disruption.placement_check,
+    resolve,
     cypher,
     neo4j,
     dashboard,

@@ -30,6 +30,8 @@ __all__ = ["analyse", "check", "load", "synth", "validate"]
 def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
+    DATASET may also be a folder of agency extracts (input format v2: one subfolder
+    per source, with sources.csv and decisions.csv); the report is then per source.
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
     not be read.  What was read all the same but is not quite the format (an encoding
     other than UTF-8, semicolons between cells, a title above the header) is printed
@@ -38,7 +40,8 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
     from graphguard.ingest import read_dataset
 
     destination = check_destination(rejects_path, force=force, option="--rejects")
-    result = read_dataset(dataset, collect_links=False)
+    # Records only: checking the format needs no entity resolution.
+    result = read_dataset(dataset, collect_links=False, resolve=False)
     _write_rejects(result, dataset, destination)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -51,18 +54,11 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
 def _print_report(result: Any, rejects_path: Path | None) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
-    for report in result.files.values():
-        if not report.present:
-            continue
-        if report.error:
-            click.echo(f"{report.file}: ERROR {report.error}")
-        else:
-            click.echo(
-                f"{report.file}: {report.rows} rows, {report.accepted} accepted, "
-                f"{report.rejected} rejected"
-            )
-        for warning in report.warnings:
-            click.echo(f"{report.file}: warning: {warning}")
+    if result.records.version == 2:
+        _print_sources(result)
+    else:
+        for report in result.files.values():
+            _print_file(report)
     for reject in result.rejects:
         click.echo(str(reject))
     if result.ok:
@@ -77,6 +73,49 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
             parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be read")
         where = f"; rejected rows written to {rejects_path}" if rejects_path and rows else ""
         click.echo(", ".join(parts) + where + ".")
+
+
+def _print_file(report: Any, indent: str = "") -> None:
+    if not report.present:
+        return
+    if report.error:
+        click.echo(f"{indent}{report.file}: ERROR {report.error}")
+    else:
+        click.echo(
+            f"{indent}{report.file}: {report.rows} rows, {report.accepted} accepted, "
+            f"{report.rejected} rejected"
+        )
+    for warning in report.warnings:
+        click.echo(f"{indent}{report.file}: warning: {warning}")
+
+
+def _print_sources(result: Any) -> None:
+    """A v2 report: sources.csv, then each source's totals and its files, then decisions.csv."""
+    if "sources" in result.files:
+        _print_file(result.files["sources"])
+    summary = result.source_summary()
+    by_source: dict[str, list[Any]] = {}
+    for report in result.files.values():
+        if report.source is not None:
+            by_source.setdefault(report.source, []).append(report)
+    for source, reports in by_source.items():
+        totals = summary.get(source)
+        if totals is not None and source in result.records.sources:
+            said = [f"agency {totals['agency']}"] if totals["agency"] else []
+            if totals["extracted_on"]:
+                said.append(f"extracted {totals['extracted_on']}")
+            about = f" ({', '.join(said)})" if said else ""
+            click.echo(
+                f"{source}{about}: {totals['rows']} rows, {totals['accepted']} accepted, "
+                f"{totals['rejected']} rejected"
+            )
+            for report in reports:
+                _print_file(report, indent="  ")
+        else:
+            for report in reports:
+                _print_file(report)
+    if "decisions" in result.files:
+        _print_file(result.files["decisions"])
 
 
 def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None:

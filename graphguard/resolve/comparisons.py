@@ -126,16 +126,17 @@ def _contact(column: str, field: str) -> Comparison:
     )
 
 
-def _postcode(m_same: float) -> Comparison:
+def _postcode(m: tuple[float, float, float, float]) -> Comparison:
+    """Postcodes: same, same sector, same district, different (``m`` in that order)."""
     return Comparison(
         "postcode",
         "postcode",
         _null("postcode"),
         (
-            Level("l.postcode = r.postcode", "same", m_same, 0.01),
-            Level("l.postcode_sector = r.postcode_sector", "same sector", 0.08, 0.03),
-            Level("l.postcode_district = r.postcode_district", "same district", 0.07, 0.08),
-            Level("ELSE", "different", 0.85 - m_same, 0.88),
+            Level("l.postcode = r.postcode", "same", m[0], 0.01),
+            Level("l.postcode_sector = r.postcode_sector", "same sector", m[1], 0.03),
+            Level("l.postcode_district = r.postcode_district", "same district", m[2], 0.08),
+            Level("ELSE", "different", m[3], 0.88),
         ),
     )
 
@@ -206,7 +207,8 @@ PERSON_COMPARISONS: tuple[Comparison, ...] = (
             Level("ELSE", "different", 0.03, 0.89667),
         ),
     ),
-    _postcode(0.6),
+    # People move, and their records lag behind: a different postcode is weak evidence.
+    _postcode((0.6, 0.08, 0.07, 0.25)),
     _contact("phone", "phone"),
     _contact("email", "email"),
     _identifier("nhs_number", "NHS number"),
@@ -252,7 +254,8 @@ LOCATION_COMPARISONS: tuple[Comparison, ...] = (
             Level("ELSE", "different", 0.1, 0.993),
         ),
     ),
-    _postcode(0.75),
+    # Places do not move: a different postcode is strong evidence of two places.
+    _postcode((0.9, 0.04, 0.03, 0.03)),
     Comparison(
         "coordinates",
         "coordinates",
@@ -260,8 +263,8 @@ LOCATION_COMPARISONS: tuple[Comparison, ...] = (
         (
             Level(f"{_KM} <= 0.05", "within 50 m", 0.7, 0.001),
             Level(f"{_KM} <= 0.25", "within 250 m", 0.15, 0.01),
-            Level(f"{_KM} <= 1", "within 1 km", 0.08, 0.05),
-            Level("ELSE", "further apart", 0.07, 0.939),
+            Level(f"{_KM} <= 1", "within 1 km", 0.1, 0.05),
+            Level("ELSE", "further apart", 0.05, 0.939),
         ),
     ),
     Comparison(
@@ -297,6 +300,7 @@ PERSON_BLOCKING: tuple[tuple[str, ...], ...] = (
     ("dob_key", "surname"),
     ("first_key", "surname"),
     ("dob_key", "first_key"),
+    ("first_key", "surname_initial", "birth_year"),
     ("surname", "postcode"),
     ("first_key", "postcode"),
     ("nhs_number",),

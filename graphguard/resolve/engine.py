@@ -43,7 +43,7 @@ from graphguard.resolve.features import (
 )
 from graphguard.resolve.ids import entity_id
 from graphguard.resolve.linkage import ScoredPair, Scoring, score_pairs
-from graphguard.resolve.rules import HELD, location_rules, person_rules
+from graphguard.resolve.rules import HELD, SEPARATING, location_rules, person_rules
 from graphguard.resolve.types import Candidate, Decision, Finding, Outcome, Resolution
 
 if TYPE_CHECKING:
@@ -154,7 +154,10 @@ def _source_assertions(
 
 
 def _agreements(
-    comparisons: Sequence[C.Comparison], pair: ScoredPair, a: Mapping[str, Any], b: Mapping[str, Any]
+    comparisons: Sequence[C.Comparison],
+    pair: ScoredPair,
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
 ) -> tuple[str, ...]:
     """Per field, in words; a young person's name is never quoted."""
     words = []
@@ -187,7 +190,7 @@ def _judge(
         if kind == "person":
             rules = person_rules(a, b, _levels(comparisons, pair), asserted=said)
         else:
-            rules = location_rules(a, b, asserted=said)
+            rules = location_rules(a, b, _levels(comparisons, pair), asserted=said)
         outcome = options.outcome(pair.match_probability)
         rule = "; ".join(rules) or None
         if said:
@@ -245,9 +248,47 @@ def _decide(candidate: Candidate, decision: Decision) -> Candidate:
     return dataclasses.replace(candidate, outcome=outcome, rule=rule, decision=decision)
 
 
+#: The most times the entities are re-formed to keep conflicting records apart.
+_ROUNDS = 8
+
+#: Values two records of one entity cannot disagree on, by kind, and their words.
+_CANNOT_DIFFER: dict[str, tuple[tuple[str, str], ...]] = {
+    "person": (
+        ("role", "whose roles differ"),
+        ("nhs_number", "whose NHS numbers differ"),
+        ("upn", "whose UPNs differ"),
+        ("pnc_id", "whose PNC ids differ"),
+    ),
+    "location": (("uprn", "whose UPRNs differ"),),
+}
+
+
+def _conflicts(
+    groups: Sequence[tuple[str, ...]], rows: Mapping[str, Mapping[str, Any]]
+) -> dict[tuple[str, str], str]:
+    """Pairs of records in one group whose identifiers or roles say they are two."""
+    found: dict[tuple[str, str], str] = {}
+    for group in groups:
+        if len(group) < 2 or group[0] not in rows:
+            continue
+        kind_columns = _CANNOT_DIFFER["person" if "role" in rows[group[0]] else "location"]
+        for column, words in kind_columns:
+            first_with: dict[Any, str] = {}
+            for record_id in group:
+                value = rows[record_id].get(column)
+                if value:
+                    first_with.setdefault(value, record_id)
+            holders = sorted(first_with.values())
+            for i, x in enumerate(holders):
+                for y in holders[i + 1 :]:
+                    found.setdefault((x, y), words)
+    return found
+
+
 def _resolve(
     records: Dataset,
     candidates: list[Candidate],
+    rows: Mapping[str, Mapping[str, Any]],
     asserted: set[tuple[str, str]],
     decided: Mapping[tuple[str, str], Decision],
     kind_of: Mapping[str, str],
@@ -288,13 +329,31 @@ def _resolve(
         if c.outcome is Outcome.JOINED
         for certain in [c.decision is not None or (c.record_a, c.record_b) in asserted]
     ]
-    apart = [pair for pair, d in decided.items() if d.decision == "different" and pair in by_pair]
-    groups, split = cluster(kind_of, joins, apart)
+    apart = {
+        pair: "which an analyst decided are different"
+        for pair, d in decided.items()
+        if d.decision == "different" and pair in by_pair
+    }
+    for c in by_pair.values():
+        # Likely namesakes or branches stay apart unless an analyst or the source joins them.
+        pair = (c.record_a, c.record_b)
+        if c.decision is None and pair not in asserted and c.rule:
+            for words in SEPARATING:
+                if words in c.rule:
+                    apart.setdefault(pair, f"held apart by a hard rule: {words}")
+    # A chain of joins can bring together records that cannot be one (two NHS numbers,
+    # a young person and an adult): they are kept apart as a decision would keep them.
+    for _ in range(_ROUNDS):
+        groups, split = cluster(kind_of, joins, apart)
+        conflicts = {p: w for p, w in _conflicts(groups, rows).items() if p not in apart}
+        if not conflicts:
+            break
+        apart.update(conflicts)
     for edge, (x, y) in split.cut.items():
         by_pair[edge] = dataclasses.replace(
             by_pair[edge],
             outcome=Outcome.REVIEW,
-            rule=f"{HELD}cut to keep apart {x} and {y}, which an analyst decided are different",
+            rule=f"{HELD}cut to keep apart {x} and {y}, {apart[(x, y)]}",
         )
     entity_of: dict[str, str] = {}
     for group in groups:
@@ -306,8 +365,8 @@ def _resolve(
             Finding(
                 entity_of[x],
                 None,
-                f"an analyst decided {x} and {y} are different, but decisions or their "
-                "source's same_as join them: the decisions contradict each other",
+                f"{x} and {y} are one entity by decisions or their source's same_as, "
+                f"but they cannot be: they are the two records {apart[(x, y)]}",
                 (x, y),
             )
         )
@@ -367,6 +426,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
     findings: list[Finding] = []
     asserted = _source_assertions(records, kind_of, findings)
     candidates: list[Candidate] = []
+    rows_of: dict[str, dict[str, Any]] = {}
     trained: dict[str, bool] = {}
     priors: dict[str, float] = {}
     for kind, entities, make_row, columns, comparisons, blocking, training, certain in (
@@ -406,6 +466,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         trained[kind] = scoring.trained
         priors[kind] = scoring.probability_two_random_records_match
         by_id = {row["unique_id"]: row for row in rows}
+        rows_of.update(by_id)
         candidates.extend(_judge(kind, scoring, by_id, options, asserted))
     candidates.extend(_vehicle_candidates(records))
     settings_used = {
@@ -421,7 +482,9 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         "probability_two_random_records_match": priors,
     }
     decided = latest_decisions(records.decisions)
-    return _resolve(records, candidates, asserted, decided, kind_of, findings, settings_used)
+    return _resolve(
+        records, candidates, rows_of, asserted, decided, kind_of, findings, settings_used
+    )
 
 
 def naive_match(records: Dataset) -> Resolution:

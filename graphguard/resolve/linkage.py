@@ -198,9 +198,7 @@ def _match_rate(linker: Any, certain: Sequence[Sequence[str]], prior: float) -> 
 
 def _estimate(linker: Any, training_blocks: Sequence[Sequence[str]], n: int, seed: int) -> None:
     """Estimate u by random sampling and m by expectation maximisation, from the data."""
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(1e7, n * (n - 1) / 2), seed=seed
-    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(1e7, n * (n - 1) / 2), seed=seed)
     for block in training_blocks:
         linker.training.estimate_parameters_using_expectation_maximisation(
             _rule(block), max_pairs=1e6, record_sample_proportion=1.0

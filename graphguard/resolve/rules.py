@@ -15,7 +15,13 @@ analyst to decide (outcome ``review``), and says why in ``Candidate.rule``.  The
 - **namesakes**: the same name and date of birth with different postcodes and nothing
   else in common (no identifier, phone, email or alias) — two children of one name
   born on one day are rarer than agencies' errors, but they exist, and a join of two
-  children is the costlier mistake.
+  children is the costlier mistake;
+- **branches**: places with different postcodes and no UPRN in common — the branches
+  of a chain share a name and often an address line.
+
+The namesake and branch rules also keep the two records in different entities when
+other joins would chain them together (a third record with no postcode that matches
+both): see :data:`SEPARATING`.
 """
 
 from __future__ import annotations
@@ -23,10 +29,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["person_rules", "location_rules", "HELD"]
+__all__ = ["person_rules", "location_rules", "HELD", "NAMESAKES", "BRANCHES", "SEPARATING"]
 
 #: How a rule's words begin when it changed the outcome (joined → review).
 HELD = "held for review: "
+
+NAMESAKES = (
+    "the same name and date of birth but different postcodes, and nothing else in "
+    "common (namesakes share a name and a birthday)"
+)
+BRANCHES = (
+    "different postcodes and no UPRN in common (the branches of a chain share a name "
+    "and often an address line)"
+)
+#: Rules whose pairs are kept in different entities, not only held back from a join.
+SEPARATING = (NAMESAKES, BRANCHES)
 
 _IDENTIFIERS = (("nhs_number", "NHS numbers"), ("upn", "UPNs"), ("pnc_id", "PNC ids"))
 _CORROBORATING = ("nhs_number", "upn", "pnc_id", "phone", "email")
@@ -86,15 +103,16 @@ def person_rules(
         and levels.get("postcode") not in (None, "same")
         and not corroborated
     ):
-        rules.append(
-            "the same name and date of birth but different postcodes, and nothing else in "
-            "common (namesakes share a name and a birthday)"
-        )
+        rules.append(NAMESAKES)
     return rules
 
 
 def location_rules(
-    a: Mapping[str, Any], b: Mapping[str, Any], *, asserted: bool = False
+    a: Mapping[str, Any],
+    b: Mapping[str, Any],
+    levels: Mapping[str, str | None],
+    *,
+    asserted: bool = False,
 ) -> list[str]:
     """The hard rules that hold for two location rows, in words (empty: none)."""
     rules = []
@@ -103,4 +121,6 @@ def location_rules(
         rules.append(same_source)
     if a["uprn"] and b["uprn"] and a["uprn"] != b["uprn"]:
         rules.append("different UPRNs are two properties")
+    if levels.get("postcode") not in (None, "same") and levels.get("uprn") != "same":
+        rules.append(BRANCHES)
     return rules
