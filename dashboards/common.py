@@ -191,7 +191,8 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     records already read are then resolved again with every decision, and the new
     entities are what the next run shows: the extracts are not read again.
     """
-    from graphguard.resolve import match_records, merge_records, record_decision
+    from graphguard.resolve import match_records, merge_records
+    from graphguard.resolve.decisions import record_decision
 
     decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
     before = store(source)
