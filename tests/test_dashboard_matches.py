@@ -181,7 +181,7 @@ def test_a_decision_is_written_audited_and_applied_without_reading_the_extracts(
     monkeypatch.setattr(MemoryStore, "from_path", classmethod(counted))
     pair = young_pair(agencies)
     at = choose(visit(start(), "matches"), pair)
-    waiting = int(next(m.value for m in at.metric if m.label == "Waiting for review"))
+    decided = int(next(m.value for m in at.metric if m.label == "Decided by analysts"))
     at.radio(key="matches_verdict").set_value("different")
     at.text_area(key="matches_reason").input("different schools and UPNs on the roll")
     next(b for b in at.button if "Record the decision" in str(b.label)).click().run()
@@ -197,8 +197,8 @@ def test_a_decision_is_written_audited_and_applied_without_reading_the_extracts(
     assert any(r["reason"] == "different schools and UPNs on the roll" for r in rows)
     assert any("decision" in str(e.get("event", "")) for e in _audit_events())
     assert any("Recorded" in s.value for s in at.success)
-    after = int(next(m.value for m in at.metric if m.label == "Waiting for review"))
-    assert after == waiting - 1
+    after = int(next(m.value for m in at.metric if m.label == "Decided by analysts"))
+    assert after == decided + 1
     listed = at.dataframe[0].value
     assert not ((listed["record A"] == pair.record_a) & (listed["record B"] == pair.record_b)).any()
     assert len(reads) == 1, "the extracts were read again for the decision"
