@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/dashboard.py [--young-people 10000 100000] [--seed 1] [--tmp DIR]
-                                   [--browser] [--json FILE]
+                                   [--skip PAGE ...] [--no-demo] [--browser] [--json FILE]
 
 For each dataset — the bundled demo (``fixtures/demo``) and synthetic towns written
 by :func:`graphguard.synth.write_town` into ``DIR/town-<n>-seed<seed>`` (reused when
@@ -32,7 +32,8 @@ interactions
 ``cache MB`` is the size of the cache entry, and ``after restart / cold`` the ratio of
 the two first renders in the same run.  The Disruption planner and young people's
 names read the data itself (they are not in the cache), so its first visit after a
-restart reads and analyses the town again.
+restart reads and analyses the town again (``benchmarks/disruption.py`` measures that
+analysis; ``--skip disruption`` leaves the page out where it would take too long).
 
 These are server-side times: the script run that produces the page, which is what an
 analyst waits for before the browser paints.  ``--browser`` also starts the real
@@ -96,7 +97,7 @@ def measure_cold(dataset: Path) -> dict[str, Any]:
     return times
 
 
-def measure_app(dataset: Path) -> dict[str, Any]:
+def measure_app(dataset: Path, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Time the first render after a restart, every page and the main interactions."""
     _environment(dataset)
     from streamlit.testing.v1 import AppTest
@@ -107,6 +108,8 @@ def measure_app(dataset: Path) -> dict[str, Any]:
     _timed(times, "after restart", at.run)
     _timed(times, "overview cached", at.run)
     for page in PAGES:
+        if page in skip:
+            continue
         at.switch_page(f"views/{page}.py")
         _timed(times, f"{page} first", at.run)
         _timed(times, f"{page} again", at.run)
@@ -210,8 +213,8 @@ def _town(tmp: Path, young_people: int, seed: int) -> Path:
     return folder
 
 
-def _child(mode: str, dataset: Path, home: Path) -> dict[str, Any]:
-    env = dict(os.environ, GRAPHGUARD_HOME=str(home))
+def _child(mode: str, dataset: Path, home: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    env = dict(os.environ, GRAPHGUARD_HOME=str(home), GRAPHGUARD_BENCH_SKIP=",".join(skip))
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(dataset)],
         check=True,
@@ -222,7 +225,7 @@ def _child(mode: str, dataset: Path, home: Path) -> dict[str, Any]:
     return dict(json.loads(output.strip().splitlines()[-1]))
 
 
-def _measure(dataset: Path, home: Path, browser: bool) -> dict[str, Any]:
+def _measure(dataset: Path, home: Path, browser: bool, skip: tuple[str, ...]) -> dict[str, Any]:
     """Cold, then after a restart, in fresh processes sharing one emptied state home."""
     from graphguard.viewcache import CACHE_FOLDER
 
@@ -230,7 +233,7 @@ def _measure(dataset: Path, home: Path, browser: bool) -> dict[str, Any]:
     home.mkdir(mode=0o700, parents=True)
     times = _child("cold", dataset, home)
     cached = sorted((home / CACHE_FOLDER).glob("*.digest"))
-    times |= _child("app", dataset, home)
+    times |= _child("app", dataset, home, skip)
     times["after restart / cold"] = round(times["after restart"] / times["cold"], 3)
     times["cache MB"] = round(sum(p.stat().st_size for p in cached) / 1e6, 1)
     entry: dict[str, Any] = {"app": times}
@@ -244,35 +247,44 @@ def main() -> None:
     parser.add_argument("--young-people", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--skip", nargs="+", default=[], choices=PAGES, help="pages not visited")
+    parser.add_argument("--no-demo", action="store_true", help="only the synthetic towns")
     parser.add_argument("--browser", action="store_true", help="also time headless Chromium")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DATASET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, dataset = args.child
-        measure = {"cold": measure_cold, "app": measure_app}.get(mode, measure_browser)
-        print(json.dumps(measure(Path(dataset))))
+        skip = frozenset(filter(None, os.environ.get("GRAPHGUARD_BENCH_SKIP", "").split(",")))
+        if mode == "app":
+            print(json.dumps(measure_app(Path(dataset), skip)))
+        else:
+            measure = measure_cold if mode == "cold" else measure_browser
+            print(json.dumps(measure(Path(dataset))))
         return
 
-    datasets = {"demo": DEMO}
+    datasets = {} if args.no_demo else {"demo": DEMO}
     for size in args.young_people:
         datasets[f"town {size:,}"] = _town(args.tmp, size, args.seed)
     figures: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
     for number, (label, dataset) in enumerate(datasets.items()):
-        entry = _measure(dataset, args.tmp / f"dashboard-home-{number}", args.browser)
+        home = args.tmp / f"dashboard-home-{number}"
+        entry = _measure(dataset, home, args.browser, tuple(args.skip))
         entry["links"] = _links(dataset)
         figures[label] = entry
         print(f"{label}: {json.dumps(entry)}", file=sys.stderr, flush=True)
 
-    names = list(next(iter(figures[label]["app"] for label in datasets)))
+    names = list(dict.fromkeys(n for label in datasets for n in figures[label]["app"]))
     width = max(len(n) for n in names) + 2
     print(f"{'seconds (AppTest)':<{width}}" + "".join(f"{label:>16}" for label in datasets))
     print(f"{'links':<{width}}" + "".join(f"{figures[d]['links']:>16,}" for d in datasets))
     for name in names:
-        print(f"{name:<{width}}" + "".join(f"{figures[d]['app'][name]:>16.3f}" for d in datasets))
+        cells = (figures[d]["app"].get(name) for d in datasets)
+        row = "".join(f"{c:>16.3f}" if c is not None else f"{'-':>16}" for c in cells)
+        print(f"{name:<{width}}{row}")
     if args.browser:
         print(f"\n{'seconds (Chromium)':<{width}}")
-        for name in figures["demo"]["browser"]:
+        for name in figures[next(iter(datasets))]["browser"]:
             row = "".join(f"{figures[d]['browser'][name]:>16.3f}" for d in datasets)
             print(f"{name:<{width}}{row}")
     print(f"\n{figures['machine']}")
