@@ -28,6 +28,9 @@ PAGES = {
         st.Page("views/disruption.py", title="Disruption planner"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
+    "Resolve": [
+        st.Page("views/matches.py", title="Matches"),
+    ],
 }
 
 page = st.navigation(PAGES)
@@ -35,7 +38,8 @@ page = st.navigation(PAGES)
 st.sidebar.markdown("**graphguard** · contextual safeguarding")
 try:
     source = common.data_source()
-    common.store(source)
+    if source.is_neo4j:
+        common.store(source)  # a dataset is read only when its view is not in the cache
     view = sidebar.sidebar_filters(source)
 except Exception as error:
     st.sidebar.error("No data loaded")

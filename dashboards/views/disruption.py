@@ -33,7 +33,7 @@ if not found.exposure.young_people:
 
 def named(entity_id: str) -> str:
     """On screen, the entity's name where the analyst needs it (never in a download)."""
-    return common.entity_name(graph, entity_id, view.show_names) if entity_id in graph else ""
+    return common.entity_name(view, entity_id) if entity_id in graph else ""
 
 
 # ------------------------------------------------------------------------------ the plan
