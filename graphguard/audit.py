@@ -69,6 +69,11 @@ class Event(enum.StrEnum):
     CYPHER = "cypher run"
     DOWNLOAD_TARGETS = "download targets"
     DOWNLOAD_CYPHER = "download cypher result"
+    ACTION_ADD = "action add"
+    ACTION_UPDATE = "action update"
+    VIEW_ACTIONS = "view actions"
+    VIEW_DISPLACEMENT = "view displacement"
+    EXPORT_BRIEFING = "export briefing"
 
 
 class AuditError(RefusedError):

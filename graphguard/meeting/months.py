@@ -302,13 +302,18 @@ def write_months(
         links = [link]
         if number == 1:
             links.append(
-                rows.link(2, RECRUITER, young_person, "ALLEGED_HARM", day(2, 20),
-                          reference="INT-M02", **graded)  # fmt: skip
+                rows.link(
+                    2,
+                    RECRUITER,
+                    young_person,
+                    "ALLEGED_HARM",
+                    day(2, 20),
+                    reference="INT-M02",
+                    **graded,
+                )  # fmt: skip
             )
         reached.extend(links)
-        alerts.append(
-            ExpectedAlert("young_person_newly_linked_to_adult_of_concern", 2, links)
-        )
+        alerts.append(ExpectedAlert("young_person_newly_linked_to_adult_of_concern", 2, links))
     alerts.append(ExpectedAlert("adult_newly_reaching_three", 2, reached))
 
     # Month 3 on: the same people at the new flat — nothing new for a watch rule.
