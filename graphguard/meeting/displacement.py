@@ -293,7 +293,7 @@ def displacement(
     start = action.start
     end = end or latest_date(graph) or start
     days = (end - start).days + 1
-    common = {
+    common: dict[str, Any] = {
         "action": action.id,
         "target_id": action.target_id,
         "target_label": label,
