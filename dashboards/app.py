@@ -26,6 +26,7 @@ PAGES = {
     ],
     "Act": [
         st.Page("views/disruption.py", title="Disruption planner"),
+        st.Page("views/actions.py", title="Disruption actions"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
 }

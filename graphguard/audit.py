@@ -74,6 +74,7 @@ class Event(enum.StrEnum):
     VIEW_ACTIONS = "view actions"
     VIEW_DISPLACEMENT = "view displacement"
     EXPORT_BRIEFING = "export briefing"
+    DOWNLOAD_BRIEFING = "download briefing"
 
 
 class AuditError(RefusedError):
