@@ -103,6 +103,10 @@ def test_the_page_records_an_action_and_measures_displacement(
     lines = read_audit()
     assert [line["outcome"] for line in lines if line["event"] == "action add"] == ["started", "ok"]
     assert any(line["event"] == "view displacement" for line in lines)
+    at.switch_page("views/disruption.py")
+    planner = at.run()
+    assert_fine(planner)
+    assert any("1 action overdue for review" in text for text in shown(planner.warning))
 
 
 def test_the_page_updates_an_action(page: AppTest, town: tuple[Path, MonthsTruth]) -> None:

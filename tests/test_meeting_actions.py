@@ -325,3 +325,24 @@ def test_unknown_action_is_a_usage_error(town: tuple[Path, MonthsTruth]) -> None
 
     with pytest.raises(UsageError, match="no action 'ACT-0042'"):
         get_action(MeetingState.open(town[0]), "ACT-0042")
+
+
+def test_the_plan_shows_agreed_actions_and_what_is_due(town: tuple[Path, MonthsTruth]) -> None:
+    folder, truth = town
+    before = json.loads(
+        run("plan", str(folder), "--targets", "contexts", "--format", "json").output
+    )
+    assert all(step["actions"] == [] for step in before["steps"])
+    assert before["actions_due"] == {"overdue": [], "due": []}
+    run(
+        "actions", "add", str(folder), "--target", truth.closed, "--tactic", "closure_asb",
+        "--lead-agency", "police", "--owner", "x", "--start", truth.closed_on,
+        "--review", truth.months[2],
+    )  # fmt: skip
+    after = json.loads(run("plan", str(folder), "--targets", "contexts", "--format", "json").output)
+    on_flat = [s["actions"] for s in after["steps"] if s["target_id"] == truth.closed]
+    assert on_flat and on_flat[0][0].startswith("ACT-0001 Closure notice (agreed")
+    assert all(not s["actions"] for s in after["steps"] if s["target_id"] != truth.closed)
+    assert after["actions_due"]["overdue"] == ["ACT-0001"]  # its review date has passed
+    text = run("plan", str(folder), "--targets", "contexts").output
+    assert "agreed: ACT-0001" in text and "1 overdue for review (ACT-0001)" in text
