@@ -69,6 +69,10 @@ class Event(enum.StrEnum):
     CYPHER = "cypher run"
     DOWNLOAD_TARGETS = "download targets"
     DOWNLOAD_CYPHER = "download cypher result"
+    CHANGES = "view changes"
+    WATCH = "watch raise alerts"
+    ALERTS = "view alerts"
+    ALERT_STATE = "alert state"
 
 
 class AuditError(RefusedError):
