@@ -28,6 +28,10 @@ PAGES = {
         st.Page("views/disruption.py", title="Disruption planner"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
+    "Meeting": [
+        st.Page("views/changes.py", title="What changed"),
+        st.Page("views/alerts.py", title="Alerts"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -78,7 +78,8 @@ def test_each_planted_event_raises_its_alert_once_over_the_months(
             alert
             for month_alerts in raised.values()
             for alert in month_alerts
-            if alert["rule"] == expected.rule and set(alert["trigger"]) <= set(expected.links)
+            if alert["rule"] == expected.rule
+            and set(alert["trigger"]) <= set(expected.links)
             and alert["trigger"]
         ]
         assert len(hits) == 1, (expected, hits)
