@@ -103,6 +103,10 @@ def measure(young_people: int, seed: int, tmp: Path) -> dict[str, Any]:
     }
 
 
+def _times(figures: dict[str, float]) -> str:
+    return f"{figures['seconds']:.1f} s ({figures['cpu_seconds']:.1f} s CPU)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--young-people", type=int, default=100_000)
@@ -113,10 +117,10 @@ def main() -> None:
     result = measure(args.young_people, args.seed, args.tmp)
     print(
         f"{result['links']:,} links ({result['young_people']:,} young people): read "
-        f"{result['read']['seconds']:.1f} s; baseline (graph + hubs) "
-        f"{result['baseline_hubs']['seconds']:.1f} s; watch {result['watch']['seconds']:.1f} s "
-        f"(x{result['watch']['x_baseline']}); changes {result['changes']['seconds']:.1f} s "
-        f"(x{result['changes']['x_baseline']}); {result['alerts']} alerts, "
+        f"{_times(result['read'])}; baseline (graph + hubs) {_times(result['baseline_hubs'])}; "
+        f"watch {_times(result['watch'])} (x{result['watch']['x_baseline']}); "
+        f"changes {_times(result['changes'])} (x{result['changes']['x_baseline']}); "
+        f"{result['alerts']} alerts, "
         f"{result['moves']} moves; peak {result['peak_mb']:.0f} MB"
     )
     if args.json:

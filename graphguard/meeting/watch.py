@@ -474,11 +474,17 @@ def run_watch(
     pseudonymise = _pseudonymiser(key)
     titles = {name: spec.question for name, spec in rules.items()}
     fresh: dict[str, dict[str, Any]] = {}
+    scrub: Callable[[str], str] | None = None
     for match in matches:
         if match.key in fresh or (state is not None and state.get(ALERT_KIND, match.key)):
             run.already += 1
             continue
-        fresh[match.key] = _alert(graph, match, titles[match.rule], as_of, pseudonymise)
+        if scrub is None:
+            from graphguard.privacy import YoungPersonScrubber
+
+            # A place or reference named after a child must not name them in an alert.
+            scrub = YoungPersonScrubber.from_graph(graph, replace_id=pseudonymise)
+        fresh[match.key] = _alert(graph, match, titles[match.rule], as_of, pseudonymise, scrub)
     if state is None or not fresh:
         run.raised = list(fresh.values())
         return run
@@ -537,9 +543,9 @@ def _alert(
     title: str,
     as_of: dt.date,
     pseudonymise: Callable[[str], str],
+    scrub: Callable[[str], str],
 ) -> dict[str, Any]:
     from graphguard.analysis.disruption.exposure import entity_label
-    from graphguard.privacy import YoungPersonScrubber
 
     young = {y: pseudonymise(y) for y in match.young_people}
     subject = young.get(match.subject, match.subject)
@@ -570,8 +576,6 @@ def _alert(
         )
     else:  # a rule added to PYTHON_RULES without its own wording
         text = f"{title} {subject}: {_cite(graph, match.trigger)}"
-    # A place or reference named after a child must not name them in the alert.
-    scrub = YoungPersonScrubber.from_graph(graph, replace_id=pseudonymise)
     return {
         "key": match.key,
         "rule": match.rule,
@@ -672,7 +676,9 @@ def change_state(
         rule=alert["rule"],
         state_from=alert["state"],
         state_to=to,
-        reason=reason,
+        # The reason is free text that may name a child: the audit keeps its hash, the
+        # alert's history the words.
+        reason_sha256=hashlib.sha256(reason.encode("utf-8")).hexdigest() if reason else None,
         source=source,
     ):
         state.put(ALERT_KIND, alert["key"], changed)
