@@ -107,3 +107,24 @@ def test_cli_changes_json_pseudonymised_to_a_file(
         main, ["changes", str(folder), "--from", truth.months[2], "--to", truth.months[1]]
     )
     assert backwards.exit_code == 2 and "before" in backwards.output
+
+
+def test_briefing_lines_count_young_people_and_name_the_move(
+    months: tuple[Path, MonthsTruth],
+) -> None:
+    from graphguard.meeting.changes import as_of_graph, briefing_lines
+
+    folder, truth = months
+    store = MemoryStore.from_path(folder)
+    dates = truth.dates()
+    full = store.graph()
+    # The copy as of a day is exactly what the store gives for that day.
+    ours, theirs = as_of_graph(full, dates[1]), store.graph(Filters(as_of=dates[1]))
+    assert sorted(ours.edges(keys=True)) == sorted(theirs.edges(keys=True))
+    assert dict(ours.edges) == dict(theirs.edges)
+    lines = briefing_lines(full, since=dates[1], as_of=dates[2], options=AnalysisOptions(),
+                           key=b"k")  # fmt: skip
+    text = "\n".join(lines)
+    assert truth.moved_to in text and "the activity moved" in text
+    for young_person in truth.new_victims:
+        assert young_person not in text

@@ -35,6 +35,7 @@ from graphguard.analysis.groups import PeerGroup, groups_from_town
 from graphguard.analysis.hubs import Hub, hubs_from_town
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.routes import NEGLIGIBLE
+from graphguard.store.base import Filters, finish_graph, link_passes
 
 __all__ = [
     "CHANGE_RATIO",
@@ -45,6 +46,8 @@ __all__ = [
     "ChangeReport",
     "picture",
     "compare",
+    "as_of_graph",
+    "briefing_lines",
 ]
 
 #: A score is rising (falling) when it grew (shrank) by at least this fraction…
@@ -435,3 +438,75 @@ def _groups(before: Sequence[PeerGroup], after: Sequence[PeerGroup]) -> list[dic
                 }
             )
     return rows
+
+
+def as_of_graph(graph: nx.MultiDiGraph, day: dt.date) -> nx.MultiDiGraph:
+    """A copy of ``graph`` as it stood on ``day``: what ``store.graph(Filters(as_of=day))`` gives.
+
+    Links first seen later are left out, later dates read as ``day``; every entity stays.
+    """
+    filters = Filters(as_of=day)
+    seen = nx.MultiDiGraph()
+    seen.add_nodes_from((node, dict(data)) for node, data in graph.nodes(data=True))
+    seen.add_edges_from(
+        (source, target, key, dict(data))
+        for source, target, key, data in graph.edges(keys=True, data=True)
+        if link_passes(data, filters)
+    )
+    return finish_graph(seen, filters)
+
+
+def briefing_lines(
+    graph: nx.MultiDiGraph,
+    *,
+    since: dt.date,
+    as_of: dt.date,
+    options: AnalysisOptions,
+    key: bytes,
+) -> list[str]:
+    """ "What changed" since the last meeting as short lines for the briefing pack.
+
+    Young people are only counted here; adults, places and vehicles are named with the
+    links behind each change.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        The graph the pack is drawn from (already without what the reader may not see).
+    since, as_of : date
+        The last meeting's picture and this one's.
+    options : AnalysisOptions
+        The options of both pictures (their ``as_of`` is replaced).
+    key : bytes
+        The pseudonym key.
+    """
+    from graphguard.privacy import pseudonym
+
+    report = compare(
+        as_of_graph(graph, since),
+        as_of_graph(graph, as_of),
+        options=options,
+        date_from=since,
+        date_to=as_of,
+        pseudonymise=lambda y: pseudonym(y, key),
+    )
+    lines = [
+        f"{report.new_links} new links from {since.isoformat()} to {as_of.isoformat()}; "
+        f"{len(report.newly_exposed)} young people newly exposed; "
+        f"{len(report.new_links_of_concern)} new links of concern."
+    ]
+    lines += [move["reason"] + "." for move in report.moves]
+    for change in report.adults:
+        lines.append(f"Adult {change['id']}: {change['reason']}.")
+    for change in report.contexts:
+        lines.append(f"{change['label']}: {change['reason']}.")
+    for group in report.groups:
+        if group["change"] == "changed":
+            lines.append(
+                f"Peer group {group['group_to']} (was {group['group_from']}): "
+                f"{len(group['joined'])} joined, {len(group['left'])} left."
+            )
+        else:
+            size = group["size_to"] or group["size_from"]
+            lines.append(f"A peer group of {size} is {group['change']}.")
+    return lines

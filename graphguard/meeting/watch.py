@@ -588,6 +588,7 @@ def _alert(
         "evidence": list(match.evidence),
         "explanation": scrub(text) + ".",
         "raised_on": as_of.isoformat(),
+        "raised_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "state": "new",
         "history": [],
     }
