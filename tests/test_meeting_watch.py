@@ -252,3 +252,14 @@ def test_load_runs_the_watch_rules_and_keeps_alerts_in_neo4j(
     finally:
         store.clear()
         store.load(demo.dataset)
+
+
+def test_a_rule_file_without_a_python_twin_is_refused(tmp_path: Path) -> None:
+    from graphguard.meeting.watch import rules_dir
+
+    source = (rules_dir() / "vehicle_of_concern_at_school.cypher").read_text(encoding="utf-8")
+    (tmp_path / "vehicle_at_hotel.cypher").write_text(
+        source.replace("vehicle_of_concern_at_school", "vehicle_at_hotel"), encoding="utf-8"
+    )
+    with pytest.raises(UsageError, match="no Python evaluation"):
+        load_rules(tmp_path)
