@@ -29,6 +29,10 @@ PAGES = {
         st.Page("views/actions.py", title="Disruption actions"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
+    "Meeting": [
+        st.Page("views/changes.py", title="What changed"),
+        st.Page("views/alerts.py", title="Alerts"),
+    ],
 }
 
 page = st.navigation(PAGES)

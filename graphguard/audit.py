@@ -75,6 +75,10 @@ class Event(enum.StrEnum):
     VIEW_DISPLACEMENT = "view displacement"
     EXPORT_BRIEFING = "export briefing"
     DOWNLOAD_BRIEFING = "download briefing"
+    CHANGES = "view changes"
+    WATCH = "watch raise alerts"
+    ALERTS = "view alerts"
+    ALERT_STATE = "alert state"
 
 
 class AuditError(RefusedError):

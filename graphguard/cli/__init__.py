@@ -3,8 +3,9 @@
 One module per command group: :mod:`~graphguard.cli.data` (validate, synth, analyse,
 load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-check),
 :mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`,
-:mod:`~graphguard.cli.dashboard`, :mod:`~graphguard.cli.audit` (audit verify, where) and
-:mod:`~graphguard.cli.actions` (actions, briefing).
+:mod:`~graphguard.cli.dashboard`, :mod:`~graphguard.cli.meeting` (changes, watch,
+alerts), :mod:`~graphguard.cli.actions` (actions, briefing) and
+:mod:`~graphguard.cli.audit` (audit verify, where).
 What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import click
 
 from graphguard import __version__
-from graphguard.cli import actions, data, disruption
+from graphguard.cli import actions, data, disruption, meeting
 from graphguard.cli.audit import audit, where
 from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
@@ -56,6 +57,9 @@ for _command in (
     cypher,
     neo4j,
     dashboard,
+    meeting.changes,
+    meeting.watch,
+    meeting.alerts,
     audit,
     where,
 ):

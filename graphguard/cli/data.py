@@ -231,6 +231,13 @@ def _notice(line: str) -> None:
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
 @WAIT
+@click.option(
+    "--watch/--no-watch",
+    "watch_after_load",
+    default=True,
+    show_default=True,
+    help="Run the watch rules (cypher/alerts) after the load and keep new alerts.",
+)
 def load(
     dataset: Path,
     batch_size: int | None,
@@ -238,6 +245,7 @@ def load(
     force: bool,
     prune: bool,
     wait: float,
+    watch_after_load: bool,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
@@ -306,6 +314,12 @@ def load(
             else ""
         )
     )
+    if watch_after_load:
+        from graphguard.cli.meeting import report_watch
+        from graphguard.meeting.state import MeetingState
+
+        # Watch rules run after every load, on the picture the load made.
+        report_watch(store, MeetingState.open(store), None, None, "neo4j")
     if report.duplicates_left:
         _notice(
             f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "

@@ -253,7 +253,12 @@ def write_months(
     school = schools[0]
     rows = _Rows()
     alerts: list[ExpectedAlert] = []
-    graded = {"agency": "police", "source_grade": "1", "intel_grade": "B", "handling": "P"}
+    graded: dict[str, Any] = {
+        "agency": "police",
+        "source_grade": "1",
+        "intel_grade": "B",
+        "handling": "P",
+    }
 
     def day(month: int, offset: int) -> dt.date:
         return dates[month - 1] + dt.timedelta(days=offset)
@@ -280,10 +285,12 @@ def write_months(
     rows.link(2, driver, NEW_FLAT, "SEEN_AT", day(2, 4), day(2, 27), count=5, **graded)
     rows.link(2, vehicle, NEW_FLAT, "SEEN_AT", day(2, 4), day(2, 26), count=9, **graded)
     victim = network.victims[0]
-    moved_find = rows.link(2, victim, NEW_FLAT, "FOUND_AT", day(2, 12), reference="RHI-M02",
-                           **graded)  # fmt: skip
-    at_school = rows.link(2, vehicle, school, "SEEN_AT", day(2, 15), count=3,
-                          reference="ANPR-M02", **graded)  # fmt: skip
+    moved_find = rows.link(
+        2, victim, NEW_FLAT, "FOUND_AT", day(2, 12), reference="RHI-M02", **graded
+    )
+    at_school = rows.link(
+        2, vehicle, school, "SEEN_AT", day(2, 15), count=3, reference="ANPR-M02", **graded
+    )
     alerts.append(ExpectedAlert("young_person_found_at_context_of_concern", 2, [moved_find]))
     alerts.append(ExpectedAlert("vehicle_of_concern_at_school", 2, [at_school]))
     rows.people.append(
@@ -297,8 +304,16 @@ def write_months(
     rows.link(2, boss, RECRUITER, "ASSOCIATES_WITH", day(2, 1), day(2, 25), **graded)
     reached: list[str] = []
     for number, young_person in enumerate(new_victims[1:], start=1):
-        link = rows.link(2, RECRUITER, young_person, "CONTACTED", day(2, 5 + number),
-                         day(2, 26), count=8, **graded)  # fmt: skip
+        link = rows.link(
+            2,
+            RECRUITER,
+            young_person,
+            "CONTACTED",
+            day(2, 5 + number),
+            day(2, 26),
+            count=8,
+            **graded,
+        )
         links = [link]
         if number == 1:
             links.append(
@@ -310,7 +325,7 @@ def write_months(
                     day(2, 20),
                     reference="INT-M02",
                     **graded,
-                )  # fmt: skip
+                )
             )
         reached.extend(links)
         alerts.append(ExpectedAlert("young_person_newly_linked_to_adult_of_concern", 2, links))
@@ -318,27 +333,51 @@ def write_months(
 
     # Month 3 on: the same people at the new flat — nothing new for a watch rule.
     for month in range(3, months + 1):
-        rows.link(month, boss, NEW_FLAT, "SEEN_AT", day(month, 2), day(month, 25), count=5,
-                  **graded)  # fmt: skip
-        rows.link(month, victim, NEW_FLAT, "SEEN_AT", day(month, 6), day(month, 20), count=2,
-                  **graded)  # fmt: skip
-        rows.link(month, RECRUITER, new_victims[1], "CONTACTED", day(month, 3), day(month, 24),
-                  count=10, **graded)  # fmt: skip
+        rows.link(
+            month, boss, NEW_FLAT, "SEEN_AT", day(month, 2), day(month, 25), count=5, **graded
+        )
+        rows.link(
+            month, victim, NEW_FLAT, "SEEN_AT", day(month, 6), day(month, 20), count=2, **graded
+        )
+        rows.link(
+            month,
+            RECRUITER,
+            new_victims[1],
+            "CONTACTED",
+            day(month, 3),
+            day(month, 24),
+            count=10,
+            **graded,
+        )
 
     # Every month: ordinary life, and a youth worker's new support (protective).
     worker = town.youth_workers[0] if town.youth_workers else None
     for month in range(1, months + 1):
         for _ in range(12):
-            rows.link(month, rng.choice(ordinary), rng.choice(busy), "SEEN_AT",
-                      day(month, rng.randrange(1, 27)), agency="youth_service")  # fmt: skip
+            rows.link(
+                month,
+                rng.choice(ordinary),
+                rng.choice(busy),
+                "SEEN_AT",
+                day(month, rng.randrange(1, 27)),
+                agency="youth_service",
+            )
         for _ in range(6):
             a, b = rng.sample(ordinary, 2)
-            rows.link(month, a, b, "ASSOCIATES_WITH", day(month, rng.randrange(1, 27)),
-                      agency="education")  # fmt: skip
+            rows.link(
+                month, a, b, "ASSOCIATES_WITH", day(month, rng.randrange(1, 27)), agency="education"
+            )
         if worker is not None:
             for young_person in rng.sample(ordinary, 3):
-                rows.link(month, worker, young_person, "SUPPORTS", day(month, 10),
-                          agency="youth_service", protective="true")  # fmt: skip
+                rows.link(
+                    month,
+                    worker,
+                    young_person,
+                    "SUPPORTS",
+                    day(month, 10),
+                    agency="youth_service",
+                    protective="true",
+                )
 
     _append(out / "people.csv", rows.people)
     _append(out / "locations.csv", rows.locations)
