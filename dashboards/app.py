@@ -26,12 +26,12 @@ PAGES = {
     ],
     "Act": [
         st.Page("views/disruption.py", title="Disruption planner"),
-        st.Page("views/actions.py", title="Disruption actions"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
     "Meeting": [
         st.Page("views/changes.py", title="What changed"),
         st.Page("views/alerts.py", title="Alerts"),
+        st.Page("views/actions.py", title="Disruption actions"),
     ],
 }
 

@@ -65,14 +65,16 @@ def prepare(folder: Path, truth: MonthsTruth) -> None:
     p_link = next(r for r in links if r["target_id"] == truth.moved_to and r["handling"] == "P")
     victim = truth.new_victims[0]
     state = MeetingState.open(folder)
-    state.put("alert", "a1", {"rule": "newly linked to an adult of concern", "state": "new",
-              "raised": "2026-08-02", "summary": f"{victim} newly linked to {truth.recruiter}",
-              "evidence": [c_link["link_id"]]})  # fmt: skip
-    state.put("alert", "a2", {"rule": "found at a context of concern", "state": "new",
-              "raised": "2026-07-14", "summary": "found at the new flat",
-              "evidence": [p_link["link_id"]]})  # fmt: skip
-    state.put("alert", "a3", {"rule": "vehicle of concern at a school", "state": "dismissed",
-              "raised": "2026-07-10", "summary": "dismissed one", "evidence": []})  # fmt: skip
+    # As graphguard.meeting.watch keeps them; the first rests on a record of handling code C.
+    state.put("alert", "a1", {"rule": "r1", "title": "newly linked to an adult of concern",
+              "state": "new", "raised_on": "2026-08-02", "evidence": [c_link["link_id"]],
+              "explanation": f"{victim} newly linked to {truth.recruiter}"})  # fmt: skip
+    state.put("alert", "a2", {"rule": "r2", "title": "found at a context of concern",
+              "state": "new", "raised_on": "2026-07-14", "evidence": [p_link["link_id"]],
+              "explanation": "found at the new flat"})  # fmt: skip
+    state.put("alert", "a3", {"rule": "r3", "title": "vehicle of concern at a school",
+              "state": "dismissed", "raised_on": "2026-07-10", "evidence": [],
+              "explanation": "dismissed one"})  # fmt: skip
 
 
 def pdf_text(path: Path) -> str:
@@ -139,6 +141,7 @@ def test_the_pack_has_every_section_and_draws_its_pictures(
         "Network pictures",
     ):  # fmt: skip
         assert heading in text, heading
+    assert "Not available" not in text and "new links from 2026-08-01" in text
     assert "ACT-0001" in text and "Closure notice" in text
     assert "DISPLACED: ACT-0001" in text and truth.moved_to in text
     assert truth.boss in text

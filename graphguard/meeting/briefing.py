@@ -296,20 +296,19 @@ def _alerts(
         status = str(record.get("state", "new"))
         if status not in ("new", "acknowledged"):
             continue
-        links = [str(link) for link in record.get("evidence") or record.get("links") or []]
+        links = [str(link) for link in record.get("evidence") or []]
         if shareable and any(handling.get(link) == "C" for link in links):
             continue
-        what = record.get("summary") or record.get("explanation") or record.get("title") or ""
         shown.append(
             {
-                "rule": scrub(str(record.get("rule", "alert"))),
+                "rule": scrub(str(record.get("title") or record.get("rule") or "alert")),
                 "state": status,
-                "raised": str(record.get("raised") or record.get("raised_at") or "")[:10],
-                "summary": scrub(str(what)),
+                "raised": str(record.get("raised_on") or record.get("raised_at") or "")[:10],
+                "summary": scrub(str(record.get("explanation") or "")),
                 "evidence": [scrub(str(references.get(link) or link)) for link in links][:6],
             }
         )
-    return sorted(shown, key=lambda a: (a["state"] != "new", a["raised"]), reverse=False)
+    return sorted(shown, key=lambda a: (a["state"] != "new", a["raised"]))
 
 
 # ---------------------------------------------------------------------------- contexts

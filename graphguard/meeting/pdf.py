@@ -268,7 +268,7 @@ def render_briefing(pack: Briefing) -> tuple[bytes, int]:
     elif not pack.changes:
         story.append(_p("Nothing changed between the two pictures.", body))
     else:
-        story.append(_list(pack.changes, body))
+        story.append(_list([f"\u2022 {line}" for line in pack.changes], body))
 
     story.append(_p("New alerts", styles["h1"]))
     if pack.alerts:
