@@ -399,11 +399,11 @@ def _picture(
 ) -> Picture:
     """The target and what is nearest it, laid out with a seeded spring layout."""
     centre = str(row["target_id"])
-    undirected = nx.Graph(graph)
+    undirected = graph.to_undirected(as_view=True)  # a view: no copy of a big graph
     distance = nx.single_source_shortest_path_length(undirected, centre, cutoff=2)
     near = sorted(distance, key=lambda n: (distance[n], -undirected.degree(n), n))
     chosen = near[:PICTURE_SIZE]
-    sub = undirected.subgraph(chosen)
+    sub = nx.Graph(undirected.subgraph(chosen))  # one edge per pair, for the layout
     layout = nx.spring_layout(sub, seed=7) if len(sub) > 1 else {centre: (0.0, 0.0)}
     nodes = []
     for node in chosen:
