@@ -112,14 +112,20 @@ def test_the_page_records_an_action_and_measures_displacement(
 def test_the_page_updates_an_action(page: AppTest, town: tuple[Path, MonthsTruth]) -> None:
     folder, truth = town
     at = record(page, truth)
-    at.selectbox(key="update_status").set_value("completed")
-    at.text_input(key="update_outcome").input("closure order granted")
+    assert at.selectbox(key="update_status_ACT-0001").value == "agreed"  # as it stands
+    at.selectbox(key="update_status_ACT-0001").set_value("completed")
+    at.text_input(key="update_outcome_ACT-0001").input("closure order granted")
     next(b for b in at.button if b.proto.label == "Update").click()
     at = at.run()
     assert_fine(at)
     (action,) = list_actions(MeetingState.open(folder))
     assert (action.status, action.outcome) == ("completed", "closure order granted")
     assert any("Updated ACT-0001: completed" in text for text in shown(at.success))
+    assert at.selectbox(key="update_status_ACT-0001").value == "completed"
+    next(b for b in at.button if b.proto.label == "Update").click()  # nothing changed
+    at = at.run()
+    assert any("nothing to change" in text for text in shown(at.error))
+    assert len(list_actions(MeetingState.open(folder))[0].history) == 1
 
 
 def test_the_pack_button_gives_the_pdf_audited_on_click(

@@ -164,14 +164,18 @@ if st.session_state.get("action_done"):
 if agreed:
     st.header("Update an action")
     by_id = {a.id: a for a in agreed}
-    with st.form("update_action"):
-        chosen = st.selectbox(
-            "Action", list(by_id), format_func=lambda i: describe(by_id[i]), key="update_pick"
+    chosen = st.selectbox(
+        "Action", list(by_id), format_func=lambda i: describe(by_id[i]), key="update_pick"
+    )
+    current = by_id[chosen]
+    statuses = [s.value for s in ActionStatus]
+    # One form per action, so its fields start from what that action says now.
+    with st.form(f"update_action_{chosen}"):
+        status = st.selectbox(
+            "Status", statuses, statuses.index(current.status), key=f"update_status_{chosen}"
         )
-        statuses = [s.value for s in ActionStatus]
-        status = st.selectbox("Status", statuses, key="update_status")
-        outcome = st.text_input("Outcome", key="update_outcome")
-        new_review = st.date_input("Review", by_id[chosen].review, key="update_review")
+        outcome = st.text_input("Outcome", current.outcome or "", key=f"update_outcome_{chosen}")
+        new_review = st.date_input("Review", current.review, key=f"update_review_{chosen}")
         if st.form_submit_button("Update"):
             try:
                 changed = update_action(
@@ -179,9 +183,9 @@ if agreed:
                     whole,
                     chosen,
                     key=key,
-                    status=status,
-                    outcome=outcome or None,
-                    review=new_review,
+                    status=status if status != current.status else None,
+                    outcome=outcome if outcome != (current.outcome or "") else None,
+                    review=new_review if new_review != current.review else None,
                     source=view.source.location,
                 )
             except GraphguardError as error:

@@ -228,8 +228,12 @@ def _add_agreed_actions(
     from graphguard.meeting.state import MeetingState
     from graphguard.store.open import open_store
 
-    state = MeetingState.open(dataset if dataset is not None else open_store(None))
-    agreed = list_actions(state)
+    store = open_store(None) if dataset is None else None
+    try:
+        agreed = list_actions(MeetingState.open(dataset if store is None else store))
+    finally:
+        if store is not None:
+            store.driver.close()  # type: ignore[attr-defined]
     for step, target in zip(data["steps"], targets, strict=True):
         step["actions"] = [
             scrub(f"{a.id} {a.tactic_text.split(' (')[0]} ({a.status}, review {a.review})")
