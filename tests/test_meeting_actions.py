@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from pypdf import PdfReader
 
 from graphguard.audit import read_audit
 from graphguard.cli import main
@@ -300,7 +301,7 @@ def neo4j_town(neo4j_env: Any, neo4j_driver: Any, demo: Any, town: tuple[Path, M
 
 @pytest.mark.neo4j
 def test_actions_are_kept_in_neo4j_when_it_is_the_store(
-    neo4j_town: Neo4jStore, town: tuple[Path, MonthsTruth]
+    neo4j_town: Neo4jStore, town: tuple[Path, MonthsTruth], tmp_path: Path
 ) -> None:
     folder, truth = town
     added = run(
@@ -318,6 +319,11 @@ def test_actions_are_kept_in_neo4j_when_it_is_the_store(
     moved = json.loads(run("actions", "displacement", "--format", "json").output)
     assert moved["displacement"][0]["destinations"][0]["id"] == truth.moved_to
     assert "ACT-0001" not in neo4j_town.graph()
+    pack = tmp_path / "mace.pdf"
+    written = run("briefing", "--out", str(pack))
+    assert written.exit_code == 0, written.output
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(pack).pages).split())
+    assert "Source neo4j" in text and "ACT-0001" in text and "DISPLACED: ACT-0001" in text
 
 
 def test_unknown_action_is_a_usage_error(town: tuple[Path, MonthsTruth]) -> None:
