@@ -98,7 +98,6 @@ def _styles() -> dict[str, ParagraphStyle]:
         "body": body,
         "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9),
-        "bold": ParagraphStyle("bold", parent=body, fontName=bold),
     }
 
 
@@ -227,7 +226,7 @@ def _on_page(pack: Briefing) -> Any:
     return draw
 
 
-def _action_rows(actions: Sequence[Any], styles: dict[str, ParagraphStyle]) -> list[list[Any]]:
+def _action_rows(actions: Sequence[Any]) -> list[list[Any]]:
     rows: list[list[Any]] = [
         ["action", "target", "tactic", "lead / owner", "dates", "status / outcome"]
     ]
@@ -307,7 +306,7 @@ def render_briefing(pack: Briefing) -> tuple[bytes, int]:
     if pack.actions:
         story.append(
             _table(
-                _action_rows(pack.actions, styles),
+                _action_rows(pack.actions),
                 [width * f for f in (0.09, 0.22, 0.22, 0.15, 0.14, 0.18)],
                 styles,
             )
@@ -321,7 +320,7 @@ def render_briefing(pack: Briefing) -> tuple[bytes, int]:
         if group:
             story.append(
                 _table(
-                    _action_rows(group, styles),
+                    _action_rows(group),
                     [width * f for f in (0.09, 0.22, 0.22, 0.15, 0.14, 0.18)],
                     styles,
                 )
