@@ -31,6 +31,11 @@ PAGES = {
     "Resolve": [
         st.Page("views/matches.py", title="Matches"),
     ],
+    "Meeting": [
+        st.Page("views/changes.py", title="What changed"),
+        st.Page("views/alerts.py", title="Alerts"),
+        st.Page("views/actions.py", title="Disruption actions"),
+    ],
 }
 
 page = st.navigation(PAGES)

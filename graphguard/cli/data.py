@@ -299,6 +299,13 @@ def _notice(line: str) -> None:
     help="With --initial: the data directory of the local Neo4j "
     "(as given to `graphguard neo4j start`) [default: .graphguard/neo4j].",
 )
+@click.option(
+    "--watch/--no-watch",
+    "watch_after_load",
+    default=True,
+    show_default=True,
+    help="Run the watch rules (cypher/alerts) after the load and keep new alerts.",
+)
 def load(
     dataset: Path,
     batch_size: int | None,
@@ -308,6 +315,7 @@ def load(
     wait: float,
     initial: bool,
     data_dir: Path | None,
+    watch_after_load: bool,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
@@ -343,6 +351,10 @@ def load(
     records = _records_of(result)
     if initial:
         _initial_load(store, result.dataset, records, data_dir, wait, dataset, result)
+        if watch_after_load:
+            _watch_after_load(store)
+        if not result.ok:
+            sys.exit(1)
         return
     total = len(result.dataset) + (len(records) if records is not None else 0)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
@@ -357,6 +369,8 @@ def load(
             purpose=f"load {dataset}",
         )
     click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
+    if watch_after_load:
+        _watch_after_load(store)
     if report.duplicates_left:
         _notice(
             f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "
@@ -365,6 +379,14 @@ def load(
         )
     if not result.ok:
         sys.exit(1)
+
+
+def _watch_after_load(store: Any) -> None:
+    from graphguard.cli.meeting import report_watch
+    from graphguard.meeting.state import MeetingState
+
+    # Watch rules run after every load, on the picture the load made.
+    report_watch(store, MeetingState.open(store), None, None, "neo4j")
 
 
 def _initial_load(
@@ -392,8 +414,6 @@ def _initial_load(
         user=acting_user(),
     )
     click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
-    if not result.ok:
-        sys.exit(1)
 
 
 def _records_of(result: Any) -> Any:
