@@ -78,7 +78,7 @@ overdue, due = actions_due(agreed, today, within)
 left, middle, right = st.columns(3)
 left.metric("Open actions", sum(a.is_open for a in agreed))
 middle.metric("Overdue for review", len(overdue))
-right.metric(f"Due within {within} days", len(due))
+right.metric(f"Due within {count(within, 'day')}", len(due))
 for action in overdue:
     st.warning(plain(f"Overdue since {action.review.isoformat()}: {describe(action)}"))
 for action in due:

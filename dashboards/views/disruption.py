@@ -105,7 +105,7 @@ if on_plan:
 if overdue or due:
     st.warning(
         f"{count(len(overdue), 'action')} overdue for review, {len(due)} due within "
-        f"{DUE_WITHIN_DAYS} days."
+        f"{count(DUE_WITHIN_DAYS, 'day')}."
     )
 st.page_link("views/actions.py", label="Record and review disruption actions")
 members = {m for step in chosen.steps for m in step.target.members if m in graph}
