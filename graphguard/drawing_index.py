@@ -18,6 +18,7 @@ people's names draws from the full graph instead.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -119,8 +120,16 @@ class _Column:
         return text[int(self.codes[row]) : int(self.codes[row + 1])]
 
     def all(self) -> list[Any]:
-        """Every value, in order."""
-        return [self.value(row) for row in range(len(self))]
+        """Every value, in order (slicing all at once: a million in a fraction of a second)."""
+        if self.kind != "text":
+            return [self.value(row) for row in range(len(self))]
+        assert self.codes is not None
+        text, missing = self.values
+        bounds = self.codes.tolist()
+        found: list[Any] = [text[a:b] for a, b in itertools.pairwise(bounds)]
+        for row in np.flatnonzero(missing).tolist():
+            found[row] = None
+        return found
 
 
 class NodeTable(Mapping[str, dict[str, Any]]):

@@ -150,11 +150,11 @@ def _open(page: Any, url: str, heading: str) -> None:
     )
 
 
-def _wait_for_text(page: Any, *phrases: str) -> str:
+def _wait_for_text(page: Any, *phrases: str, timeout_ms: int = 120_000) -> str:
     """The page's text once every phrase is on it (a page may rerun after it first settles)."""
     for phrase in phrases:
         page.wait_for_function(
-            "phrase => document.body.innerText.includes(phrase)", arg=phrase, timeout=120_000
+            "phrase => document.body.innerText.includes(phrase)", arg=phrase, timeout=timeout_ms
         )
     return str(page.inner_text("body"))
 
@@ -380,7 +380,8 @@ def test_matches_compares_two_records_and_records_a_decision(
         reason.fill("two children in one class: different UPNs")
         page.get_by_text("different", exact=True).last.click()
         page.get_by_role("button", name="Record the decision").click()
-        _wait_for_text(page, "Recorded:")
+        # The run that records it resolves the records again and analyses the new entities.
+        _wait_for_text(page, "Recorded:", timeout_ms=600_000)
         page.wait_for_selector(
             '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=300_000
         )

@@ -13,6 +13,8 @@ from graphguard.errors import GraphguardError
 from graphguard.settings import get_settings
 from graphguard.viz import LOCATION_KIND_COLOURS, map_view
 
+#: The most locations on the map: more are slow to send and a browser cannot draw them.
+MAP_MOST = 2_000
 #: The map's size in pixels: fixed, so a basemap's tiles fall where the points are.
 MAP_WIDTH, MAP_HEIGHT = 900, 460
 
@@ -52,7 +54,8 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, height=min(38 + 35 * len(table), 360))
 
 st.subheader("Map of locations")
-points = common.digest(view.source, view.filters).points
+located = common.digest(view.source, view.filters).points
+points = located.head(MAP_MOST)  # highest context score first
 if points.empty:
     st.info("No location in this view has coordinates.")
 else:
@@ -110,6 +113,8 @@ else:
     st.altair_chart(chart, width="content")
     scored = count(len(contexts), "place or vehicle", "places and vehicles")
     shown = count(len(points), "location")
+    if len(located) > len(points):
+        shown = f"The {shown} scoring highest of {len(located):,}"
     if where.tiles.empty:
         basemap = (
             "No basemap is configured, so the points stand on their coordinates alone and "
