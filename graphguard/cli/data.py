@@ -280,7 +280,7 @@ def _notice(line: str) -> None:
 @click.option(
     "--prune",
     is_flag=True,
-    help="Make Neo4j hold exactly DATASET: delete entities and links it does not contain "
+    help="Make Neo4j hold exactly DATASET: delete entities, records and links it does not contain "
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
 @WAIT
