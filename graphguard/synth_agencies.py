@@ -223,11 +223,14 @@ class _Person:
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
+    """The rows of one CSV file of the town, keyed by lower-case column names, cells trimmed."""
     if not path.exists():
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            yield {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        reader = csv.reader(handle)
+        header = [name.strip().lower() for name in next(reader, [])]
+        for cells in reader:
+            yield dict(zip(header, (cell.strip() for cell in cells), strict=False))
 
 
 def _link_source(row: dict[str, str]) -> str:
