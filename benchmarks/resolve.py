@@ -92,10 +92,12 @@ def _town(records: int, seed: int, tmp: Path) -> Path:
 def _measure(method: str, folder: Path) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, "--child", method, str(folder)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"{method} on {folder} failed (exit {done.returncode}): {last}")
     figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 

@@ -456,7 +456,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
     asserted = _source_assertions(records, kind_of, findings)
     candidates: list[Candidate] = []
     rows_of: dict[str, dict[str, Any]] = {}
-    trained: dict[str, bool] = {}
+    parameters: dict[str, str] = {}
     priors: dict[str, float] = {}
     people = [person_row(r, records.people[r]) for r in sorted(records.people)]
     places = [location_row(r, records.locations[r]) for r in sorted(records.locations)]
@@ -491,7 +491,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
             train_from=options.train_from,
             seed=options.seed,
         )
-        trained[kind] = scoring.trained
+        parameters[kind] = scoring.parameters
         priors[kind] = scoring.probability_two_random_records_match
         by_id = {row["unique_id"]: row for row in rows}
         rows_of.update(by_id)
@@ -504,9 +504,7 @@ def match_records(records: Dataset, *, settings: Settings | None = None) -> Reso
         "candidate_floor": options.candidate_floor,
         "train_from": options.train_from,
         "seed": options.seed,
-        "parameters": {
-            kind: "estimated from the data" if trained[kind] else "priors" for kind in trained
-        },
+        "parameters": parameters,
         "probability_two_random_records_match": priors,
     }
     decided = latest_decisions(records.decisions)

@@ -54,8 +54,9 @@ class Scoring:
     pairs: list[ScoredPair]
     #: The prior probability that two records chosen at random are one entity.
     probability_two_random_records_match: float
-    #: True when u and m were estimated from the data, False when the priors were used.
-    trained: bool
+    #: Where u and m came from, in words: "priors", "estimated from the data", or u
+    #: estimated and m the priors when expectation maximisation failed.
+    parameters: str
 
 
 def _arrow_type(column: str) -> Any:
@@ -139,7 +140,7 @@ def score_pairs(
     # handful of records is not taken for a handful of matches.
     prior = 1.0 / max(n - 1, 10)
     if n < 2:
-        return Scoring([], prior, trained=False)
+        return Scoring([], prior, "priors")
 
     import duckdb
     from splink import DuckDBAPI, Linker, SettingsCreator
@@ -156,13 +157,22 @@ def score_pairs(
         retain_matching_columns=True,  # keeps the gamma (level) columns
         retain_intermediate_calculation_columns=False,
     )
-    trained = n >= train_from
+    parameters = "priors"
     with _quiet():
         frame = db_api.register(_table(rows, columns))
         linker = Linker(frame, settings, log_level=None)
         prior = _match_rate(linker, certain, prior)
-        if trained:
-            _estimate(linker, connection, training_blocks, n, seed)
+        if n >= train_from:
+            parameters = "estimated from the data"
+            try:
+                _estimate(linker, connection, training_blocks, n, seed, em=True)
+            except ValueError:
+                # EM drove some level's m to nothing (Splink refuses m below 1e-300):
+                # start again, u from the data and m the priors.
+                parameters = "u estimated from the data, m the priors (EM failed)"
+                linker = Linker(frame, settings, log_level=None)
+                prior = _match_rate(linker, certain, prior)
+                _estimate(linker, connection, training_blocks, n, seed, em=False)
         predictions = linker.inference.predict(threshold_match_probability=floor or None)
         result = predictions.as_pyarrow_table()
     names = [c.column for c in comparisons]
@@ -177,7 +187,7 @@ def score_pairs(
         pairs.append(ScoredPair(a, b, round(float(probability), DECIMALS), levels))
     pairs.sort(key=lambda p: (p.record_a, p.record_b))
     connection.close()
-    return Scoring(pairs, round(prior, 12), trained)
+    return Scoring(pairs, round(prior, 12), parameters)
 
 
 def _match_rate(linker: Any, certain: Sequence[Sequence[str]], prior: float) -> float:
@@ -198,7 +208,13 @@ def _match_rate(linker: Any, certain: Sequence[Sequence[str]], prior: float) -> 
 
 
 def _estimate(
-    linker: Any, connection: Any, training_blocks: Sequence[Sequence[str]], n: int, seed: int
+    linker: Any,
+    connection: Any,
+    training_blocks: Sequence[Sequence[str]],
+    n: int,
+    seed: int,
+    *,
+    em: bool,
 ) -> None:
     """Estimate u by random sampling and m by expectation maximisation, from the data.
 
@@ -209,6 +225,8 @@ def _estimate(
     linker.training.estimate_u_using_random_sampling(
         max_pairs=min(U_PAIRS, n * (n - 1) / 2), seed=seed
     )
+    if not em:
+        return
     connection.execute("SET threads TO 1")
     try:
         for block in training_blocks:
