@@ -188,7 +188,7 @@ def _town(root: Path, young_people: int, seed: int) -> Path:
         pass  # missing or half-written: write it again
     print(f"writing a town of {young_people:,} young people into {folder}", file=sys.stderr)
     subprocess.run(
-        [sys.executable, "-m", "graphguard", "synth", str(folder),
+        [sys.executable, "-m", "graphguard.cli", "synth", str(folder),
          "--young-people", str(young_people), "--seed", str(seed)],
         check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )  # fmt: skip
