@@ -277,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         figures.setdefault("load again", []).append(loads.get("again"))
         if "skipped" in loads:
             note += f"; load rows skipped: {loads['skipped']}"
+        done = {step: rows[-1] for step, rows in figures.items()}
+        print(f"{young_people:,} young people: {json.dumps(done)}", file=sys.stderr, flush=True)
     header = ["step", *(f"{y:,} young people ({n:,} links)" for y, n in zip(sizes, links,
               strict=True)), "growth exponent (CPU)"]  # fmt: skip
     lines = [header]

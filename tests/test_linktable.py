@@ -93,3 +93,12 @@ def test_a_link_costs_a_fraction_of_a_model() -> None:
     per_model = sys.getsizeof(model.__dict__) + sys.getsizeof(model.model_fields_set)
     columns = len(links._columns) + 2  # a pointer per field, given fields and extras
     assert columns * 8 < per_model / 3
+
+
+def test_a_table_survives_pickling_as_the_dashboard_cache_does() -> None:
+    import pickle
+
+    dataset = read_dataset("fixtures/demo").dataset
+    again = pickle.loads(pickle.dumps(dataset))
+    assert isinstance(again.links, LinkTable)
+    assert again.links == dataset.links
