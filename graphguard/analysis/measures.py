@@ -93,6 +93,8 @@ class NetworkMeasures:
     stability : float
         Sampled only: the share of the top 100 by betweenness on which the two halves
         of the sample agree; 1.0 when exact.
+    budgeted : bool
+        Whether the number of samples was the budget's choice (not given).
     """
 
     rows: list[MeasureRow] = field(default_factory=list)
@@ -101,6 +103,7 @@ class NetworkMeasures:
     seed: int = 0
     eigenvector_converged: bool = True
     stability: float = 1.0
+    budgeted: bool = True
 
     def by_id(self) -> dict[str, MeasureRow]:
         return {row.id: row for row in self.rows}
@@ -115,7 +118,9 @@ class NetworkMeasures:
             "exact_limit": EXACT_LIMIT,
             "betweenness_estimator": "exact" if self.exact else "linear-scaled source sample",
             "betweenness_top100_stability": round(self.stability, 4),
-            "betweenness_top100_agreement_10k_town": None if self.exact else _AGREEMENT_10K,
+            "betweenness_top100_agreement_10k_town": (
+                _AGREEMENT_10K if self.budgeted and not self.exact else None
+            ),
         }
 
 
@@ -243,4 +248,5 @@ def network_measures(
         seed=seed,
         eigenvector_converged=converged,
         stability=stability,
+        budgeted=samples is None,
     )
