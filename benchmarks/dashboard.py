@@ -1,25 +1,39 @@
-"""How fast the dashboard renders: the demo town, and a synthetic town of about 100k links.
+"""How fast the dashboard renders, cold and after a restart, on towns of 106k and 1M links.
 
 Usage::
 
-    python benchmarks/dashboard.py [--young-people 10000] [--seed 1] [--tmp DIR]
-                                   [--browser] [--json FILE]
+    python benchmarks/dashboard.py [--young-people 10000 100000] [--seed 1] [--tmp DIR]
+                                   [--skip PAGE ...] [--no-demo] [--browser] [--json FILE]
 
-For each dataset — the bundled demo (``fixtures/demo``) and a synthetic town written
+For each dataset — the bundled demo (``fixtures/demo``) and synthetic towns written
 by :func:`graphguard.synth.write_town` into ``DIR/town-<n>-seed<seed>`` (reused when
-complete; 10,000 young people give about 106k links) — a fresh Python process drives
-the real ``dashboards/app.py`` with Streamlit's ``AppTest`` and times, in seconds:
+complete; 10,000 young people give about 106k links, 100,000 about 1.06M) — fresh
+Python processes drive the real ``dashboards/app.py`` with Streamlit's ``AppTest``,
+each dataset with a state home of its own, emptied first, and time, in seconds:
 
+``streamlit start``
+    Streamlit's own start in a new process (a script that only imports it: it scans
+    the installed packages for components, as the server does when it starts);
 ``cold``
-    the first render of Overview: reading the data, the graph, the counts and the
-    analysis (the headline adults and contexts);
+    the first render of Overview with nothing cached: reading the data, the graph,
+    the analysis, and writing the analysis cache (one process, which then exits);
+``after restart``
+    the first render of Overview in a new process: the analysis cache read from
+    the state home (the target is under 5 s at 1M links);
 ``overview cached``
-    Overview rendered again once everything is cached (the target is under 2 s);
+    Overview rendered again once everything is in memory;
 ``<page> first`` / ``<page> again``
-    each page's first visit (its drawing computed) and a second visit (cached);
+    each page's first visit and a second visit (cached);
 interactions
     focusing the network on the top adult, picking another hub, another peer group,
-    another context, drawing only adults and places, the timeline by agency.
+    another context, drawing only adults and places, the timeline by agency (the
+    target is under 1 s each).
+
+``cache MB`` is the size of the cache entry, and ``after restart / cold`` the ratio of
+the two first renders in the same run.  The Disruption planner and young people's
+names read the data itself (they are not in the cache), so its first visit after a
+restart reads and analyses the town again (``benchmarks/disruption.py`` measures that
+analysis; ``--skip disruption`` leaves the page out where it would take too long).
 
 These are server-side times: the script run that produces the page, which is what an
 analyst waits for before the browser paints.  ``--browser`` also starts the real
@@ -33,6 +47,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,18 +72,44 @@ def _timed(results: dict[str, float], name: str, action: Any) -> Any:
     return value
 
 
-def measure_app(dataset: Path) -> dict[str, Any]:
-    """Time every page and the main interactions of the dashboard on one dataset."""
+def _environment(dataset: Path) -> None:
     os.environ["GRAPHGUARD_DATASET"] = str(dataset)
     for name in ("NEO4J_URI", "NEO4J_USERNAME", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
         os.environ.pop(name, None)
+
+
+def _streamlit_started(times: dict[str, float]) -> None:
+    """Streamlit's own start (its first script run scans every installed package for
+    components, as the server does when it starts): timed apart from the dashboard's."""
+    from streamlit.testing.v1 import AppTest
+
+    _timed(times, "streamlit start", AppTest.from_string("import streamlit").run)
+
+
+def measure_cold(dataset: Path) -> dict[str, Any]:
+    """Time the first render with nothing cached (the cache is written on the way)."""
+    _environment(dataset)
     from streamlit.testing.v1 import AppTest
 
     times: dict[str, float] = {}
-    at = AppTest.from_file(str(APP), default_timeout=1800)
-    _timed(times, "cold", at.run)
+    _streamlit_started(times)
+    _timed(times, "cold", AppTest.from_file(str(APP), default_timeout=3600).run)
+    return times
+
+
+def measure_app(dataset: Path, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Time the first render after a restart, every page and the main interactions."""
+    _environment(dataset)
+    from streamlit.testing.v1 import AppTest
+
+    times: dict[str, float] = {}
+    _streamlit_started(times)
+    at = AppTest.from_file(str(APP), default_timeout=3600)
+    _timed(times, "after restart", at.run)
     _timed(times, "overview cached", at.run)
     for page in PAGES:
+        if page in skip:
+            continue
         at.switch_page(f"views/{page}.py")
         _timed(times, f"{page} first", at.run)
         _timed(times, f"{page} again", at.run)
@@ -137,7 +178,7 @@ def measure_browser(dataset: Path) -> dict[str, Any]:
             )  # fmt: skip
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             page.set_default_timeout(1_800_000)
-            for name, path in (("overview cold", ""), ("overview cached", "")):
+            for name, path in (("overview after restart", ""), ("overview cached", "")):
                 start = time.perf_counter()
                 page.goto(f"{url}/{path}")
                 page.get_by_role("heading", name="Overview", exact=True).wait_for()
@@ -157,6 +198,12 @@ def measure_browser(dataset: Path) -> dict[str, Any]:
     return times
 
 
+def _links(dataset: Path) -> int:
+    """Links in a dataset: its links.csv's rows (every row of these towns is valid)."""
+    with open(dataset / "links.csv", "rb") as handle:
+        return sum(1 for _ in handle) - 1
+
+
 def _town(tmp: Path, young_people: int, seed: int) -> Path:
     from graphguard.synth import write_town
 
@@ -166,52 +213,78 @@ def _town(tmp: Path, young_people: int, seed: int) -> Path:
     return folder
 
 
-def _child(mode: str, dataset: Path) -> dict[str, Any]:
+def _child(mode: str, dataset: Path, home: Path, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    env = dict(os.environ, GRAPHGUARD_HOME=str(home), GRAPHGUARD_BENCH_SKIP=",".join(skip))
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, str(dataset)],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     ).stdout
     return dict(json.loads(output.strip().splitlines()[-1]))
 
 
+def _measure(dataset: Path, home: Path, browser: bool, skip: tuple[str, ...]) -> dict[str, Any]:
+    """Cold, then after a restart, in fresh processes sharing one emptied state home."""
+    from graphguard.viewcache import CACHE_FOLDER
+
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(mode=0o700, parents=True)
+    times = _child("cold", dataset, home)
+    cached = sorted((home / CACHE_FOLDER).glob("*.digest"))
+    times |= _child("app", dataset, home, skip)
+    times["after restart / cold"] = round(times["after restart"] / times["cold"], 3)
+    times["cache MB"] = round(sum(p.stat().st_size for p in cached) / 1e6, 1)
+    entry: dict[str, Any] = {"app": times}
+    if browser:
+        entry["browser"] = _child("browser", dataset, home)
+    return entry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--young-people", type=int, default=10_000)
+    parser.add_argument("--young-people", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tmp", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--skip", nargs="+", default=[], choices=PAGES, help="pages not visited")
+    parser.add_argument("--no-demo", action="store_true", help="only the synthetic towns")
     parser.add_argument("--browser", action="store_true", help="also time headless Chromium")
     parser.add_argument("--json", type=Path, help="write the figures to this file too")
     parser.add_argument("--child", nargs=2, metavar=("MODE", "DATASET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         mode, dataset = args.child
-        measure = measure_app if mode == "app" else measure_browser
-        print(json.dumps(measure(Path(dataset))))
+        skip = frozenset(filter(None, os.environ.get("GRAPHGUARD_BENCH_SKIP", "").split(",")))
+        if mode == "app":
+            print(json.dumps(measure_app(Path(dataset), skip)))
+        else:
+            measure = measure_cold if mode == "cold" else measure_browser
+            print(json.dumps(measure(Path(dataset))))
         return
 
-    from graphguard.ingest import read_dataset
-
-    town = _town(args.tmp, args.young_people, args.seed)
-    datasets = {"demo": DEMO, f"town {args.young_people}": town}
+    datasets = {} if args.no_demo else {"demo": DEMO}
+    for size in args.young_people:
+        datasets[f"town {size:,}"] = _town(args.tmp, size, args.seed)
     figures: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
-    for label, dataset in datasets.items():
-        links = len(read_dataset(dataset).dataset.links)
-        entry: dict[str, Any] = {"links": links, "app": _child("app", dataset)}
-        if args.browser:
-            entry["browser"] = _child("browser", dataset)
+    for number, (label, dataset) in enumerate(datasets.items()):
+        home = args.tmp / f"dashboard-home-{number}"
+        entry = _measure(dataset, home, args.browser, tuple(args.skip))
+        entry["links"] = _links(dataset)
         figures[label] = entry
+        print(f"{label}: {json.dumps(entry)}", file=sys.stderr, flush=True)
 
-    names = list(next(iter(figures[label]["app"] for label in datasets)))
+    names = list(dict.fromkeys(n for label in datasets for n in figures[label]["app"]))
     width = max(len(n) for n in names) + 2
     print(f"{'seconds (AppTest)':<{width}}" + "".join(f"{label:>16}" for label in datasets))
     print(f"{'links':<{width}}" + "".join(f"{figures[d]['links']:>16,}" for d in datasets))
     for name in names:
-        print(f"{name:<{width}}" + "".join(f"{figures[d]['app'][name]:>16.3f}" for d in datasets))
+        cells = (figures[d]["app"].get(name) for d in datasets)
+        row = "".join(f"{c:>16.3f}" if c is not None else f"{'-':>16}" for c in cells)
+        print(f"{name:<{width}}{row}")
     if args.browser:
         print(f"\n{'seconds (Chromium)':<{width}}")
-        for name in figures["demo"]["browser"]:
+        for name in figures[next(iter(datasets))]["browser"]:
             row = "".join(f"{figures[d]['browser'][name]:>16.3f}" for d in datasets)
             print(f"{name:<{width}}{row}")
     print(f"\n{figures['machine']}")

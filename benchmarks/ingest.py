@@ -19,6 +19,24 @@ another's memory or warm caches of Python objects:
 ``full``
     ``read_dataset(path)``: validated and every link kept as a model.
 
+Then the same town as the agencies would send it (input format v2,
+:func:`graphguard.synth_agencies.split_town` into ``DIR/town-<size>-seed<seed>-v2``:
+six source folders with ids of their own and the same links, and more records, as one
+person is on several agencies' files), read three ways:
+
+``v2 validate``
+    ``read_dataset(path, collect_links=False, resolve=False)``, as ``validate`` reads;
+``v2 records``
+    ``read_dataset(path, resolve=False)``: every record and link kept, not resolved;
+``v2 resolved``
+    ``read_dataset(path)``: the records resolved into entities (the resolver's
+    ``match_records``, then ``merge_records``), what every other command reads.
+    Only for towns up to ``--resolve-up-to`` young people (``benchmarks/resolve.py``
+    measures resolution at scale).
+
+``x v1`` is a v2 measurement's time over the v1 town's ``validate`` (for
+``v2 validate``) or ``full`` (for the other two), from the same run.
+
 Wall time is measured inside the child around the call alone (interpreter start-up
 and imports excluded).  Peak memory is the child's own peak resident set size,
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` read in the child when it finishes; it
@@ -45,6 +63,9 @@ from pathlib import Path
 from typing import Any
 
 MODES = ("csv", "validate", "full")
+V2_MODES = ("v2 validate", "v2 records", "v2 resolved")
+#: The v1 mode each v2 mode is compared with.
+_V1_OF = {"v2 validate": "validate", "v2 records": "full", "v2 resolved": "full"}
 DEFAULT_SIZES = (1000, 10_000, 100_000)
 
 
@@ -65,14 +86,26 @@ def measure(mode: str, folder: Path) -> dict[str, Any]:
                 "base_mb": base, "peak_mb": _peak_mb()}  # fmt: skip
     from graphguard.ingest import read_dataset
 
+    if mode == "v2 resolved":
+        import graphguard.resolve.engine  # noqa: F401  (the linkage library's imports, not timed)
     base = _peak_mb()
     start = time.perf_counter()
-    result = read_dataset(folder, collect_links=(mode == "full"))
+    result = read_dataset(
+        folder,
+        collect_links=mode not in ("validate", "v2 validate"),
+        resolve=mode == "v2 resolved",
+    )
     seconds = time.perf_counter() - start
+    records = result.records
+    links = [r for key, r in result.files.items() if key.rpartition("/")[2] == "links"]
     return {
         "mode": mode,
         "seconds": seconds,
-        "links": result.files["links"].accepted,
+        "links": sum(r.accepted for r in links),
+        "records": len(records.people) + len(records.locations) + len(records.vehicles),
+        "entities": len(result.dataset.people)
+        + len(result.dataset.locations)
+        + len(result.dataset.vehicles),
         "ok": result.ok,
         "base_mb": base,
         "peak_mb": _peak_mb(),
@@ -91,6 +124,24 @@ def write(young_people: int, seed: int, folder: Path) -> dict[str, Any]:
     start = time.perf_counter()
     truth = write_town(folder, young_people, seed, progress=progress)
     return {"links": truth.counts["links"], "seconds": time.perf_counter() - start}
+
+
+def split(town: Path, seed: int, folder: Path) -> dict[str, Any]:
+    """Write the v1 town as agency extracts (v2) in this process and return its figures."""
+    from graphguard.synth_agencies import split_town
+
+    start = time.perf_counter()
+    split_town(town, folder, seed)
+    return {"seconds": time.perf_counter() - start}
+
+
+def _agency_town(town: Path, seed: int) -> tuple[Path, dict[str, Any]]:
+    """The town as agency extracts: reused if there (split_town writes it atomically)."""
+    folder = town.with_name(town.name + "-v2")
+    if (folder / "sources.csv").is_file():
+        return folder, {"reused": True}
+    print(f"splitting {town} into agency extracts in {folder}", file=sys.stderr)
+    return folder, {"reused": False, **_in_child("--split", str(town), str(seed), str(folder))}
 
 
 def _in_child(*args: str) -> dict[str, Any]:
@@ -123,7 +174,7 @@ def _town(root: Path, young_people: int, seed: int) -> tuple[Path, dict[str, Any
 def _warm(folder: Path) -> int:
     """Read every file once, a block at a time, so that measurements find them cached."""
     size = 0
-    for path in sorted(folder.glob("*.csv")):
+    for path in sorted(folder.glob("**/*.csv")):
         with path.open("rb") as handle:
             while block := handle.read(1 << 20):
                 size += len(block)
@@ -131,14 +182,16 @@ def _warm(folder: Path) -> int:
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    header = ("young people", "links", "MB on disk", "mode", "seconds", "links/s", "x csv",
-              "peak MB", "base MB", "ok")  # fmt: skip
+    header = ("young people", "links", "records", "entities", "MB on disk", "mode", "seconds",
+              "links/s", "x csv", "x v1", "peak MB", "base MB", "ok")  # fmt: skip
     lines = [header]
     for row in rows:
+        v1 = f"{row['v1_ratio']:.2f}" if "v1_ratio" in row else ""
         lines.append(
-            (f"{row['young_people']:,}", f"{row['links']:,}", f"{row['disk_mb']:.1f}",
+            (f"{row['young_people']:,}", f"{row['links']:,}", f"{row['records']:,}",
+             f"{row['entities']:,}", f"{row['disk_mb']:.1f}",
              row["mode"], f"{row['seconds']:.2f}", f"{row['links_per_second']:,.0f}",
-             f"{row['ratio']:.1f}", f"{row['peak_mb']:.0f}", f"{row['base_mb']:.0f}",
+             f"{row['ratio']:.1f}", v1, f"{row['peak_mb']:.0f}", f"{row['base_mb']:.0f}",
              "yes" if row["ok"] else "NO")
         )  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
@@ -163,8 +216,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="the towns' seed")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--resolve-up-to",
+        type=int,
+        default=10_000,
+        help="measure 'v2 resolved' only for towns up to this many young people "
+        "(default: %(default)s)",
+    )
+    parser.add_argument("--no-v2", action="store_true", help="measure the v1 towns only")
     parser.add_argument("--measure", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)
     parser.add_argument("--write", nargs=3, metavar=("N", "SEED", "FOLDER"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--split", nargs=3, metavar=("TOWN", "SEED", "FOLDER"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
 
     # The children: one measurement or one town, its figures as one line of JSON.
@@ -175,6 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         young_people, seed, folder = args.write
         print(json.dumps(write(int(young_people), int(seed), Path(folder))))
+        return 0
+    if args.split:
+        town, seed, folder = args.split
+        print(json.dumps(split(Path(town), int(seed), Path(folder))))
         return 0
 
     try:
@@ -189,17 +257,33 @@ def main(argv: list[str] | None = None) -> int:
         towns.append({"young_people": young_people, **town})
         disk_mb = _warm(folder) / 1e6
         baseline = 0.0
-        for mode in MODES:
+        v1_seconds: dict[str, float] = {}
+        plan = [(mode, folder, disk_mb) for mode in MODES]
+        if not args.no_v2:
+            agencies, split_figures = _agency_town(folder, args.seed)
+            towns[-1]["v2"] = split_figures
+            v2_mb = _warm(agencies) / 1e6
+            plan += [
+                (mode, agencies, v2_mb)
+                for mode in V2_MODES
+                if mode != "v2 resolved" or young_people <= args.resolve_up_to
+            ]
+        for mode, where, mb in plan:
             print(f"measuring {mode} on {young_people:,} young people", file=sys.stderr)
-            figures = _in_child("--measure", mode, str(folder))
+            figures = _in_child("--measure", mode, str(where))
             if mode == "csv":
                 baseline = figures["seconds"]
+                figures.update(records=0, entities=0)
             figures.update(
                 young_people=young_people,
-                disk_mb=disk_mb,
+                disk_mb=mb,
                 links_per_second=figures["links"] / figures["seconds"],
                 ratio=figures["seconds"] / baseline,
             )
+            if mode in MODES:
+                v1_seconds[mode] = figures["seconds"]
+            else:
+                figures["v1_ratio"] = figures["seconds"] / v1_seconds[_V1_OF[mode]]
             rows.append(figures)
 
     print()
@@ -217,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("seconds: inside a fresh process, around the call only; peak MB: that process's")
     print("peak RSS (getrusage RUSAGE_SELF), base MB: its RSS after imports; x csv: seconds")
-    print("over plain csv.reader iterating the same links.csv.")
+    print("over plain csv.reader iterating the v1 town's links.csv; x v1: a v2 row's seconds")
+    print("over the v1 town's validate (v2 validate) or full (v2 records, v2 resolved).")
     if args.json:
         args.json.write_text(json.dumps({"towns": towns, "measurements": rows}, indent=2))
     return 0 if all(row["ok"] for row in rows) else 1

@@ -5,6 +5,10 @@ CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT person_id IF NOT EXISTS FOR (n:Person) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT location_id IF NOT EXISTS FOR (n:Location) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT vehicle_id IF NOT EXISTS FOR (n:Vehicle) REQUIRE n.id IS UNIQUE;
+// Version 2: one node per source record, keyed by its qualified id (source:local_id),
+// resolved to its entity by one RESOLVED_TO relationship; one node per source.
+CREATE CONSTRAINT record_id IF NOT EXISTS FOR (n:Record) REQUIRE n.record_id IS UNIQUE;
+CREATE CONSTRAINT source_name IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
 // One relationship per source record: link_id is unique within each type.
 // Neo4j 5 Community has no constraint across types: the loader keeps one link_id
 // namespace across all types under the load lock, whose own constraint
@@ -28,6 +32,7 @@ CREATE CONSTRAINT passenger_in_link_id IF NOT EXISTS FOR ()-[r:PASSENGER_IN]-() 
 CREATE INDEX person_role IF NOT EXISTS FOR (n:Person) ON (n.role);
 CREATE INDEX person_suspected IF NOT EXISTS FOR (n:Person) ON (n.suspected);
 CREATE INDEX entity_area IF NOT EXISTS FOR (n:Entity) ON (n.area);
+CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
 CREATE INDEX location_kind IF NOT EXISTS FOR (n:Location) ON (n.location_kind);
 CREATE INDEX seen_at_first_seen IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.first_seen);
 CREATE INDEX found_at_first_seen IF NOT EXISTS FOR ()-[r:FOUND_AT]-() ON (r.first_seen);

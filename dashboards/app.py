@@ -28,6 +28,14 @@ PAGES = {
         st.Page("views/disruption.py", title="Disruption planner"),
         st.Page("views/cypher.py", title="Cypher"),
     ],
+    "Resolve": [
+        st.Page("views/matches.py", title="Matches"),
+    ],
+    "Meeting": [
+        st.Page("views/changes.py", title="What changed"),
+        st.Page("views/alerts.py", title="Alerts"),
+        st.Page("views/actions.py", title="Disruption actions"),
+    ],
 }
 
 page = st.navigation(PAGES)
@@ -35,7 +43,8 @@ page = st.navigation(PAGES)
 st.sidebar.markdown("**graphguard** · contextual safeguarding")
 try:
     source = common.data_source()
-    common.store(source)
+    if source.is_neo4j:
+        common.store(source)  # a dataset is read only when its view is not in the cache
     view = sidebar.sidebar_filters(source)
 except Exception as error:
     st.sidebar.error("No data loaded")

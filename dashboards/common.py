@@ -1,14 +1,23 @@
 """Thin Streamlit glue shared by the pages: where the data is, and cached loaders.
 
-Caching follows Streamlit's split:
+What the pages show of a view (data and filters) is one
+:class:`~graphguard.viewcache.ViewDigest`: counts, the analysis, the timeline, the
+map's points and a drawing index.  For a dataset it is kept on disk too, in the
+state home, keyed by the data's content hash, the analysis options and the filters
+(:mod:`graphguard.viewcache`), so a restarted dashboard shows its first page
+without reading or analysing the data again.  Only what needs the whole graph reads
+the data itself: young people's names (never in the cache), the disruption planner.
+
+In memory, caching follows Streamlit's split:
 
 * ``st.cache_resource`` holds what is shared and never copied — the store (a Neo4j
-  driver, or the embedded store over a dataset), the filtered graphs it returns and
-  the disruption analysis (which holds its graph), all of which pages only read;
-* ``st.cache_data`` holds results — the analysis, scores, drawings, plans, the
-  target list and its files — keyed by the data's identity (for a dataset its path
-  and the size and modification time of every file in it; for Neo4j its URI and
-  database) and by the filters.
+  driver, or the embedded store over a dataset), the filtered graphs it returns, the
+  digests and the disruption analysis (which holds its graph), all of which pages
+  only read;
+* ``st.cache_data`` holds results — drawings, plans, the target list and its files —
+  keyed by the data's identity (for a dataset its path and the size and
+  modification time of every file in it; for Neo4j its URI and database) and by the
+  filters.
 
 Every cached function reads only its arguments; an argument starting with ``_`` is
 left out of the key (the settings carrying the Neo4j password, the pseudonym key).
@@ -18,12 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import re
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,14 +43,8 @@ import pandas as pd
 import streamlit as st
 from wording import plain, plain_keeping_code
 
-from graphguard.analysis import (
-    AnalysisOptions,
-    AnalysisResult,
-    Context,
-    Hub,
-    PeerGroup,
-    analyse,
-)
+from graphguard import viewcache
+from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
     PlacementCheck,
@@ -54,17 +58,19 @@ from graphguard.analysis.disruption import (
 from graphguard.audit import Event, audited
 from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
+from graphguard.ingest import IngestResult
 from graphguard.model import node_kind
 from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.resolve.types import Decision
 from graphguard.settings import Settings, get_settings, pseudonym_key
-from graphguard.store.base import Filters, Store, graph_summary
+from graphguard.store.base import Filters, Store
 from graphguard.store.open import DATASET_ENV, choose_data
 from graphguard.targets import TargetList, build_target_list, write_target_list
+from graphguard.viewcache import ViewDigest, build_digest, content_hash, digest_key
 from graphguard.viz import (
     DEFAULT_MAX_NODES,
     NetworkDrawing,
     entity_label,
-    link_timeline,
     neighbourhood,
     network_html,
 )
@@ -105,8 +111,13 @@ class View:
 
 
 def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    """Every file's path, modification time and size: a v2 dataset's sources' files too."""
+    if not path.is_dir():
+        return ((path.name, path.stat().st_mtime_ns, path.stat().st_size),)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    return tuple(
+        (p.relative_to(path).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
+    )
 
 
 def data_source(settings: Settings | None = None) -> DataSource:
@@ -153,7 +164,52 @@ def _open_store(source: DataSource, _settings: Settings) -> Store:
 
     if source.is_neo4j:
         return open_neo4j(_settings)
+    with _CARRIED_LOCK:
+        carried = _CARRIED.pop(source, None)
+    if carried is not None:
+        return carried
     return MemoryStore.from_path(source.location)
+
+
+# A store resolved again after a decision, waiting for the data source its new
+# decisions.csv gives: the extracts are not read again for it.
+_CARRIED: dict[DataSource, Store] = {}
+_CARRIED_LOCK = threading.Lock()
+_DECISIONS: dict[str, list[Decision]] = {}
+
+
+def decisions_made(source: DataSource) -> list[Decision]:
+    """The match decisions recorded on this dataset from this dashboard, oldest first."""
+    return list(_DECISIONS.get(source.location, []))
+
+
+def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reason: str) -> Decision:
+    """Record an analyst's match decision, and resolve the records again with it.
+
+    ``graphguard.resolve.record_decision`` appends it to the dataset's
+    ``decisions.csv``, audited (nothing is written if the audit line cannot be).  The
+    records already read are then resolved again with every decision, and the new
+    entities are what the next run shows: the extracts are not read again.
+    """
+    from graphguard.resolve import match_records, merge_records
+    from graphguard.resolve.decisions import record_decision
+
+    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
+    before = store(source)
+    ingest = getattr(before, "ingest", None)
+    if ingest is None:
+        raise UsageError("match decisions are made on a dataset of agency extracts")
+    records = dataclasses.replace(ingest.records, decisions=[*ingest.records.decisions, decision])
+    entities = merge_records(records, match_records(records))
+    resolved = IngestResult(
+        entities, ingest.files, ingest.rejects, ingest.warnings, record_level=records
+    )
+    from graphguard.store.memory import MemoryStore
+
+    with _CARRIED_LOCK:
+        _CARRIED[data_source()] = MemoryStore(entities, resolved)
+        _DECISIONS.setdefault(source.location, []).append(decision)
+    return decision
 
 
 def store(source: DataSource) -> Store:
@@ -173,28 +229,69 @@ def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
     return graph
 
 
-@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+@st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
+def _content(source: DataSource) -> str:
+    """The content hash of a dataset, once per version of its files (the stamp)."""
+    return content_hash(source.location)
+
+
+@st.cache_resource(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def digest(source: DataSource, filters: Filters) -> ViewDigest:
+    """What the pages show of one view: from the disk cache, else analysed (and saved).
+
+    Shared and never copied: pages only read it.  A cache that cannot be read or
+    written (a full disk, a state home refused) is logged and the view analysed as
+    if there were none: the cache only ever saves time.
+    """
+    options = analysis_options(filters)
+    if source.is_neo4j:
+        key = digest_key(
+            f"neo4j {source.location} {source.database}", options, _filters_key(filters)
+        )
+        return _build(key, source, filters)
+    key = digest_key(_content(source), options, _filters_key(filters))
+    try:
+        found = viewcache.load(key, get_settings())
+    except GraphguardError as error:
+        _LOG.warning("the dashboard cache is not used: %s", error)
+        return _build(key, source, filters)
+    if found is not None:
+        return found
+    built = _build(key, source, filters)
+    try:
+        viewcache.save(built, get_settings())
+    except GraphguardError as error:
+        _LOG.warning("the dashboard cache was not written: %s", error)
+    return built
+
+
+def _build(key: str, source: DataSource, filters: Filters) -> ViewDigest:
+    found = store(source)
+    dataset = getattr(found, "dataset", None)
+    return build_digest(
+        key,
+        network(source, filters),
+        analysis_options(filters),
+        ingest=getattr(found, "ingest", None),
+        resolution=getattr(dataset, "resolution", None),
+    )
+
+
 def summary(source: DataSource, filters: Filters) -> dict[str, Any]:
     """Counts by kind, type and agency and the date range of the filtered graph."""
-    return graph_summary(network(source, filters))
+    return digest(source, filters).summary
 
 
-@st.cache_data(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
 def areas(source: DataSource) -> list[str]:
     """Every area recorded for a person or a location, for the area filter."""
-    graph = network(source, Filters())
-    return sorted({str(d["area"]) for _, d in graph.nodes(data=True) if d.get("area")})
+    return digest(source, Filters()).areas
 
 
 @dataclass(frozen=True)
 class Findings:
-    """What the pages show of the analysis.
+    """What the pages show of the analysis: adults and contexts scoring above 0, the groups.
 
-    Only adults and contexts with a score above 0 are kept, without the per-child
-    routes of a hub: ``st.cache_data`` hands every page its own copy, and on a town of
-    100k links the whole result (every adult, every place, every measure) takes half
-    a second to copy where this takes a few hundredths.  :func:`adult` gives any one
-    adult's finding, those scoring 0 too.
+    :func:`adult` gives any one adult's finding, those scoring 0 too.
     """
 
     hubs: list[Hub]
@@ -213,58 +310,114 @@ def analysis_options(filters: Filters) -> AnalysisOptions:
     return AnalysisOptions.from_settings(as_of=filters.as_of)
 
 
-@st.cache_resource(show_spinner="Analysing the network…", max_entries=4, hash_funcs=_HASH_FUNCS)
-def _analysed(source: DataSource, filters: Filters) -> AnalysisResult:
-    """The whole analysis, shared and never copied: pages read it through the functions below."""
-    return analyse(network(source, filters), analysis_options(filters))
-
-
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def analysis(source: DataSource, filters: Filters) -> Findings:
     """Scored hubs and contexts and the peer groups of the filtered graph."""
-    result = _analysed(source, filters)
+    found = digest(source, filters)
     return Findings(
-        hubs=[
-            dataclasses.replace(hub, routes={}, reach={}) for hub in result.hubs if hub.score > 0
-        ],
-        contexts=[context for context in result.contexts if context.score > 0],
-        groups=result.groups,
-        summary=result.summary,
+        hubs=found.hubs,
+        contexts=found.contexts,
+        groups=found.groups,
+        summary=found.analysis_summary,
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
 def adults(source: DataSource, filters: Filters) -> list[str]:
     """Every adult's id, highest hub score first (those scoring 0 after, by rank)."""
-    return [hub.id for hub in _analysed(source, filters).hubs]
+    return digest(source, filters).adults
 
 
-@st.cache_data(show_spinner=False, max_entries=64, hash_funcs=_HASH_FUNCS)
 def adult(source: DataSource, filters: Filters, adult_id: str) -> Hub:
     """One adult's hub finding whatever their score, without its per-child routes.
 
     An adult scoring 0 is worth reading too: the explanation says why a youth worker
     who supports forty children is not a hub of risk.
     """
-    for hub in _analysed(source, filters).hubs:
-        if hub.id == adult_id:
-            return dataclasses.replace(hub, routes={}, reach={})
-    raise UsageError(f"{adult_id} is not an adult in this view of the network")
-
-
-@st.cache_data(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
-def scores(source: DataSource, filters: Filters) -> dict[str, float]:
-    """Hub scores of adults and context scores of places and vehicles, by id."""
-    result = analysis(source, filters)
-    found = {hub.id: hub.score for hub in result.hubs}
-    found.update({context.id: context.score for context in result.contexts})
+    found = digest(source, filters).hub(adult_id)
+    if found is None:
+        raise UsageError(f"{adult_id} is not an adult in this view of the network")
     return found
 
 
-@st.cache_data(show_spinner=False, max_entries=16, hash_funcs=_HASH_FUNCS)
+def scores(source: DataSource, filters: Filters) -> dict[str, float]:
+    """Hub scores of adults and context scores of places and vehicles, by id."""
+    return digest(source, filters).scores
+
+
 def timeline(source: DataSource, filters: Filters, by: str) -> pd.DataFrame:
     """Links per month of their first sighting, by link type or agency."""
-    return link_timeline(network(source, filters), by=by)
+    found = digest(source, filters).timelines
+    if by not in found:
+        raise UsageError("a timeline is by 'type' or by 'agency'")
+    return found[by]
+
+
+#: The most entities a pick list offers: a longer one is slow to send and to scroll.
+#: Beyond it, a box beside the list takes any id.
+MOST_CHOICES = 2_000
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, hash_funcs=_HASH_FUNCS)
+def focus_choices(source: DataSource, filters: Filters) -> list[str]:
+    """Every entity of the view: adults and contexts scoring above 0 by rank, then by id."""
+    found = digest(source, filters)
+    ranked = [hub.id for hub in found.hubs] + [c.id for c in found.contexts]
+    seen = set(ranked)
+    return ranked + sorted(entity for entity in found.index.ids if entity not in seen)
+
+
+def pick(
+    label: str,
+    choices: list[str],
+    known: Container[str],
+    *,
+    key: str,
+    format_func: Callable[[str], str],
+    what: str,
+    **options: Any,
+) -> str | None:
+    """A pick list of at most :data:`MOST_CHOICES`, and a box for any other id past it.
+
+    ``known`` says which ids the box accepts (an id it does not know is a warning,
+    and the list's choice stands); ``what`` names them ("adult", "entity").
+    """
+    chosen: str | None = st.selectbox(
+        label, choices[:MOST_CHOICES], format_func=format_func, key=key, **options
+    )
+    if len(choices) <= MOST_CHOICES:
+        return chosen
+    typed = st.text_input(
+        f"Or type any {what}'s id (the list holds the first {MOST_CHOICES:,} of {len(choices):,})",
+        key=f"{key}_typed",
+    ).strip()
+    if not typed:
+        return chosen
+    if typed not in known:
+        st.warning(f"{plain(typed)} is not {_with_article(what)} in this view of the network.")
+        return chosen
+    return typed
+
+
+def _with_article(noun: str) -> str:
+    """``an adult``, ``a place``: the noun with its indefinite article."""
+    return ("an " if noun[:1] in "aeiou" else "a ") + noun
+
+
+def entities(view: View) -> Mapping[str, Mapping[str, Any]]:
+    """Each entity's attributes as the pages show them, by id.
+
+    From the cached digest, which holds no young person's name; when the analyst
+    shows names, from the graph of the data itself.  Kept for the view, so a page
+    naming two thousand entities looks the view up once.
+    """
+    return _entities(view)
+
+
+@functools.lru_cache(maxsize=8)
+def _entities(view: View) -> Mapping[str, Mapping[str, Any]]:
+    if view.show_names:
+        nodes: Mapping[str, Mapping[str, Any]] = network(view.source, view.filters).nodes
+        return nodes
+    return digest(view.source, view.filters).index.nodes
 
 
 @st.cache_data(show_spinner="Drawing…", max_entries=32, hash_funcs=_HASH_FUNCS)
@@ -281,8 +434,20 @@ def drawing(
 ) -> NetworkDrawing:
     """The drawn network: all of it, some ``entities``, or ``focus`` and its neighbourhood.
 
-    ``kinds`` keeps only those kinds of entity (the focus always stays).
+    ``kinds`` keeps only those kinds of entity (the focus always stays).  Drawn from
+    the digest's index; with young people's names, from the graph of the data.
     """
+    found = digest(source, filters)
+    if not show_names:
+        return found.index.draw(
+            scores=found.scores,
+            entities=entities,
+            focus=focus,
+            steps=steps,
+            kinds=kinds,
+            max_nodes=max_nodes,
+            height_px=DRAWING_HEIGHT,
+        )
     graph: nx.MultiDiGraph = network(source, filters)
     if entities is not None:
         graph = graph.subgraph(entities)
@@ -295,7 +460,7 @@ def drawing(
         )
     return network_html(
         graph,
-        scores=scores(source, filters),
+        scores=found.scores,
         show_names=show_names,
         max_nodes=max_nodes,
         focus=focus,
@@ -406,6 +571,7 @@ def clear_caches() -> None:
     """Forget every cached store, graph and result (after the data changed)."""
     st.cache_data.clear()
     st.cache_resource.clear()
+    _entities.cache_clear()
 
 
 def current_view() -> View:
@@ -457,11 +623,12 @@ def show_error(error: BaseException) -> None:
         )
 
 
-def entity_name(graph: nx.MultiDiGraph, entity_id: str, show_names: bool) -> str:
+def entity_name(view: View, entity_id: str) -> str:
     """An entity's on-screen name (young people by id unless names are shown)."""
-    if entity_id not in graph:
+    found = entities(view)
+    if entity_id not in found:
         return entity_id
-    return entity_label(entity_id, graph.nodes[entity_id], show_names)
+    return entity_label(entity_id, found[entity_id], view.show_names)
 
 
 #: How long a liveness check may take, and how long its answer is trusted.

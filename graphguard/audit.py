@@ -69,6 +69,18 @@ class Event(enum.StrEnum):
     CYPHER = "cypher run"
     DOWNLOAD_TARGETS = "download targets"
     DOWNLOAD_CYPHER = "download cypher result"
+    RESOLVE = "resolve"
+    MATCH_DECISION = "match decision"
+    ACTION_ADD = "action add"
+    ACTION_UPDATE = "action update"
+    VIEW_ACTIONS = "view actions"
+    VIEW_DISPLACEMENT = "view displacement"
+    EXPORT_BRIEFING = "export briefing"
+    DOWNLOAD_BRIEFING = "download briefing"
+    CHANGES = "view changes"
+    WATCH = "watch raise alerts"
+    ALERTS = "view alerts"
+    ALERT_STATE = "alert state"
 
 
 class AuditError(RefusedError):

@@ -10,10 +10,11 @@ in :mod:`graphguard.ingest` enforce exactly the same rules.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -54,6 +55,10 @@ __all__ = [
     "parse_list",
     "parse_categories",
     "Category",
+    "MatchDecision",
+    "SOURCE_NAME_PATTERN",
+    "parse_source_name",
+    "parse_record_id",
     "IDENTITY_COLUMNS",
     "check_link_ends",
     "node_kind",
@@ -150,6 +155,13 @@ class Category(_CaseInsensitiveEnum):
     VICTIM = "victim"
     WITNESS = "witness"
     OTHER = "other"
+
+
+class MatchDecision(_CaseInsensitiveEnum):
+    """An analyst's verdict on two records in ``decisions.csv``."""
+
+    SAME = "same"
+    DIFFERENT = "different"
 
 
 class SourceGrade(_CaseInsensitiveEnum):
@@ -363,6 +375,8 @@ def parse_phone(value: object) -> str:
         raise ValueError(f"{text!r} is not a phone number")
     if text.startswith("00"):
         digits = digits[2:]
+    if digits.startswith("440") and len(digits) in (12, 13):
+        digits = "44" + digits[3:]  # "+44 07700 900123": the trunk 0 written after the code
     if plus:
         return "+" + digits
     if digits.startswith("0") and len(digits) in (10, 11):
@@ -408,17 +422,27 @@ def parse_upn(value: object) -> str:
     return text
 
 
-def parse_pnc_id(value: object) -> str:
-    """A Police National Computer id, ``YYYY/NNNNNNN`` then a letter (``YY/`` also read).
+def parse_pnc_id(value: object, today: dt.date | None = None) -> str:
+    """A Police National Computer id, ``YYYY/NNNNNNN`` then a letter.
 
-    >>> parse_pnc_id("2009/0123456x")
-    '2009/0123456X'
+    The short form police systems also print (``YY/NNNNNN`` and a letter) is read too
+    and written in full, so two extracts that write one id two ways agree: a two-digit
+    year up to this year's is this century's, a later one the last century's.  The
+    number is padded with zeros to seven digits; spaces are dropped.
+
+    >>> parse_pnc_id("2009/0123456x"), parse_pnc_id("09/123456X", dt.date(2026, 1, 1))
+    ('2009/0123456X', '2009/0123456X')
     """
-    text = str(value).strip().upper()
+    text = "".join(str(value).split()).upper()
     match = _PNC.fullmatch(text)
     if not match:
         raise ValueError(f"{str(value).strip()!r} is not a PNC id (YYYY/NNNNNNN and a letter)")
     year, number, letter = match.groups()
+    if len(year) == 2:
+        now = (today or dt.date.today()).year
+        century = now // 100 * 100
+        full = century + int(year)
+        year = str(full if full <= now else full - 100)
     return f"{year}/{number.zfill(7)}{letter}"
 
 
@@ -434,6 +458,37 @@ def parse_uprn(value: object) -> str:
     return str(int(text))
 
 
+#: A source name (the name of a v2 dataset's subfolder): 1–32 of ``a-z 0-9 _ -``.
+SOURCE_NAME_PATTERN = re.compile(r"[a-z0-9_\-]{1,32}")
+
+
+def parse_source_name(value: object) -> str:
+    """A source name: 1–32 characters of ``a-z 0-9 _ -`` (the subfolder's own name).
+
+    >>> parse_source_name(" social_care ")
+    'social_care'
+    """
+    text = str(value).strip()
+    if SOURCE_NAME_PATTERN.fullmatch(text):
+        return text
+    raise ValueError(f"{text!r} is not a source name (1 to 32 characters of a-z 0-9 _ -)")
+
+
+def parse_record_id(value: object) -> str:
+    """A qualified record id, ``source:local_id`` (``police:P001``).
+
+    >>> parse_record_id(" police:P001 ")
+    'police:P001'
+    """
+    text = str(value).strip()
+    source, colon, local = text.partition(":")
+    if not colon or not SOURCE_NAME_PATTERN.fullmatch(source):
+        raise ValueError(
+            f"{text!r} is not a qualified record id (source:local_id, such as police:P001)"
+        )
+    return f"{source}:{parse_id(local)}"
+
+
 def parse_list(value: object) -> tuple[str, ...]:
     """A ``;``-separated list of texts, each trimmed, empties dropped, order kept."""
     items = [part.strip() for part in str(value).split(";")]
@@ -442,7 +497,7 @@ def parse_list(value: object) -> tuple[str, ...]:
 
 def parse_categories(value: object) -> tuple[Category, ...]:
     """A ``;``-separated list of data-protection categories."""
-    return tuple(dict.fromkeys(Category.parse(item) for item in parse_list(value)))
+    return tuple(dict.fromkeys(cast(Category, Category.parse(item)) for item in parse_list(value)))
 
 
 def parse_enum(enum: type[_CaseInsensitiveEnum]) -> Callable[[object], Any]:
@@ -779,7 +834,7 @@ def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable
             "email": parse_email,
             "nhs_number": parse_nhs_number,
             "upn": parse_upn,
-            "pnc_id": parse_pnc_id,
+            "pnc_id": functools.partial(parse_pnc_id, today=today),
             "category": parse_categories,
         },
         "locations": {
@@ -818,6 +873,20 @@ def column_parsers(today: dt.date | None = None) -> dict[str, dict[str, Callable
             "protective": parse_bool,
             "notes": parse_text,
         },
+        "sources": {
+            "source": parse_source_name,
+            "agency": parse_enum(Agency),
+            "extracted_on": _past_date,
+            "contact": parse_text,
+        },
+        "decisions": {
+            "record_a": parse_record_id,
+            "record_b": parse_record_id,
+            "decision": parse_enum(MatchDecision),
+            "decided_by": parse_text,
+            "decided_on": _past_date,
+            "reason": parse_text,
+        },
     }
 
 
@@ -845,4 +914,7 @@ REQUIRED_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "locations": ("location_id", "kind"),
     "vehicles": ("vehicle_id",),
     "links": ("source_id", "target_id", "type"),
+    # Version 2, at the top of the dataset folder.
+    "sources": ("source",),
+    "decisions": ("record_a", "record_b", "decision", "decided_by", "decided_on"),
 }

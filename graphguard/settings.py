@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     #: (none by default, so nothing is fetched from another host), and its credit line.
     map_tiles: str | None = None
     map_attribution: str | None = None
+    #: Entity resolution (docs/resolution.md): a pair at or above the join threshold is
+    #: joined, at or above the review threshold it waits for an analyst, else it is apart.
+    match_join_threshold: float = Field(default=0.95, gt=0, le=1)
+    match_review_threshold: float = Field(default=0.5, gt=0, le=1)
+    #: Pairs below this probability are not kept as candidates at all.
+    match_candidate_floor: float = Field(default=0.01, ge=0, le=1)
+    #: From this many records of a kind, the resolver estimates its parameters from the
+    #: data (u by random sampling, m by expectation maximisation); below it, the priors.
+    match_train_from: int = Field(default=5_000, ge=2)
+    #: Seed of the resolver's random sampling.
+    match_seed: int = 0
 
     @property
     def audit_path(self) -> Path:

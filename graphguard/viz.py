@@ -165,7 +165,6 @@ _TEMPLATE_COMMENT = re.compile(r"\n<!--.*?-->", re.DOTALL)
 _SOURCE_MAP = re.compile(r"//# sourceMappingURL=[^\s<]+")
 
 
-
 def _kind(attributes: Mapping[str, Any]) -> str:
     """The drawn kind of an entity; a query-result node of no known kind is drawn as a place."""
     try:
@@ -404,13 +403,26 @@ def network_html(
     >>> drawing.shown_nodes, drawing.capped, "Ada Fictional" in drawing.html
     (2, False, False)
     """
-    from pyvis.network import Network
-
     scores = scores or {}
     total = graph.number_of_nodes()
     capped = total > max_nodes
     if capped:
         graph = graph.subgraph(_kept_nodes(graph, scores, focus, max_nodes))
+    return _render(graph, scores, show_names, focus, height_px, total)
+
+
+def _render(
+    graph: nx.MultiDiGraph,
+    scores: Mapping[str, float],
+    show_names: bool,
+    focus: Hashable | None,
+    height_px: int,
+    total: int,
+) -> NetworkDrawing:
+    """The page of the entities chosen to be drawn, ``total`` being how many there were."""
+    from pyvis.network import Network
+
+    capped = total > graph.number_of_nodes()
     # Relative to the highest score of all, so a view of harmless places stays small.
     top_score = max(scores.values(), default=0.0)
 
@@ -792,4 +804,3 @@ def map_view(
         tile_px=tile_px,
         tiles=pd.DataFrame(rows, columns=["url", "longitude", "latitude"]),
     )
-

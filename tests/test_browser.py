@@ -346,6 +346,51 @@ def test_filters_and_names_survive_a_reload(page: Any, dashboard_url: str) -> No
     _assert_page_is_fine(page)
 
 
+# ------------------------------------------------------------------------------ matches
+
+
+@pytest.fixture(scope="module")
+def agencies_town(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The dashboard on a copy of the multi-agency demo (a decision writes into it)."""
+    copy = tmp_path_factory.mktemp("agencies") / "town"
+    shutil.copytree(ROOT / "fixtures" / "demo-agencies", copy)
+    with _serve(copy, tmp_path_factory.mktemp("agencies-home")) as url:
+        yield url, copy
+
+
+def test_matches_compares_two_records_and_records_a_decision(
+    browser: Any, agencies_town: tuple[str, Path]
+) -> None:
+    url, town = agencies_town
+    with _tab(browser, url) as page:
+        _open(page, f"{url}/matches", "Matches")
+        body = _wait_for_text(page, "Waiting for review", "The machine", "Pair to decide")
+        decided = page.locator('[data-testid="stMetric"]').filter(has_text="Decided by analysts")
+        before = int(re.sub(r"\D", "", decided.inner_text()))
+        assert "Record the decision" in body
+        page.locator('[data-testid="stDataFrame"]').nth(1).locator("canvas").first.wait_for()
+        _shoot(page, "matches")
+        page.get_by_text("different", exact=True).last.click()
+        page.get_by_role("button", name="Record the decision").click()
+        _wait_for_text(page, "Give a reason for the decision")
+        assert not (town / "decisions.csv").exists() or "different" not in (
+            town / "decisions.csv"
+        ).read_text(encoding="utf-8")
+        reason = page.get_by_label(re.compile("Reason"))
+        reason.fill("two children in one class: different UPNs")
+        page.get_by_text("different", exact=True).last.click()
+        page.get_by_role("button", name="Record the decision").click()
+        _wait_for_text(page, "Recorded:")
+        page.wait_for_selector(
+            '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=300_000
+        )
+        assert int(re.sub(r"\D", "", decided.inner_text())) == before + 1
+        written = (town / "decisions.csv").read_text(encoding="utf-8")
+        assert "two children in one class: different UPNs" in written
+        _shoot(page, "matches-decided")
+        _assert_page_is_fine(page)
+
+
 # ------------------------------------------------------------------------------ hostile text
 
 

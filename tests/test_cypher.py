@@ -1064,6 +1064,17 @@ def _adults_with_many_young_people(driver: Any, audit: Path) -> None:
     assert all(r["young_people"] >= 5 for r in rows)
 
 
+def _records_behind_entity(driver: Any, audit: Path) -> None:
+    # The demo is one joined namespace (v1): every entity is its own one record.
+    adult = N1["unflagged_adult"]
+    (row,) = run_named(driver, "records_behind_entity", audit, entity_id=adult)
+    assert (row["entity_id"], row["record_id"], row["source"]) == (adult, adult, None)
+    (profile,) = run_named(driver, "person_profile", audit, person_id=adult)
+    assert row["links"] == profile["links"] > 5
+    assert row["record"]["properties"]["id"] == adult
+    assert run_named(driver, "records_behind_entity", audit, entity_id="NOBODY") == []
+
+
 STORY_CHECKS: dict[str, Callable[[Any, Path], None]] = {
     "everything_about": _everything_about,
     "person_profile": _person_profile,
@@ -1081,6 +1092,7 @@ STORY_CHECKS: dict[str, Callable[[Any, Path], None]] = {
     "allegations": _allegations,
     "protective_factors": _protective_factors,
     "adults_with_many_young_people": _adults_with_many_young_people,
+    "records_behind_entity": _records_behind_entity,
 }
 
 

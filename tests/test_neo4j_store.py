@@ -66,9 +66,11 @@ def test_second_load_changes_nothing(store: Neo4jStore, demo: Any) -> None:
     store.load(demo.dataset)
     before = (store.counts(), as_comparable(store.graph()))
     again = store.load(demo.dataset)
-    assert again.counters["nodes_created"] == 0
-    assert again.counters["relationships_created"] == 0
-    assert again.counters["relationships_deleted"] == 0
+    # Every content hash was in Neo4j already: not one batch was written.
+    assert again.batches == 0 and again.counters == {}
+    assert not again.changed_anything
+    assert again.entities.unchanged == len(list(demo.dataset.entities()))
+    assert again.links.unchanged == len(demo.dataset.links)
     assert (store.counts(), as_comparable(store.graph())) == before
 
 
@@ -180,13 +182,19 @@ def test_load_cli_loads_and_reports(neo4j_env: Any, store: Neo4jStore, demo: Any
     assert result.exit_code == 0, result.output + result.stderr
     data = demo.dataset
     entities = len(data.people) + len(data.locations) + len(data.vehicles)
-    assert f"Loaded {entities} entities and {len(data.links)} links" in result.stdout
+    # The fixture's store starts empty: the first load adds everything.
+    assert (
+        f"{entities} entities: {entities} added, 0 changed, 0 removed, 0 unchanged" in result.stdout
+    )
+    links = len(data.links)
+    assert f"{links} links: {links} added, 0 changed, 0 removed, 0 unchanged" in result.stdout
+    assert "Nothing changed" not in result.stdout
     assert store.counts()["relationships"] == len(data.links)
-    # The fixture's store starts empty: the first load adds, an identical second does not.
-    assert "Nothing added or removed" not in result.stdout
+    # An identical second load writes nothing, and says so.
     again = CliRunner().invoke(main, ["load", str(ROOT / "fixtures" / "demo")])
     assert again.exit_code == 0, again.output + again.stderr
-    assert "Nothing added or removed: all of it was in Neo4j already." in again.stdout
+    assert again.stdout.startswith("Nothing changed: Neo4j already held every element of")
+    assert f"{links} links: 0 added, 0 changed, 0 removed, {links} unchanged" in again.stdout
     assert "0 rows rejected" in again.stdout
 
 

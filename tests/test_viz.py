@@ -285,3 +285,82 @@ def test_the_map_fits_the_points_and_its_tiles_cover_the_frame(
     assert map_view(points, width=900, height=460).tiles.empty
     with pytest.raises(UsageError, match=r"\{z\}"):
         map_view(points, width=900, height=460, tiles="http://tiles.invalid/map.png")
+
+
+# ------------------------------------------------------------------------------ drawing index
+
+
+def _part(
+    graph: nx.MultiDiGraph,
+    entities: tuple[str, ...] | None = None,
+    focus: str | None = None,
+    steps: int = 1,
+    kinds: tuple[str, ...] | None = None,
+) -> nx.MultiDiGraph:
+    """The part of the graph the dashboard drew from the whole graph before the index."""
+    from graphguard.model import node_kind
+
+    if entities is not None:
+        graph = graph.subgraph(entities)
+    if focus is not None:
+        graph = neighbourhood(graph, focus, steps)
+    if kinds is not None:
+        graph = graph.subgraph(
+            n for n, d in graph.nodes(data=True) if n == focus or node_kind(d) in set(kinds)
+        )
+    return graph
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        {},
+        {"max_nodes": 60},
+        {"focus": "AD003", "steps": 2},
+        {"focus": "AD003", "steps": 3, "max_nodes": 40},
+        {"focus": "AD003", "steps": 2, "kinds": ("adult", "location")},
+        {"entities": ("YP001", "YP002", "AD003", "LO002", "nobody")},
+        {"entities": ("YP001", "YP002", "AD003", "LO002"), "focus": "AD003", "steps": 1},
+    ],
+)
+def test_the_index_draws_the_page_the_graph_draws(
+    demo_graph: nx.MultiDiGraph, part: dict[str, Any]
+) -> None:
+    from graphguard.analysis import analyse
+    from graphguard.drawing_index import DrawingIndex
+
+    result = analyse(demo_graph)
+    scores = {h.id: h.score for h in result.hubs if h.score > 0}
+    scores.update({c.id: c.score for c in result.contexts if c.score > 0})
+    max_nodes = part.pop("max_nodes", 300)
+    expected = network_html(
+        _part(demo_graph, **part), scores=scores, max_nodes=max_nodes, focus=part.get("focus")
+    )
+    drawn = DrawingIndex.from_graph(demo_graph).draw(scores=scores, max_nodes=max_nodes, **part)
+    assert drawn.html == expected.html
+    assert drawn[1:] == expected[1:]
+    if max_nodes < expected.total_nodes:
+        assert drawn.capped
+
+
+def test_the_index_holds_no_young_persons_identity(demo_graph: nx.MultiDiGraph) -> None:
+    from graphguard.drawing_index import DrawingIndex
+    from graphguard.model import node_kind
+
+    index = DrawingIndex.from_graph(demo_graph)
+    young = [n for n, d in demo_graph.nodes(data=True) if node_kind(d) == "young_person"]
+    assert young and all(index.kind(y) == "young_person" for y in young)
+    for person in young:
+        assert not {"name", "date_of_birth", "gender"} & set(index.nodes[person]), person
+    named = [n for n in demo_graph if demo_graph.nodes[n].get("role") == "adult"]
+    assert index.nodes[named[0]].get("name") == demo_graph.nodes[named[0]].get("name")
+
+
+def test_the_index_refuses_a_focus_outside_the_view(demo_graph: nx.MultiDiGraph) -> None:
+    from graphguard.drawing_index import DrawingIndex
+
+    index = DrawingIndex.from_graph(demo_graph)
+    with pytest.raises(UsageError, match="not in this view"):
+        index.draw(focus="nobody")
+    with pytest.raises(UsageError, match="not in this view"):
+        index.draw(entities=("YP001",), focus="AD003")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import altair as alt
 import common
 import pandas as pd
+import records
 import streamlit as st
 from wording import count, plain
 
 from graphguard.errors import GraphguardError
 from graphguard.settings import get_settings
-from graphguard.viz import LOCATION_KIND_COLOURS, location_points, map_view
+from graphguard.viz import LOCATION_KIND_COLOURS, map_view
 
 #: The map's size in pixels: fixed, so a basemap's tiles fall where the points are.
 MAP_WIDTH, MAP_HEIGHT = 900, 460
@@ -23,7 +24,6 @@ st.caption(
     "context joins, so a busy school ranks below a flat where a few meet. Disrupting a "
     "context protects every young person in it; moving one child does not."
 )
-graph = common.network(view.source, view.filters)
 result = common.analysis(view.source, view.filters)
 contexts = result.contexts
 if not contexts:
@@ -52,7 +52,7 @@ table = pd.DataFrame(
 st.dataframe(table, hide_index=True, height=min(38 + 35 * len(table), 360))
 
 st.subheader("Map of locations")
-points = location_points(graph, {c.id: c.score for c in contexts})
+points = common.digest(view.source, view.filters).points
 if points.empty:
     st.info("No location in this view has coordinates.")
 else:
@@ -128,16 +128,13 @@ by_id = {c.id: c for c in result.contexts}
 chosen = st.selectbox(
     "Place or vehicle",
     [c.id for c in contexts],
-    format_func=lambda i: f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}",
+    format_func=lambda i: f"#{by_id[i].rank} {i} · {common.entity_name(view, i)}",
     key="context_pick",
 )
 context = by_id[chosen]
-st.subheader(
-    plain(
-        f"#{context.rank} {common.entity_name(graph, context.id, view.show_names)} ({context.id})"
-    )
-)
+st.subheader(plain(f"#{context.rank} {common.entity_name(view, context.id)} ({context.id})"))
 st.info(plain(context.explanation))
+records.show_provenance(view, context.id)
 left, right = st.columns([1, 2])
 with left:
     st.markdown("**Components**")

@@ -13,6 +13,8 @@ from wording import count, plain
 
 from graphguard.audit import Event, audited
 from graphguard.errors import GraphguardError
+from graphguard.meeting.actions import DUE_WITHIN_DAYS, actions_due, list_actions
+from graphguard.meeting.state import MeetingState
 from graphguard.settings import pseudonym_key
 from graphguard.viz import neighbourhood
 
@@ -33,7 +35,7 @@ if not found.exposure.young_people:
 
 def named(entity_id: str) -> str:
     """On screen, the entity's name where the analyst needs it (never in a download)."""
-    return common.entity_name(graph, entity_id, view.show_names) if entity_id in graph else ""
+    return common.entity_name(view, entity_id) if entity_id in graph else ""
 
 
 # ------------------------------------------------------------------------------ the plan
@@ -78,6 +80,34 @@ st.caption(
     "Each next target is the one adding most to the fall, given those already chosen "
     "(Borgatti's key-player problem, greedy)."
 )
+agreed = list_actions(MeetingState.open(common.store(view.source)))
+planned = {step.target.id for step in chosen.steps}
+on_plan = [a for a in agreed if a.target_id in planned]
+overdue, due = actions_due(agreed, dt.date.today())
+if on_plan:
+    st.markdown("**Agreed actions on these targets**")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "action": a.id,
+                    "target": a.target_id,
+                    "tactic": a.tactic_text,
+                    "lead agency": a.lead_agency,
+                    "status": a.status,
+                    "review": a.review.isoformat(),
+                }
+                for a in on_plan
+            ]
+        ),
+        hide_index=True,
+    )
+if overdue or due:
+    st.warning(
+        f"{count(len(overdue), 'action')} overdue for review, {len(due)} due within "
+        f"{DUE_WITHIN_DAYS} days."
+    )
+st.page_link("views/actions.py", label="Record and review disruption actions")
 members = {m for step in chosen.steps for m in step.target.members if m in graph}
 protected = {y for step in chosen.steps for y in step.young_people if y in graph}
 around = set(members) | protected

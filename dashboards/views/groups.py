@@ -15,7 +15,7 @@ st.caption(
     "Young people who spend time together, found as communities of who is linked to whom "
     f"and who is seen in the same places. {PURPOSE}"
 )
-graph = common.network(view.source, view.filters)
+shown = common.entities(view)
 result = common.analysis(view.source, view.filters)
 if not result.groups:
     st.info("No peer groups in this view of the network.")
@@ -50,7 +50,7 @@ st.info(plain(group.reason))
 
 
 def flags(entity_id: str) -> str:
-    data = graph.nodes.get(entity_id, {})
+    data = shown.get(entity_id, {})
     found = []
     if data.get("looked_after"):
         found.append("looked after")
@@ -68,7 +68,7 @@ with left:
         pd.DataFrame(
             [
                 {
-                    "young person": common.entity_name(graph, m, view.show_names),
+                    "young person": common.entity_name(view, m),
                     "needs": flags(m),
                 }
                 for m in group.members
@@ -83,7 +83,7 @@ with middle:
             pd.DataFrame(
                 [
                     {
-                        "adult": common.entity_name(graph, a["id"], view.show_names),
+                        "adult": common.entity_name(view, a["id"]),
                         "id": a["id"],
                         "score": round(a["score"], 2),
                         "members reached": a["members_reached"],
@@ -101,7 +101,7 @@ with right:
         pd.DataFrame(
             [
                 {
-                    "context": f"{c['id']} · {common.entity_name(graph, c['id'], view.show_names)}",
+                    "context": f"{c['id']} · {common.entity_name(view, c['id'])}",
                     "kind": c.get("location_kind") or c["kind"],
                     "members": c["members"],
                 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import common
 import pandas as pd
+import records
 import streamlit as st
 from wording import count, plain
 
@@ -16,7 +17,7 @@ st.caption(
     "is a sum of named components resting on graded, dated links; young people are never "
     "scored. A flag of 'suspected' is one modest component: structure decides the ranking."
 )
-graph = common.network(view.source, view.filters)
+nodes = common.entities(view)
 result = common.analysis(view.source, view.filters)
 everyone = common.adults(view.source, view.filters)
 if not everyone:
@@ -39,9 +40,9 @@ table = pd.DataFrame(
         {
             "rank": hub.rank,
             "id": hub.id,
-            "name": common.entity_name(graph, hub.id, view.show_names),
+            "name": common.entity_name(view, hub.id),
             "score": round(hub.score, 2),
-            "suspected": bool(graph.nodes[hub.id].get("suspected")) if hub.id in graph else False,
+            "suspected": bool(nodes[hub.id].get("suspected")) if hub.id in nodes else False,
             "young people reached": int(hub.components.get("young_people_reached", 0)),
             **{name: round(hub.components.get(name, 0.0), 2) for name in COMPONENT_WEIGHTS},
         }
@@ -66,21 +67,26 @@ if not table.empty:
 
 by_id = {hub.id: hub for hub in scored}
 shown = [hub.id for hub in hubs]
+listed = set(shown)
 # Every adult can be picked, not only the table's: typing a name finds anyone, and an
 # adult scoring 0 is where the explanation of a protective hub is read.
-chosen = st.selectbox(
+chosen = common.pick(
     "Adult (type a name or id to find any adult, those scoring 0 too)",
-    shown + [adult for adult in everyone if adult not in set(shown)],
+    shown + [adult for adult in everyone if adult not in listed],
+    set(everyone),
     format_func=lambda i: (
-        f"#{by_id[i].rank} {i} · {common.entity_name(graph, i, view.show_names)}"
+        f"#{by_id[i].rank} {i} · {common.entity_name(view, i)}"
         if i in by_id
-        else f"{i} · {common.entity_name(graph, i, view.show_names)} (score 0)"
+        else f"{i} · {common.entity_name(view, i)} (score 0)"
     ),
     key="hub_pick",
+    what="adult",
 )
+assert chosen is not None  # the list always has its first adult chosen
 hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
-st.subheader(plain(f"#{hub.rank} {common.entity_name(graph, hub.id, view.show_names)} ({hub.id})"))
+st.subheader(plain(f"#{hub.rank} {common.entity_name(view, hub.id)} ({hub.id})"))
 st.info(plain(hub.explanation))
+records.show_provenance(view, hub.id)
 
 left, right = st.columns([1, 2])
 with left:

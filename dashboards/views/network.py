@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import common
+import records
 import streamlit as st
 from wording import count, plain
 
@@ -11,16 +12,14 @@ from graphguard.viz import DEFAULT_MAX_NODES, KIND_STYLES, entity_label
 
 view = common.current_view()
 st.title("Network")
-graph = common.network(view.source, view.filters)
+nodes = common.entities(view)
 result = common.analysis(view.source, view.filters)
 
-ranked = [hub.id for hub in result.hubs] + [context.id for context in result.contexts]
-rest = sorted(set(graph.nodes) - set(ranked))
-choices = [n for n in ranked if n in graph] + rest
+choices = common.focus_choices(view.source, view.filters)
 
 
 def describe(entity_id: str) -> str:
-    data = graph.nodes[entity_id]
+    data = nodes[entity_id]
     label = entity_label(entity_id, data, view.show_names)
     kind = KIND_STYLES[node_kind(data)]["label"]
     return f"{entity_id} · {label} ({kind})" if label != entity_id else f"{entity_id} ({kind})"
@@ -29,13 +28,15 @@ def describe(entity_id: str) -> str:
 groups = {group.id: group for group in result.groups}
 top, middle, bottom = st.columns([2, 2, 1])
 with top:
-    focus = st.selectbox(
+    focus = common.pick(
         "Focus on",
         choices,
+        nodes,
         index=None,
         format_func=describe,
         placeholder="the whole network (pick an entity to focus)",
         key="network_focus",
+        what="entity",
     )
     steps = st.slider("Steps from the focus", 1, 3, 2, key="network_steps", disabled=not focus)
 with middle:
@@ -100,3 +101,5 @@ else:
         "scroll to zoom."
     )
 common.show_drawing(drawn, "network drawing")
+if focus:
+    records.show_provenance(view, focus)

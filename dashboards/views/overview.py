@@ -67,7 +67,7 @@ with right:
     st.altair_chart(bars(whole["by_type"], "type"))
 
 st.subheader("Rejected rows from the last load")
-ingest = getattr(common.store(view.source), "ingest", None)
+ingest = common.digest(view.source, view.filters).ingest
 if ingest is None:
     st.info(
         "Data read from Neo4j: `graphguard load DATASET --rejects FILE` reports the rows it "
@@ -92,14 +92,11 @@ st.subheader("Where to go next")
 result = common.analysis(view.source, view.filters)
 scored = result.hubs
 if scored:
-    graph = common.network(view.source, view.filters)
     top_hubs = ", ".join(
-        plain(f"{common.entity_name(graph, hub.id, view.show_names)} ({hub.id})")
-        for hub in scored[:3]
+        plain(f"{common.entity_name(view, hub.id)} ({hub.id})") for hub in scored[:3]
     )
     top_contexts = ", ".join(
-        plain(f"{common.entity_name(graph, c.id, view.show_names)} ({c.id})")
-        for c in result.contexts[:3]
+        plain(f"{common.entity_name(view, c.id)} ({c.id})") for c in result.contexts[:3]
     )
     lines = [f"Highest-scoring adults: {top_hubs}."]
     if top_contexts:

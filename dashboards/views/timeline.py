@@ -12,7 +12,7 @@ from graphguard.viz import CONCERN_LINK_TYPES, LINK_TYPE_COLOURS
 view = common.current_view()
 st.title("Timeline")
 st.caption("Links per month of their first sighting. Undated links are left out.")
-graph = common.network(view.source, view.filters)
+links = common.summary(view.source, view.filters)["links"]
 by = st.radio(
     "Split by",
     ["type", "agency"],
@@ -21,7 +21,7 @@ by = st.radio(
     key="timeline_by",
 )
 timeline = common.timeline(view.source, view.filters, by)
-undated = graph.number_of_edges() - int(timeline["links"].sum())
+undated = links - int(timeline["links"].sum())
 if timeline.empty:
     st.info("No link in this view carries a date.")
     st.stop()

@@ -2,8 +2,10 @@
 
 One module per command group: :mod:`~graphguard.cli.data` (validate, synth, analyse,
 load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-check),
-:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`,
-:mod:`~graphguard.cli.dashboard` and :mod:`~graphguard.cli.audit` (audit verify, where).
+:mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`, :mod:`~graphguard.cli.resolve`,
+:mod:`~graphguard.cli.dashboard`, :mod:`~graphguard.cli.meeting` (changes, watch,
+alerts), :mod:`~graphguard.cli.actions` (actions, briefing) and
+:mod:`~graphguard.cli.audit` (audit verify, where).
 What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 
@@ -12,12 +14,13 @@ from __future__ import annotations
 import click
 
 from graphguard import __version__
-from graphguard.cli import data, disruption
+from graphguard.cli import actions, data, disruption, meeting
 from graphguard.cli.audit import audit, where
 from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
 from graphguard.cli.dashboard import dashboard
 from graphguard.cli.neo4j import neo4j
+from graphguard.cli.resolve import resolve
 
 __all__ = ["main"]
 
@@ -50,9 +53,15 @@ for _command in (
     disruption.plan,
     disruption.relocation,
     disruption.placement_check,
+    resolve,
+    actions.actions,
+    actions.briefing,
     cypher,
     neo4j,
     dashboard,
+    meeting.changes,
+    meeting.watch,
+    meeting.alerts,
     audit,
     where,
 ):

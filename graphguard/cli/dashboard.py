@@ -22,7 +22,6 @@ from graphguard.store.open import DATASET_ENV, choose_data
 __all__ = ["DATASET_ENV", "dashboard", "dashboard_app", "dashboard_env", "streamlit_command"]
 
 
-
 def dashboard_app() -> Path:
     """The dashboard's entry script, ``dashboards/app.py`` of the checkout."""
     app = project_root() / "dashboards" / "app.py"

@@ -13,7 +13,7 @@ import click
 from graphguard.audit import Event, audited
 from graphguard.cli.base import warn_data_problems
 from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE, REJECTS
-from graphguard.errors import DataError
+from graphguard.errors import DataError, UsageError
 from graphguard.files import check_destination
 
 __all__ = ["analyse", "check", "load", "synth", "validate"]
@@ -30,6 +30,8 @@ __all__ = ["analyse", "check", "load", "synth", "validate"]
 def validate(dataset: Path, rejects_path: Path | None, force: bool, output_format: str) -> None:
     """Check DATASET (a folder of CSVs or an .xlsx workbook) against the input format.
 
+    DATASET may also be a folder of agency extracts (input format v2: one subfolder
+    per source, with sources.csv and decisions.csv); the report is then per source.
     Exits 0 when every row is valid and 1 when any row was rejected or a file could
     not be read.  What was read all the same but is not quite the format (an encoding
     other than UTF-8, semicolons between cells, a title above the header) is printed
@@ -38,7 +40,8 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
     from graphguard.ingest import read_dataset
 
     destination = check_destination(rejects_path, force=force, option="--rejects")
-    result = read_dataset(dataset, collect_links=False)
+    # Records only: checking the format needs no entity resolution.
+    result = read_dataset(dataset, collect_links=False, resolve=False)
     _write_rejects(result, dataset, destination)
     if output_format == "json":
         click.echo(json.dumps(result.as_dict(), indent=2))
@@ -51,18 +54,11 @@ def validate(dataset: Path, rejects_path: Path | None, force: bool, output_forma
 def _print_report(result: Any, rejects_path: Path | None) -> None:
     for warning in result.warnings:
         click.echo(f"warning: {warning}")
-    for report in result.files.values():
-        if not report.present:
-            continue
-        if report.error:
-            click.echo(f"{report.file}: ERROR {report.error}")
-        else:
-            click.echo(
-                f"{report.file}: {report.rows} rows, {report.accepted} accepted, "
-                f"{report.rejected} rejected"
-            )
-        for warning in report.warnings:
-            click.echo(f"{report.file}: warning: {warning}")
+    if result.records.version == 2:
+        _print_sources(result)
+    else:
+        for report in result.files.values():
+            _print_file(report)
     for reject in result.rejects:
         click.echo(str(reject))
     if result.ok:
@@ -77,6 +73,49 @@ def _print_report(result: Any, rejects_path: Path | None) -> None:
             parts.append(f"{errors} file{'s' if errors != 1 else ''} could not be read")
         where = f"; rejected rows written to {rejects_path}" if rejects_path and rows else ""
         click.echo(", ".join(parts) + where + ".")
+
+
+def _print_file(report: Any, indent: str = "") -> None:
+    if not report.present:
+        return
+    if report.error:
+        click.echo(f"{indent}{report.file}: ERROR {report.error}")
+    else:
+        click.echo(
+            f"{indent}{report.file}: {report.rows} rows, {report.accepted} accepted, "
+            f"{report.rejected} rejected"
+        )
+    for warning in report.warnings:
+        click.echo(f"{indent}{report.file}: warning: {warning}")
+
+
+def _print_sources(result: Any) -> None:
+    """A v2 report: sources.csv, then each source's totals and its files, then decisions.csv."""
+    if "sources" in result.files:
+        _print_file(result.files["sources"])
+    summary = result.source_summary()
+    by_source: dict[str, list[Any]] = {}
+    for report in result.files.values():
+        if report.source is not None:
+            by_source.setdefault(report.source, []).append(report)
+    for source, reports in by_source.items():
+        totals = summary.get(source)
+        if totals is not None and source in result.records.sources:
+            said = [f"agency {totals['agency']}"] if totals["agency"] else []
+            if totals["extracted_on"]:
+                said.append(f"extracted {totals['extracted_on']}")
+            about = f" ({', '.join(said)})" if said else ""
+            click.echo(
+                f"{source}{about}: {totals['rows']} rows, {totals['accepted']} accepted, "
+                f"{totals['rejected']} rejected"
+            )
+            for report in reports:
+                _print_file(report, indent="  ")
+        else:
+            for report in reports:
+                _print_file(report)
+    if "decisions" in result.files:
+        _print_file(result.files["decisions"])
 
 
 def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None:
@@ -105,20 +144,34 @@ def _write_rejects(result: Any, dataset: Path, destination: Path | None) -> None
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same town."
 )
-def synth(out: Path, young_people: int, seed: int) -> None:
+@click.option(
+    "--agencies",
+    is_flag=True,
+    help="Write the town as the agencies would send it (input format v2: one extract per "
+    "agency, own ids, noise and traps), with truth.csv saying which records are the same.",
+)
+def synth(out: Path, young_people: int, seed: int, agencies: bool) -> None:
     """Write a seeded synthetic town to OUT in the input format (for demos, tests, benchmarks)."""
     from tqdm import tqdm
 
     from graphguard.synth import write_town
+    from graphguard.synth_agencies import SOURCES, write_agencies
 
     with tqdm(desc="writing links", unit=" links", disable=None, file=sys.stderr) as bar:
 
         def written(total: int) -> None:
             bar.update(total - bar.n)
 
-        truth = write_town(out, young_people, seed, progress=written)
-    counts = ", ".join(f"{n} {name}" for name, n in truth.counts.items())
-    click.echo(f"Wrote a synthetic town to {out}: {counts}.")
+        if agencies:
+            split = write_agencies(out, young_people, seed, progress=written)
+            said = (
+                f"as agency extracts to {out}: {len(split.records)} records in "
+                f"{len(SOURCES)} sources; truth.csv says which are the same"
+            )
+        else:
+            truth = write_town(out, young_people, seed, progress=written)
+            said = f"to {out}: " + ", ".join(f"{n} {name}" for name, n in truth.counts.items())
+    click.echo(f"Wrote a synthetic town {said}.")
 
 
 # --------------------------------------------------------------------------- analyse
@@ -233,6 +286,28 @@ def _notice(line: str) -> None:
     "(refused when any row was rejected, so nothing is deleted by mistake).",
 )
 @WAIT
+@click.option(
+    "--initial",
+    is_flag=True,
+    help="First load into an empty database through `neo4j-admin database import` "
+    "(offline: the local server is stopped, the import run, the server started again); "
+    "refused on a database that holds data or a server graphguard does not manage.",
+)
+@click.option(
+    "--data-dir",
+    "data_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="With --initial: the data directory of the local Neo4j "
+    "(as given to `graphguard neo4j start`) [default: .graphguard/neo4j].",
+)
+@click.option(
+    "--watch/--no-watch",
+    "watch_after_load",
+    default=True,
+    show_default=True,
+    help="Run the watch rules (cypher/alerts) after the load and keep new alerts.",
+)
 def load(
     dataset: Path,
     batch_size: int | None,
@@ -240,14 +315,20 @@ def load(
     force: bool,
     prune: bool,
     wait: float,
+    initial: bool,
+    data_dir: Path | None,
+    watch_after_load: bool,
 ) -> None:
     """Validate DATASET and load its valid rows into Neo4j (NEO4J_URI), idempotently.
 
-    Entities are merged on their id and links on their link_id, so loading the same
-    data again changes nothing and a changed row updates what it describes.  One load
-    at a time writes to a database (a second waits up to --wait seconds); a link id
-    is held by one relationship, whatever its type.  Exits 1 when rows were rejected
-    (the valid rows are still loaded).
+    Every entity, record and link carries a content hash, so a load writes only what
+    changed and says, per kind, how many were added, changed, removed and unchanged:
+    loading the same data again writes nothing.  Agency extracts (format v2) are
+    loaded as resolved entities with their source records, so after a match decision
+    only the records and links that moved are rewritten.  One load at a time writes to
+    a database (a second waits up to --wait seconds); a link id is held by one
+    relationship, whatever its type.  Exits 1 when rows were rejected (the valid rows
+    are still loaded).
     """
     from tqdm import tqdm
 
@@ -264,11 +345,24 @@ def load(
             "--prune refused: rows were rejected or files unreadable, and pruning would "
             "delete what they held; fix them (see `graphguard validate`) or load without --prune"
         )
+    if data_dir is not None and not initial:
+        raise UsageError("--data-dir is for --initial only")
+    if initial and prune:
+        raise UsageError("--initial loads into an empty database: --prune has nothing to do")
     store = open_neo4j(batch_size=batch_size)
-    total = len(result.dataset)
+    records = _records_of(result)
+    if initial:
+        _initial_load(store, result.dataset, records, data_dir, wait, dataset, result)
+        if watch_after_load:
+            _watch_after_load(store)
+        if not result.ok:
+            sys.exit(1)
+        return
+    total = len(result.dataset) + (len(records) if records is not None else 0)
     with tqdm(total=total, desc="loading", unit=" rows", disable=None, file=sys.stderr) as bar:
         report = store.load(
             result.dataset,
+            records=records,
             progress=bar.update,
             prune=prune,
             wait=wait,
@@ -276,38 +370,9 @@ def load(
             notice=_notice,
             purpose=f"load {dataset}",
         )
-    created = report.counters.get("nodes_created", 0) + report.counters.get(
-        "relationships_created", 0
-    )
-    removed = report.counters.get("relationships_deleted", 0) + report.pruned_nodes
-    # Neo4j counts a property written again with the same value as set, so only
-    # additions and removals tell a repeated load apart.
-    unchanged = not (
-        created
-        or removed
-        or report.moved
-        or report.pruned_relationships
-        or report.repaired_duplicates
-    )
-    click.echo(
-        f"Loaded {_count(report.nodes, 'entity', 'entities')} and "
-        f"{_count(report.relationships, 'link')} into Neo4j "
-        f"in {_count(report.batches, 'batch', 'batches')} ({report.seconds:.1f} s); "
-        f"{_count(result.rejected_rows, 'row')} rejected."
-        + (" Nothing added or removed: all of it was in Neo4j already." if unchanged else "")
-        + (
-            f" Pruned {report.pruned_nodes} entities and {report.pruned_relationships} links "
-            "not in the dataset."
-            if prune
-            else ""
-        )
-        + (
-            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
-            "by more than one relationship."
-            if report.repaired_duplicates
-            else ""
-        )
-    )
+    click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
+    if watch_after_load:
+        _watch_after_load(store)
     if report.duplicates_left:
         _notice(
             f"warning: {len(report.duplicates_left)} link ids not in {dataset} are held by "
@@ -316,6 +381,72 @@ def load(
         )
     if not result.ok:
         sys.exit(1)
+
+
+def _watch_after_load(store: Any) -> None:
+    from graphguard.cli.meeting import report_watch
+    from graphguard.meeting.state import MeetingState
+
+    # Watch rules run after every load, on the picture the load made.
+    report_watch(store, MeetingState.open(store), None, None, "neo4j")
+
+
+def _initial_load(
+    store: Any,
+    data: Any,
+    records: Any,
+    data_dir: Path | None,
+    wait: float,
+    dataset: Path,
+    result: Any,
+) -> None:
+    from graphguard.audit import acting_user
+    from graphguard.neo4j_local.server import DEFAULT_DATA_DIR
+    from graphguard.settings import get_settings
+    from graphguard.store.bulk import initial_load
+
+    report = initial_load(
+        store,
+        data,
+        uri=str(get_settings().neo4j_uri),
+        data_dir=data_dir or DEFAULT_DATA_DIR,
+        records=records,
+        notice=_notice,
+        wait=wait,
+        user=acting_user(),
+    )
+    click.echo(_load_summary(report, dataset, result.rejected_rows, records is not None))
+
+
+def _records_of(result: Any) -> Any:
+    """The record-level dataset of a version 2 read (``IngestResult.records``), else None."""
+    if result.dataset.version != 2:
+        return None
+    return getattr(result, "records", None)
+
+
+def _load_summary(report: Any, dataset: Path, rejected: int, v2: bool) -> str:
+    """What a load did, in one paragraph: per kind, added, changed, removed, unchanged."""
+    kinds = [report.entities.describe("entity", "entities")]
+    if v2:
+        kinds.append(report.records.describe("record"))
+    kinds.append(report.links.describe("link"))
+    how = (
+        "neo4j-admin import" if not report.batches else _count(report.batches, "write transaction")
+    )
+    timing = f"({how}, {report.seconds:.1f} s); {_count(rejected, 'row')} rejected."
+    if not report.changed_anything:
+        head = f"Nothing changed: Neo4j already held every element of {dataset} "
+        return head + f"({'; '.join(kinds)}) {timing}"
+    text = f"Loaded {dataset} into Neo4j: {'; '.join(kinds)} {timing}"
+    if report.moved:
+        text += f" {_count(report.moved, 'link')} changed type (moved to a new relationship)."
+    if report.repaired_duplicates:
+        text += (
+            f" Removed the extra holders of {report.repaired_duplicates} link ids held "
+            "by more than one relationship."
+        )
+    return text
 
 
 # --------------------------------------------------------------------------- check
@@ -359,11 +490,16 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
             "Neo4j is compared with the valid rows only"
         )
     store = open_neo4j()
+    records = _records_of(result)
     purpose = f"check {dataset}" + (" --repair" if repair else "")
     lock = store.lock(purpose, wait=wait, user=acting_user(), notice=_notice)
     with store.reachable("checking the database"), lock:
-        found = compare(store, result.dataset)
-        fixed = make_equal(store, result.dataset, found, lock) if repair and not found.ok else None
+        found = compare(store, result.dataset, records)
+        fixed = (
+            make_equal(store, result.dataset, found, lock, records=records)
+            if repair and not found.ok
+            else None
+        )
     after = fixed.after if fixed is not None else found
     if output_format == "json":
         data = found.as_dict()
@@ -373,6 +509,8 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
                 "deleted_relationships": fixed.deleted_relationships,
                 "written_entities": fixed.written_entities,
                 "written_links": fixed.written_links,
+                "deleted_records": fixed.deleted_records,
+                "written_records": fixed.written_records,
                 "after": fixed.after.as_dict(),
             }
         click.echo(json.dumps(data, indent=2))
@@ -380,8 +518,9 @@ def check(dataset: Path, repair: bool, output_format: str, wait: float) -> None:
         _print_check(found, dataset)
         if fixed is not None:
             click.echo(
-                f"Repaired: deleted {fixed.deleted_relationships} relationships and "
-                f"{fixed.deleted_entities} entities, wrote {fixed.written_entities} entities "
+                f"Repaired: deleted {fixed.deleted_relationships} relationships, "
+                f"{fixed.deleted_entities} entities and {fixed.deleted_records} records, "
+                f"wrote {fixed.written_entities} entities, {fixed.written_records} records "
                 f"and {fixed.written_links} links."
             )
         if after.ok:
@@ -417,6 +556,9 @@ def _print_check(report: Any, dataset: Path) -> None:
         ("entities missing from Neo4j", report.missing_entities),
         ("entities in Neo4j only", report.extra_entities),
         ("entities that differ", report.changed_entities),
+        ("records missing from Neo4j", report.missing_records),
+        ("records in Neo4j only", report.extra_records),
+        ("records that differ", report.changed_records),
         ("links missing from Neo4j", report.missing_links),
         ("links in Neo4j only", report.extra_links),
         ("links that differ", report.changed_links),

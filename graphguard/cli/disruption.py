@@ -215,8 +215,33 @@ def plan(
         ],
     }
     targets = [step.target.id for step in result.steps]
+    _add_agreed_actions(data, dataset, targets, scrub)
     with audited(Event.PLAN, source=source, k=k, as_of=data["as_of"], targets=targets):
         _emit(data, output_format, _render_plan)
+
+
+def _add_agreed_actions(
+    data: dict[str, Any], dataset: Path | None, targets: list[str], scrub: YoungPersonScrubber
+) -> None:
+    """The meeting's agreed actions on each step's target, and the actions due for review."""
+    from graphguard.meeting.actions import actions_due, list_actions
+    from graphguard.meeting.state import MeetingState
+    from graphguard.store.open import open_store
+
+    store = open_store(None) if dataset is None else None
+    try:
+        agreed = list_actions(MeetingState.open(dataset if store is None else store))
+    finally:
+        if store is not None:
+            store.driver.close()  # type: ignore[attr-defined]
+    for step, target in zip(data["steps"], targets, strict=True):
+        step["actions"] = [
+            scrub(f"{a.id} {a.tactic_text.split(' (')[0]} ({a.status}, review {a.review})")
+            for a in agreed
+            if a.target_id == target
+        ]
+    overdue, due = actions_due(agreed, dt.date.today())
+    data["actions_due"] = {"overdue": [a.id for a in overdue], "due": [a.id for a in due]}
 
 
 def _render_plan(data: dict[str, Any]) -> str:
@@ -234,8 +259,16 @@ def _render_plan(data: dict[str, Any]) -> str:
             f"  {step['step']}. {step['target_id']} ({step['kind']}) {step['label']}: "
             f"+{step['added_impact']:.2f} (cumulative {step['cumulative_impact']:.2f})"
         )
+        lines.extend(f"       agreed: {action}" for action in step.get("actions", []))
     if not data["steps"]:
         lines.append("  No target would reduce exposure.")
+    due = data.get("actions_due")
+    if due and (due["overdue"] or due["due"]):
+        overdue, soon = ", ".join(due["overdue"]) or "-", ", ".join(due["due"]) or "-"
+        lines.append(
+            f"Actions: {len(due['overdue'])} overdue for review ({overdue}), "
+            f"{len(due['due'])} due ({soon}): see `graphguard actions list --due`"
+        )
     return "\n".join(lines)
 
 

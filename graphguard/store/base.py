@@ -24,6 +24,7 @@ from graphguard.model import (
     SourceGrade,
     node_kind,
 )
+from graphguard.store.content import STORE_PROPERTIES
 
 __all__ = [
     "RESERVED_ATTRIBUTES",
@@ -39,9 +40,12 @@ __all__ = [
 
 #: The kinds a filter can ask for: a person's role, or the entity kind.
 
-#: Node attribute names graphguard sets itself; an unknown input column of the same
-#: name is kept as ``extra_<name>``.
-RESERVED_ATTRIBUTES: frozenset[str] = frozenset({"id", "kind", "role", "location_kind", "labels"})
+#: Node and link attribute names graphguard sets itself (in the graph, or in Neo4j: the
+#: content hash and a link's record ends); an unknown input column of the same name is
+#: kept as ``extra_<name>``.
+RESERVED_ATTRIBUTES: frozenset[str] = frozenset(
+    {"id", "kind", "role", "location_kind", "labels"} | STORE_PROPERTIES
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,9 @@ def node_attributes(entity: Entity) -> dict[str, Any]:
     ``location_kind`` because ``kind`` names the entity kind.
     """
     attributes: dict[str, Any] = {"kind": entity.entity_kind.value}
-    for name, value in entity:
+    # A model's __dict__ holds exactly its fields (extra="forbid"), in field order, and
+    # reading it is 2-3 times faster than iterating the model (issue 17's profile).
+    for name, value in entity.__dict__.items():
         if name == "extra" or value is None:
             continue
         if isinstance(entity, Location) and name == "kind":
@@ -131,12 +137,13 @@ def node_attributes(entity: Entity) -> dict[str, Any]:
 def link_attributes(link: Link) -> dict[str, Any]:
     """The edge attributes of a link: ``type``, ``link_id``, every provenance field recorded."""
     attributes: dict[str, Any] = {}
-    for name, value in link:
+    for name, value in link.__dict__.items():  # as in node_attributes: fields only
         if name in ("extra", "source_id", "target_id") or value is None:
             continue
         attributes[name] = _plain(value)
     for name, value in link.extra.items():
-        attributes[f"extra_{name}" if name in attributes else name] = value
+        reserved = name in attributes or name in STORE_PROPERTIES
+        attributes[f"extra_{name}" if reserved else name] = value
     return attributes
 
 

@@ -1,12 +1,14 @@
 """``graphguard check``: does Neo4j hold exactly a dataset?  And, asked to, make it so.
 
 The check reads every entity and every relationship between entities back from Neo4j
-and compares them, element by element, with what a load of the dataset writes:
-counts per label and per relationship type, a content hash of each side (the SHA-256
-of the sorted canonical lines of every element, so equal hashes mean equal content),
-and the differences by id — missing, extra and changed entities and links, and link
-ids held by more than one relationship (Neo4j Community cannot forbid that across
-relationship types).
+(and, in version 2, every record) back from Neo4j and compares them, element by
+element, with what a load of the dataset writes: counts per label and per relationship
+type, a content hash of each side (the digest of every element's content hash, the one
+implementation in :mod:`graphguard.store.content` that the loader stores on each
+element, so equal hashes mean equal content), and the differences by id — missing,
+extra and changed entities, records and links (an element whose stored hash is stale
+counts as changed: a load trusts stored hashes), and link ids held by more than one
+relationship (Neo4j Community cannot forbid that across relationship types).
 
 A repair, under the load lock, does what ``load --prune`` does, but from the
 differences, so it touches only what is wrong: it deletes extra entities and every
@@ -16,9 +18,6 @@ ends, then writes the missing and changed elements with the loader's own stateme
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,87 +25,114 @@ from typing import Any
 
 from graphguard.ingest import Dataset
 from graphguard.store import queries
+from graphguard.store.content import HASH_PROPERTY, digest, element_hash
 from graphguard.store.lock import LoadLock
 from graphguard.store.neo4j import (
     LoadReport,
     Neo4jStore,
-    entity_labels,
     entity_row,
+    link_ends,
     link_row,
     native_properties,
+    record_row,
 )
+from graphguard.store.rows import RECORD_LABEL
 
 __all__ = ["CheckReport", "RepairReport", "check", "repair"]
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return {type(value).__name__: value.isoformat()}
-    raise TypeError(f"cannot hash a {type(value).__name__}")
-
-
-def _line(*parts: Any) -> str:
-    return json.dumps(parts, sort_keys=True, default=_json_value, ensure_ascii=False)
-
-
-def _digest(lines: list[str]) -> str:
-    sha = hashlib.sha256()
-    for line in sorted(lines):
-        sha.update(line.encode("utf-8"))
-        sha.update(b"\n")
-    return sha.hexdigest()
-
-
 #: A relationship: element id (None on the dataset's side), link id (None when it has
-#: none), type, source, target, properties.
-_Link = tuple[str | None, str | None, str, str, str, dict[str, Any]]
+#: none), type, source, target, properties (without the stored hash), stored hash.
+_Link = tuple[str | None, str | None, str, str, str, dict[str, Any], str | None]
+
+#: An entity: labels, properties (without the stored hash), stored hash.
+_Node = tuple[tuple[str, ...], dict[str, Any], str | None]
+
+#: A record: the entity ids it is resolved to, properties, stored hash.
+_Record = tuple[tuple[str, ...], dict[str, Any], str | None]
+
+
+def _split(props: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    props = dict(props)
+    return props, props.pop(HASH_PROPERTY, None)
 
 
 @dataclass(frozen=True)
 class _Side:
-    """One side's elements: entities by id, relationships with their element ids."""
+    """One side's elements: entities and records by id, relationships with element ids."""
 
-    entities: dict[str, tuple[tuple[str, ...], dict[str, Any]]]
+    entities: dict[str, _Node]
     links: list[_Link]
+    records: dict[str, _Record]
 
     def counts(self) -> dict[str, int]:
         counted: Counter[str] = Counter()
-        for labels, _ in self.entities.values():
+        for labels, _, _ in self.entities.values():
             counted.update(labels)
         counted.update(link[2] for link in self.links)
+        if self.records:
+            counted["Record"] = len(self.records)
+            counted["RESOLVED_TO"] = sum(len(r[0]) for r in self.records.values())
         return dict(counted)
 
+    def entity_hash(self, entity_id: str) -> str:
+        labels, props, _ = self.entities[entity_id]
+        return element_hash("entity", entity_id, list(labels), props)
+
+    def record_hash(self, record_id: str) -> str:
+        entities, props, _ = self.records[record_id]
+        entity = entities[0] if len(entities) == 1 else list(entities)
+        return element_hash("record", record_id, [RECORD_LABEL], entity, props)
+
+    @staticmethod
+    def link_hash(link: _Link) -> str:
+        _, link_id, link_type, source, target, props, _ = link
+        return element_hash("link", link_id, link_type, source, target, props)
+
     def content_hash(self) -> str:
-        lines = [_line("entity", i, labels, props) for i, (labels, props) in self.entities.items()]
-        lines += [_line("link", lid, t, s, e, props) for _, lid, t, s, e, props in self.links]
-        return _digest(lines)
+        """The digest of every element's content hash, computed from what it holds."""
+        hashes = [self.entity_hash(i) for i in self.entities]
+        hashes += [self.record_hash(i) for i in self.records]
+        hashes += [self.link_hash(link) for link in self.links]
+        return digest(hashes)
 
 
-def _dataset_side(dataset: Dataset) -> _Side:
-    entities = {}
+def _dataset_side(dataset: Dataset, records: Dataset | None = None) -> _Side:
+    entities: dict[str, _Node] = {}
     for entity in dataset.entities():
         row = entity_row(entity)
-        entities[entity.id] = (tuple(sorted(("Entity", *entity_labels(entity)))), row["props"])
+        props, stored = _split(row["props"])
+        entities[entity.id] = (tuple(sorted(("Entity", *row["labels"]))), props, stored)
+    ends = link_ends(records)
     links: list[_Link] = []
     for link in dataset.links:
-        link_type, row = link_row(link)
-        links.append((None, link.link_id, link_type, row["source"], row["target"], row["props"]))
-    return _Side(entities, links)
+        link_type, row = link_row(link, ends[link.link_id] if ends is not None else None)
+        props, stored = _split(row["props"])
+        links.append((None, link.link_id, link_type, row["source"], row["target"], props, stored))
+    side_records: dict[str, _Record] = {}
+    if records is not None and dataset.resolution is not None:
+        for record in records.entities():
+            row = record_row(record, dataset.resolution.entity_of[record.id])
+            props, stored = _split(row["props"])
+            side_records[record.id] = ((row["entity"],), props, stored)
+    return _Side(entities, links, side_records)
 
 
 def _neo4j_side(store: Neo4jStore) -> _Side:
-    entities = {}
+    entities: dict[str, _Node] = {}
     for record in store.read(queries.CHECK_ENTITIES):
-        entities[record["id"]] = (
-            tuple(sorted(record["labels"])),
-            native_properties(record["props"]),
-        )
+        props, stored = _split(native_properties(record["props"]))
+        entities[record["id"]] = (tuple(sorted(record["labels"])), props, stored)
     links: list[_Link] = []
     for record in store.read(queries.CHECK_LINKS):
-        props = native_properties(record["props"])
+        props, stored = _split(native_properties(record["props"]))
         element = (record["element_id"], props.get("link_id"), record["type"])
-        links.append((*element, record["source"], record["target"], props))
-    return _Side(entities, links)
+        links.append((*element, record["source"], record["target"], props, stored))
+    side_records: dict[str, _Record] = {}
+    for record in store.read(queries.CHECK_RECORDS):
+        props, stored = _split(native_properties(record["props"]))
+        side_records[record["id"]] = (tuple(sorted(record["entities"])), props, stored)
+    return _Side(entities, links, side_records)
 
 
 @dataclass
@@ -120,6 +146,11 @@ class CheckReport:
     missing_entities: list[str] = field(default_factory=list)
     extra_entities: list[str] = field(default_factory=list)
     changed_entities: list[str] = field(default_factory=list)
+    #: v2: record ids missing from Neo4j, in Neo4j only, and that differ (a property,
+    #: or the entity the record is resolved to).
+    missing_records: list[str] = field(default_factory=list)
+    extra_records: list[str] = field(default_factory=list)
+    changed_records: list[str] = field(default_factory=list)
     missing_links: list[str] = field(default_factory=list)
     #: Link ids in Neo4j but not in the dataset (``"(no link_id)"`` for relationships
     #: without one).
@@ -127,15 +158,22 @@ class CheckReport:
     changed_links: list[str] = field(default_factory=list)
     #: Link ids held by more than one relationship, with how many hold each.
     duplicate_link_ids: dict[str, int] = field(default_factory=dict)
-    # What a repair does: element ids to delete, entity ids and links to (re)write.
+    # What a repair does: element ids to delete, ids of what to (re)write.
     _delete_relationships: list[str] = field(default_factory=list, repr=False)
     _write_entities: list[str] = field(default_factory=list, repr=False)
+    _write_records: list[str] = field(default_factory=list, repr=False)
     _write_links: list[str] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
         """Whether Neo4j holds exactly the dataset."""
-        return self.dataset_hash == self.neo4j_hash and not self.duplicate_link_ids
+        # A stale stored content hash is a difference too (a load would trust it), and
+        # is listed as a changed element while the content digests still agree.
+        return (
+            self.dataset_hash == self.neo4j_hash
+            and not self.duplicate_link_ids
+            and not (self.changed_entities or self.changed_records or self.changed_links)
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (``check --format json``)."""
@@ -152,6 +190,9 @@ class CheckReport:
             "missing_entities": self.missing_entities,
             "extra_entities": self.extra_entities,
             "changed_entities": self.changed_entities,
+            "missing_records": self.missing_records,
+            "extra_records": self.extra_records,
+            "changed_records": self.changed_records,
             "missing_links": self.missing_links,
             "extra_links": self.extra_links,
             "changed_links": self.changed_links,
@@ -162,7 +203,7 @@ class CheckReport:
 def count_names(report: CheckReport) -> list[str]:
     """The labels, then the relationship types, either side counts."""
     names = set(report.dataset_counts) | set(report.neo4j_counts)
-    labels = [n for n in ("Entity", *queries.ENTITY_LABELS) if n in names]
+    labels = [n for n in ("Entity", *queries.ENTITY_LABELS, RECORD_LABEL) if n in names]
     return labels + sorted(names - set(labels))
 
 
@@ -173,58 +214,75 @@ def _compare(expected: _Side, actual: _Side) -> CheckReport:
         dataset_hash=expected.content_hash(),
         neo4j_hash=actual.content_hash(),
     )
-    for entity_id, element in expected.entities.items():
-        found = actual.entities.get(entity_id)
-        if found is None:
+    # An element is as it should be when what it holds hashes to the dataset's hash and
+    # it carries that hash (so that a load, which trusts stored hashes, skips it rightly).
+    for entity_id in expected.entities:
+        if entity_id not in actual.entities:
             report.missing_entities.append(entity_id)
-        elif found != element:
+            continue
+        wanted = expected.entity_hash(entity_id)
+        if (actual.entity_hash(entity_id), actual.entities[entity_id][2]) != (wanted, wanted):
             report.changed_entities.append(entity_id)
     report.extra_entities = sorted(set(actual.entities) - set(expected.entities))
     report.missing_entities.sort()
     report.changed_entities.sort()
     report._write_entities = report.missing_entities + report.changed_entities
 
-    holders: dict[str | None, list[tuple[str | None, str, str, str, dict[str, Any]]]]
-    holders = defaultdict(list)
-    for element_id, link_id, link_type, source, target, props in actual.links:
-        holders[link_id].append((element_id, link_type, source, target, props))
-    for element_id, *_ in holders.pop(None, []):
+    for record_id in expected.records:
+        if record_id not in actual.records:
+            report.missing_records.append(record_id)
+            continue
+        wanted = expected.record_hash(record_id)
+        if (actual.record_hash(record_id), actual.records[record_id][2]) != (wanted, wanted):
+            report.changed_records.append(record_id)
+    report.extra_records = sorted(set(actual.records) - set(expected.records))
+    report.missing_records.sort()
+    report.changed_records.sort()
+    report._write_records = report.missing_records + report.changed_records
+
+    holders: dict[str | None, list[_Link]] = defaultdict(list)
+    for link in actual.links:
+        holders[link[1]].append(link)
+    for link in holders.pop(None, []):
         report.extra_links.append("(no link_id)")
-        report._delete_relationships.append(str(element_id))
-    wanted = {str(lid): (t, s, e, props) for _, lid, t, s, e, props in expected.links}
+        report._delete_relationships.append(str(link[0]))
+    wanted_links = {str(link[1]): link for link in expected.links}
     for link_id, held in holders.items():
         assert link_id is not None
         if len(held) > 1:
             report.duplicate_link_ids[link_id] = len(held)
-        if link_id not in wanted:
+        if link_id not in wanted_links:
             report.extra_links.append(link_id)
             report._delete_relationships.extend(str(h[0]) for h in held)
             continue
-        link_type, source, target, props = wanted[link_id]
-        exact = [h for h in held if h[1:] == (link_type, source, target, props)]
+        want = wanted_links[link_id]
+        wanted = _Side.link_hash(want)
+        exact = [h for h in held if (_Side.link_hash(h), h[6]) == (wanted, wanted)]
         if not exact:
             report.changed_links.append(link_id)
             report._write_links.append(link_id)
         # Keep one exact holder if there is one, else the holder of the right type
         # between the right ends (the merge rewrites its properties); every other goes.
-        keep = exact[:1] or [h for h in held if h[1:4] == (link_type, source, target)]
+        keep = exact[:1] or [h for h in held if h[2:5] == want[2:5]]
         report._delete_relationships.extend(str(h[0]) for h in held if h not in keep)
-    report.missing_links = sorted(set(wanted) - set(holders))
+    report.missing_links = sorted(set(wanted_links) - set(holders))
     report._write_links += report.missing_links
     report.extra_links.sort()
     report.changed_links.sort()
     return report
 
 
-def check(store: Neo4jStore, dataset: Dataset) -> CheckReport:
-    """Compare Neo4j with ``dataset``.
+def check(store: Neo4jStore, dataset: Dataset, records: Dataset | None = None) -> CheckReport:
+    """Compare Neo4j with ``dataset`` (v2: and its ``records``, the record-level dataset).
 
     Run it holding the load lock (``with store.lock("check"):``) so that no load
     writes while it reads, and so that a :func:`repair` after it finds the database
     as it was read.
     """
+    if dataset.version != 2:
+        records = None
     with store.reachable("checking the database"):
-        return _compare(_dataset_side(dataset), _neo4j_side(store))
+        return _compare(_dataset_side(dataset, records), _neo4j_side(store))
 
 
 @dataclass
@@ -236,6 +294,8 @@ class RepairReport:
     written_entities: int
     written_links: int
     after: CheckReport
+    deleted_records: int = 0
+    written_records: int = 0
 
 
 def repair(
@@ -244,27 +304,47 @@ def repair(
     found: CheckReport,
     lock: LoadLock,
     progress: Callable[[int], object] | None = None,
+    records: Dataset | None = None,
 ) -> RepairReport:
     """Make Neo4j hold exactly ``dataset``, from the differences ``found`` (under ``lock``).
 
     ``found`` must have been checked under the same ``lock``, so that nothing has
     changed since (the element ids it names are still the ones it read).
     """
+    if dataset.version != 2:
+        records = None
     tick = progress or (lambda _n: None)
     load = LoadReport()
     with store.reachable("repairing the database"):
         store.apply_schema()
         store.delete(queries.DELETE_RELATIONSHIPS, found._delete_relationships, lock, load)
+        store.delete(queries.DELETE_RECORDS, found.extra_records, lock, load)
+        deleted_records = load.counters.get("nodes_deleted", 0)
         store.delete(queries.DELETE_ENTITIES, found.extra_entities, lock, load)
         wanted = set(found._write_entities)
         store.write_entities([e for e in dataset.entities() if e.id in wanted], lock, load, tick)
+        record_rows = []
+        if records is not None and dataset.resolution is not None:
+            entity_of = dataset.resolution.entity_of
+            chosen = set(found._write_records)
+            record_rows = [
+                record_row(r, entity_of[r.id]) for r in records.entities() if r.id in chosen
+            ]
+            store.write_records(record_rows, lock, load, tick)
         links = set(found._write_links)
-        rows = [link_row(link) for link in dataset.links if link.link_id in links]
+        ends = link_ends(records)
+        rows = [
+            link_row(link, ends[link.link_id] if ends is not None else None)
+            for link in dataset.links
+            if link.link_id in links
+        ]
         store.write_links(rows, lock, load, tick)
     return RepairReport(
-        deleted_entities=load.counters.get("nodes_deleted", 0),
+        deleted_entities=load.counters.get("nodes_deleted", 0) - deleted_records,
         deleted_relationships=load.counters.get("relationships_deleted", 0),
         written_entities=len(wanted),
         written_links=len(rows),
-        after=check(store, dataset),
+        after=check(store, dataset, records),
+        deleted_records=deleted_records,
+        written_records=len(record_rows),
     )

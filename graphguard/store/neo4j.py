@@ -4,17 +4,21 @@ The driver is always injected (``Neo4jStore(driver, database=None, batch_size=..
 :func:`connect` builds one from settings for the CLI and the dashboard, and turns an
 unreachable server, refused credentials or a URI that is not Bolt into one clear error.
 
-Graph model (DESIGN.md): labels ``Entity`` plus ``Person`` (+ ``YoungPerson`` or
-``Adult``), ``Location`` or ``Vehicle``; the entity id in property ``id``; one
-relationship per link, of the link's type, keeping ``link_id`` and all provenance.
-Every statement is in :mod:`graphguard.store.queries`.
+Graph model (DESIGN.md, docs/loading.md): labels ``Entity`` plus ``Person`` (+
+``YoungPerson`` or ``Adult``), ``Location`` or ``Vehicle``; the entity id in property
+``id``; one relationship per link, of the link's type, keeping ``link_id`` and all
+provenance; in version 2 also one ``Record`` node per source record, ``RESOLVED_TO``
+its entity (:mod:`graphguard.store.rows`).  Every element carries its content hash, so
+a load writes only what changed (:mod:`graphguard.store.content`).  Every statement is
+in :mod:`graphguard.store.queries`.
 
 Writes are serialised: each load (and ``check --repair``, and :meth:`Neo4jStore.clear`)
 holds the database's load lock (:mod:`graphguard.store.lock`).  Neo4j 5 Community
 has no uniqueness constraint across relationship types, so the one namespace of link
 ids is kept by the loader: under the lock it reads which relationship holds each link
-id, and deletes any holder of another type or between other ends before it merges the
-link, so it never leaves one link id on two relationships (a duplicate written behind
+id, and deletes any holder whose content hash differs (another type, other ends, other
+properties) before it creates the link, so it never leaves one link id on two
+relationships (a duplicate written behind
 its back is found, and repaired, by ``graphguard check``).
 """
 
@@ -35,20 +39,25 @@ import networkx as nx
 
 from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.ingest import Dataset
-from graphguard.model import Entity, Link, Location, Person, Vehicle
+from graphguard.model import Entity
 from graphguard.store import queries
-from graphguard.store.base import Filters, finish_graph, link_attributes, node_attributes
+from graphguard.store.base import Filters, finish_graph
+from graphguard.store.content import HASH_PROPERTY, STORE_PROPERTIES
 from graphguard.store.lock import LoadLock
+from graphguard.store.rows import entity_labels, entity_row, link_row, record_row
 
 __all__ = [
     "BOLT_SCHEMES",
     "Neo4jStore",
     "LoadReport",
+    "Changes",
     "LinkHolder",
     "connect",
     "entity_labels",
     "entity_row",
     "link_row",
+    "record_row",
+    "link_ends",
 ]
 
 #: The URI schemes of Neo4j's Bolt protocol, the only one graphguard speaks.
@@ -65,31 +74,6 @@ RETRY_SECONDS = 10.0
 BYTES_PER_ROW = 1024
 #: Room Neo4j needs beyond the rows themselves (checkpoints, a new log file).
 DISK_HEADROOM = 32 * 1024 * 1024
-
-
-def entity_labels(entity: Entity) -> tuple[str, ...]:
-    """The Neo4j labels of an entity (besides ``Entity``)."""
-    if isinstance(entity, Person):
-        return ("Person", "YoungPerson" if entity.role.value == "young_person" else "Adult")
-    if isinstance(entity, Location):
-        return ("Location",)
-    if isinstance(entity, Vehicle):
-        return ("Vehicle",)
-    raise TypeError(f"not an entity: {entity!r}")
-
-
-def entity_row(entity: Entity) -> dict[str, Any]:
-    """The ``{id, props}`` row :func:`~graphguard.store.queries.merge_entities` takes."""
-    props = node_attributes(entity)
-    props["id"] = entity.id
-    return {"id": entity.id, "props": props}
-
-
-def link_row(link: Link) -> tuple[str, dict[str, Any]]:
-    """The type and ``{source, target, props}`` row of :func:`~.queries.merge_links`."""
-    props = link_attributes(link)
-    link_type = str(props.pop("type"))
-    return link_type, {"source": link.source_id, "target": link.target_id, "props": props}
 
 
 def _quiet_driver_logs() -> None:
@@ -152,19 +136,50 @@ def connect(
 
 
 class LinkHolder(NamedTuple):
-    """A relationship holding a link id: its type and ends."""
+    """A relationship holding a link id: its type and content hash (None: loaded before
+    graphguard stored hashes)."""
 
     type: str
-    source: str
-    target: str
+    hash: str | None
+
+
+@dataclass
+class Changes:
+    """What a load did to one kind of element: added, changed, removed, unchanged."""
+
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    def describe(self, noun: str, many: str | None = None) -> str:
+        """``"12 entities: 2 added, 1 changed, 0 removed, 9 unchanged"``."""
+        total = self.added + self.changed + self.unchanged
+        name = noun if total == 1 else many or noun + "s"
+        return (
+            f"{total:,} {name}: {self.added:,} added, {self.changed:,} changed, "
+            f"{self.removed:,} removed, {self.unchanged:,} unchanged"
+        )
 
 
 @dataclass
 class LoadReport:
     """What one load wrote."""
 
+    #: Entities and links in the dataset (records: in the record-level dataset, v2).
     nodes: int = 0
     relationships: int = 0
+    records_total: int = 0
+    #: Per kind of element: added, changed (rewritten, moved or re-pointed), removed,
+    #: unchanged (its content hash was in Neo4j already: not written).
+    entities: Changes = field(default_factory=Changes)
+    records: Changes = field(default_factory=Changes)
+    links: Changes = field(default_factory=Changes)
+    #: Links whose relationship changed type (deleted and created again).
     moved: int = 0
     pruned_nodes: int = 0
     pruned_relationships: int = 0
@@ -177,6 +192,25 @@ class LoadReport:
     batches: int = 0
     seconds: float = 0.0
     counters: dict[str, int] = field(default_factory=dict)
+    #: How it was written when not in write transactions ("neo4j-admin import").
+    method: str | None = None
+
+    @property
+    def changed_anything(self) -> bool:
+        """Whether the load wrote or deleted anything at all."""
+        return (
+            self.entities.any
+            or self.records.any
+            or self.links.any
+            or bool(self.repaired_duplicates)
+        )
+
+
+def link_ends(records: Dataset | None) -> dict[str, tuple[str, str]] | None:
+    """Link id → the record ids of its source and target, from the record-level dataset."""
+    if records is None:
+        return None
+    return {link.link_id: (link.source_id, link.target_id) for link in records.links}
 
 
 def _native(value: Any) -> Any:
@@ -244,6 +278,11 @@ class Neo4jStore:
             for statement in queries.schema_statements():
                 session.run(statement).consume()
 
+    def await_indexes(self, seconds: int = 600) -> None:
+        """Wait until every index (those of the constraints too) is online."""
+        with self._session() as session:
+            session.run(queries.AWAIT_INDEXES, seconds=seconds).consume()
+
     def lock(
         self,
         purpose: str,
@@ -259,6 +298,7 @@ class Neo4jStore:
         self,
         dataset: Dataset,
         *,
+        records: Dataset | None = None,
         progress: Callable[[int], object] | None = None,
         prune: bool = False,
         wait: float = 60.0,
@@ -266,28 +306,38 @@ class Neo4jStore:
         notice: Callable[[str], None] | None = None,
         purpose: str = "load",
     ) -> LoadReport:
-        """Write a dataset under the load lock: schema, then nodes, then relationships.
+        """Write a dataset under the load lock, writing only what changed.
 
-        Idempotent: entities are merged on ``id`` and links on ``link_id``, and every
-        property is set from the row, so a second load of the same data changes
-        nothing and a changed row updates its node or relationship.  A link whose type
-        or ends changed is moved (its old relationship deleted) so no link id is ever
-        held twice; a link id of the dataset already held twice is repaired the same
-        way.  A load stopped part way and run again converges.
+        Every element (entity, record, link) carries a content hash
+        (:mod:`graphguard.store.content`).  The load reads the hashes Neo4j holds and
+        writes only the elements whose hash differs or is missing: a reload of the same
+        data writes nothing, a changed row rewrites its node or relationship, a new one
+        is created.  A link whose type or ends changed is deleted and created again, so
+        no link id is ever held twice; a link id of the dataset already held twice is
+        repaired the same way.  A load stopped part way and run again converges.
+
+        A version 2 dataset (``dataset.version == 2``, ``dataset.resolution`` set) is
+        written with its records (``records``, the record-level dataset): one
+        ``Record`` node per record, ``RESOLVED_TO`` its entity.  After a merge or an
+        un-merge only what moved is written: the records re-pointed, the links whose end
+        they are re-attached, the entities created or rewritten; an entity that no
+        record resolves to any more is deleted.
 
         A link is known by its ``link_id``: a link loaded without one gets an id
         derived from its content, so a corrected row is a new record and the old one
         stays — unless ``prune`` is set, which makes the database hold exactly this
-        dataset: entities and links it does not contain are deleted after the load.
+        dataset: entities, records and links it does not contain are deleted.
 
         Parameters
         ----------
         dataset : Dataset
-            The accepted rows.
+            The accepted rows (v2: the entity-level dataset).
+        records : Dataset, optional
+            v2: the record-level dataset (``IngestResult.records``); required then.
         progress : callable, optional
-            Called with the number of rows each batch wrote.
+            Called with the number of rows each step compared or wrote.
         prune : bool, default False
-            Delete the entities and links the dataset does not contain.
+            Delete the entities, records and links the dataset does not contain.
         wait : float, default 60
             Seconds to wait while another writer holds the load lock.
         user : str, optional
@@ -296,50 +346,223 @@ class Neo4jStore:
             Told in one line when this load waits, or takes over an abandoned lock.
         purpose : str, default "load"
             What this load is, shown to a writer that has to wait.
+
+        Raises
+        ------
+        UsageError
+            A version 2 dataset without its records or resolution.
         """
+        if dataset.version == 2 and (records is None or dataset.resolution is None):
+            raise UsageError(
+                "a version 2 dataset is loaded with its records and resolution "
+                "(read_dataset's .records and .dataset)"
+            )
+        if dataset.version != 2:
+            records = None
         start = time.perf_counter()
         report = LoadReport()
         with self.reachable("loading"):
-            self.check_free_space(len(dataset))
+            self.check_free_space(len(dataset) + (len(records) if records else 0))
             with self.lock(purpose, wait=wait, user=user, notice=notice) as lock:
                 self.apply_schema()
-                self._load(dataset, lock, report, progress or (lambda _n: None), prune)
+                self._load(dataset, records, lock, report, progress or (lambda _n: None), prune)
         report.seconds = time.perf_counter() - start
         return report
 
     def _load(
         self,
         dataset: Dataset,
+        records: Dataset | None,
         lock: LoadLock,
         report: LoadReport,
         tick: Callable[[int], object],
         prune: bool,
     ) -> None:
-        report.nodes = self.write_entities(dataset.entities(), lock, report, tick)
-        existing = self.existing_links()
-        stale: dict[str, set[str]] = defaultdict(set)  # type -> link ids to delete
-        rows: list[tuple[str, dict[str, Any]]] = []
-        for link in dataset.links:
-            link_type, row = link_row(link)
-            wanted = LinkHolder(link_type, link.source_id, link.target_id)
-            holders = existing.get(link.link_id, [])
-            wrong = [holder for holder in holders if holder != wanted]
-            for holder in wrong:
-                stale[holder.type].add(link.link_id)
-            if len(holders) > 1:
-                report.repaired_duplicates += 1
-            elif wrong:
-                report.moved += 1
-            rows.append((link_type, row))
-        self.delete_links(stale, lock, report)
-        report.relationships = self.write_links(rows, lock, report, tick)
-        kept = {link.link_id for link in dataset.links}
+        existing = self.existing_entities()
+        entity_rows = [entity_row(entity) for entity in dataset.entities()]
+        report.nodes = len(entity_rows)
+        self._write_entities(entity_rows, existing, lock, report, tick)
+        if records is not None:
+            assert dataset.resolution is not None
+            self._write_sources(dataset, lock, report)
+            self._write_records(records, dataset.resolution.entity_of, lock, report, tick, prune)
+        held = self.existing_links()
+        kept = self._write_dataset_links(dataset, records, held, lock, report, tick)
+        if records is not None:
+            # Entities whose every record now resolves elsewhere: a merge folded them.
+            gone = [
+                entity_id
+                for entity_id, (_, resolved) in existing.items()
+                if resolved and dataset.entity(entity_id) is None
+            ]
+            report.entities.removed += self._delete_counting(
+                queries.DELETE_ORPHANS, gone, lock, report
+            )
         if prune:
-            self._prune(dataset, kept, existing, lock, report)
+            if records is None:  # a v1 dataset holds no records: a v2 load's go
+                self._prune_records(None, self.existing_records(), lock, report)
+            self._prune(dataset, kept, held, existing, lock, report)
         else:
             report.duplicates_left = sorted(
-                link_id for link_id, h in existing.items() if len(h) > 1 and link_id not in kept
+                link_id for link_id, h in held.items() if len(h) > 1 and link_id not in kept
             )
+
+    def _write_entities(
+        self,
+        rows: list[dict[str, Any]],
+        existing: dict[str, tuple[str | None, bool]],
+        lock: LoadLock,
+        report: LoadReport,
+        tick: Callable[[int], object],
+    ) -> None:
+        new: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        changed: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            held = existing.get(row["id"])
+            if held is None:
+                new[row["labels"]].append(row)
+            elif held[0] != row["props"][HASH_PROPERTY]:
+                changed[row["labels"]].append(row)
+            else:
+                report.entities.unchanged += 1
+        tick(report.entities.unchanged)
+        for labels, group in new.items():
+            report.entities.added += self._write_all(
+                queries.create_entities(labels), group, lock, report, tick
+            )
+        for labels, group in changed.items():
+            report.entities.changed += self._write_all(
+                queries.merge_entities(labels), group, lock, report, tick
+            )
+
+    def _write_sources(self, dataset: Dataset, lock: LoadLock, report: LoadReport) -> None:
+        rows = []
+        for name, info in sorted(dataset.sources.items()):
+            props = {
+                k: v
+                for k, v in (
+                    ("name", name),
+                    ("agency", info.agency),
+                    ("extracted_on", info.extracted_on),
+                    ("contact", info.contact),
+                )
+                if v is not None
+            }
+            rows.append({"name": name, "props": props})
+        if rows:
+            self._write(queries.MERGE_SOURCES, rows, lock, report)
+
+    def _write_records(
+        self,
+        records: Dataset,
+        entity_of: dict[str, str],
+        lock: LoadLock,
+        report: LoadReport,
+        tick: Callable[[int], object],
+        prune: bool,
+    ) -> None:
+        existing = self.existing_records()
+        new: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        total = 0
+        for record in records.entities():
+            row = record_row(record, entity_of[record.id])
+            total += 1
+            held = existing.get(record.id, False)
+            if held is False:
+                new.append(row)
+            elif held != row["props"][HASH_PROPERTY]:
+                changed.append(row)
+            else:
+                report.records.unchanged += 1
+        report.records_total = total
+        tick(report.records.unchanged)
+        report.records.added = self._write_all(queries.CREATE_RECORDS, new, lock, report, tick)
+        report.records.changed = self._write_all(
+            queries.UPDATE_RECORDS, changed, lock, report, tick
+        )
+        if prune:
+            self._prune_records(records, existing, lock, report)
+
+    def _prune_records(
+        self,
+        records: Dataset | None,
+        existing: dict[str, str | None],
+        lock: LoadLock,
+        report: LoadReport,
+    ) -> None:
+        """Delete the records Neo4j holds that ``records`` does not (v1: every record)."""
+        ids = {record.id for record in records.entities()} if records is not None else set()
+        gone = [record_id for record_id in existing if record_id not in ids]
+        report.records.removed = self._delete_counting(queries.DELETE_RECORDS, gone, lock, report)
+
+    def _write_dataset_links(
+        self,
+        dataset: Dataset,
+        records: Dataset | None,
+        held: dict[str, list[LinkHolder]],
+        lock: LoadLock,
+        report: LoadReport,
+        tick: Callable[[int], object],
+    ) -> set[str]:
+        """Create the dataset's new and changed links, deleting what they replace."""
+        ends = link_ends(records)
+        stale: dict[str, set[str]] = defaultdict(set)  # type -> link ids to delete
+        rows: list[tuple[str, dict[str, Any]]] = []
+        kept: set[str] = set()
+        for link in dataset.links:
+            link_type, row = link_row(link, ends[link.link_id] if ends is not None else None)
+            kept.add(link.link_id)
+            wanted = row["props"][HASH_PROPERTY]
+            holders = held.get(link.link_id, [])
+            # A holder with the link's hash is the link as it should be (the hash covers
+            # the type and both ends); every other holder is deleted.
+            good = [holder for holder in holders if holder.hash == wanted]
+            for holder in holders:
+                if holder not in good[:1]:
+                    stale[holder.type].add(link.link_id)
+            if len(holders) > 1:
+                report.repaired_duplicates += 1
+            if good:
+                report.links.unchanged += 1
+                continue
+            if holders:
+                report.links.changed += 1
+                if any(holder.type != link_type for holder in holders):
+                    report.moved += 1
+            else:
+                report.links.added += 1
+            rows.append((link_type, row))
+        report.relationships = len(kept)
+        tick(report.links.unchanged)
+        self.delete_links(stale, lock, report)
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for link_type, row in rows:
+            by_type[link_type].append(row)
+        for link_type, typed in sorted(by_type.items()):
+            self._write_all(queries.create_links(link_type), typed, lock, report, tick)
+        return kept
+
+    def _write_all(
+        self,
+        query: str,
+        rows: list[Any],
+        lock: LoadLock,
+        report: LoadReport,
+        tick: Callable[[int], object] = lambda _n: None,
+    ) -> int:
+        for batch in _batches(rows, self.batch_size):
+            self._write(query, batch, lock, report)
+            tick(len(batch))
+        return len(rows)
+
+    def _delete_counting(
+        self, query: str, rows: list[str], lock: LoadLock, report: LoadReport
+    ) -> int:
+        deleted = 0
+        for batch in _batches(sorted(rows), self.batch_size):
+            deleted += self._write(query, batch, lock, report).get("nodes_deleted", 0)
+        return deleted
 
     def write_entities(
         self,
@@ -348,18 +571,15 @@ class Neo4jStore:
         report: LoadReport,
         tick: Callable[[int], object] = lambda _n: None,
     ) -> int:
-        """Upsert entities in batches, one transaction each; how many were written."""
+        """Upsert entities (merged on id, whatever Neo4j holds) in batches; how many."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for entity in entities:
-            groups[entity_labels(entity)].append(entity_row(entity))
-        written = 0
-        for labels, rows in groups.items():
-            query = queries.merge_entities(labels)
-            for batch in _batches(rows, self.batch_size):
-                self._write(query, batch, lock, report)
-                written += len(batch)
-                tick(len(batch))
-        return written
+            row = entity_row(entity)
+            groups[row["labels"]].append(row)
+        return sum(
+            self._write_all(queries.merge_entities(labels), rows, lock, report, tick)
+            for labels, rows in groups.items()
+        )
 
     def write_links(
         self,
@@ -372,14 +592,29 @@ class Neo4jStore:
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for link_type, row in rows:
             by_type[link_type].append(row)
-        written = 0
-        for link_type, typed in sorted(by_type.items()):
-            query = queries.merge_links(link_type)
-            for batch in _batches(typed, self.batch_size):
-                self._write(query, batch, lock, report)
-                written += len(batch)
-                tick(len(batch))
-        return written
+        return sum(
+            self._write_all(queries.merge_links(link_type), typed, lock, report, tick)
+            for link_type, typed in sorted(by_type.items())
+        )
+
+    def write_records(
+        self,
+        rows: list[dict[str, Any]],
+        lock: LoadLock,
+        report: LoadReport,
+        tick: Callable[[int], object] = lambda _n: None,
+    ) -> int:
+        """Rewrite records (rows of :func:`record_row`) that exist, create the others."""
+        with self._session(default_access_mode="READ") as session:
+            ids = [row["id"] for row in rows]
+            present = {r["id"] for r in session.run(queries.RECORDS_PRESENT, ids=ids)}
+        self._write_all(
+            queries.UPDATE_RECORDS, [r for r in rows if r["id"] in present], lock, report, tick
+        )
+        self._write_all(
+            queries.CREATE_RECORDS, [r for r in rows if r["id"] not in present], lock, report, tick
+        )
+        return len(rows)
 
     def delete_links(
         self, by_type: dict[str, set[str]], lock: LoadLock, report: LoadReport
@@ -399,24 +634,27 @@ class Neo4jStore:
         self,
         dataset: Dataset,
         kept: set[str],
-        existing: dict[str, list[LinkHolder]],
+        held: dict[str, list[LinkHolder]],
+        existing: dict[str, tuple[str | None, bool]],
         lock: LoadLock,
         report: LoadReport,
     ) -> None:
         stale: dict[str, set[str]] = defaultdict(set)
-        for link_id, holders in existing.items():
+        for link_id, holders in held.items():
             if link_id not in kept:
                 for holder in holders:
                     stale[holder.type].add(link_id)
                     report.pruned_relationships += 1
         self.delete_links(stale, lock, report)
-        ids = {entity.id for entity in dataset.entities()}
-        with self._session(default_access_mode="READ") as session:
-            gone = [r["id"] for r in session.run(queries.ENTITY_IDS) if r["id"] not in ids]
-        self.delete(queries.DELETE_ENTITIES, gone, lock, report)
-        report.pruned_nodes += len(gone)
+        report.links.removed += report.pruned_relationships
+        gone = [entity_id for entity_id in existing if dataset.entity(entity_id) is None]
+        deleted = self._delete_counting(queries.DELETE_ENTITIES, gone, lock, report)
+        report.pruned_nodes += deleted
+        report.entities.removed += deleted
 
-    def _write(self, query: str, rows: list[Any], lock: LoadLock, report: LoadReport) -> None:
+    def _write(
+        self, query: str, rows: list[Any], lock: LoadLock, report: LoadReport
+    ) -> dict[str, int]:
         def work(tx: Any) -> dict[str, int]:
             lock.touch(tx)  # first: no batch is written once the lock is no longer ours
             counters = tx.run(query, rows=rows).consume().counters
@@ -429,19 +667,30 @@ class Neo4jStore:
             }
 
         with self._session() as session:
-            counts = session.execute_write(work)
+            counts: dict[str, int] = session.execute_write(work)
         report.batches += 1
         for key, value in counts.items():
             report.counters[key] = report.counters.get(key, 0) + value
+        return counts
+
+    def existing_entities(self) -> dict[str, tuple[str | None, bool]]:
+        """Entity id → (its content hash, whether records resolve to it)."""
+        with self._session(default_access_mode="READ") as session:
+            return {
+                r["id"]: (r["hash"], r["resolved"]) for r in session.run(queries.EXISTING_ENTITIES)
+            }
+
+    def existing_records(self) -> dict[str, str | None]:
+        """Record id → its content hash."""
+        with self._session(default_access_mode="READ") as session:
+            return {r["id"]: r["hash"] for r in session.run(queries.EXISTING_RECORDS)}
 
     def existing_links(self) -> dict[str, list[LinkHolder]]:
         """Which relationships hold each link id (more than one is a duplicate)."""
         found: dict[str, list[LinkHolder]] = defaultdict(list)
         with self._session(default_access_mode="READ") as session:
             for record in session.run(queries.EXISTING_LINKS):
-                found[record["link_id"]].append(
-                    LinkHolder(record["type"], record["source"], record["target"])
-                )
+                found[record["link_id"]].append(LinkHolder(record["type"], record["hash"]))
         return dict(found)
 
     def check_free_space(self, rows: int) -> None:
@@ -510,9 +759,17 @@ class Neo4jStore:
             for record in session.run(queries.READ_ENTITIES, params):
                 props = native_properties(record["props"])
                 props.pop("id", None)
+                props.pop(HASH_PROPERTY, None)
+                # Neo4j gives lists back; the model's list fields (aliases, categories)
+                # are tuples, and both stores return equal graphs.
+                for name, value in props.items():
+                    if isinstance(value, list):
+                        props[name] = tuple(value)
                 graph.add_node(record["id"], **props)
             for record in session.run(queries.READ_LINKS, params):
                 props = native_properties(record["props"])
+                for name in STORE_PROPERTIES:
+                    props.pop(name, None)
                 props["type"] = record["type"]
                 graph.add_edge(record["source"], record["target"], key=props["link_id"], **props)
         return finish_graph(graph, filters)

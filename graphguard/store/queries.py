@@ -25,12 +25,22 @@ __all__ = [
     "schema_statements",
     "merge_entities",
     "merge_links",
+    "create_entities",
+    "create_links",
     "delete_links",
+    "CREATE_RECORDS",
+    "UPDATE_RECORDS",
+    "MERGE_SOURCES",
+    "DELETE_RECORDS",
+    "DELETE_ORPHANS",
+    "EXISTING_ENTITIES",
+    "EXISTING_RECORDS",
+    "RECORDS_PRESENT",
+    "CHECK_RECORDS",
     "DELETE_ENTITIES",
     "DELETE_RELATIONSHIPS",
     "CLEAR",
     "EXISTING_LINKS",
-    "ENTITY_IDS",
     "READ_ENTITIES",
     "READ_LINKS",
     "CHECK_ENTITIES",
@@ -38,6 +48,7 @@ __all__ = [
     "COUNTS",
     "DUPLICATE_LINK_IDS",
     "DATA_DIRECTORY",
+    "AWAIT_INDEXES",
     "LOCK_CONSTRAINT",
     "LOCK_TAKE",
     "LOCK_READ",
@@ -98,11 +109,67 @@ def merge_links(link_type: str) -> str:
     )
 
 
+def create_entities(labels: tuple[str, ...]) -> str:
+    """Create entities the load found missing: ``$rows`` of ``{id, props}``.
+
+    Only ever run under the load lock for ids it read as absent, so it cannot make a
+    duplicate (and the ``entity_id`` constraint would refuse one); creating is several
+    times cheaper than merging.
+    """
+    add = ":".join(_quoted(label, ENTITY_LABELS) for label in labels)
+    return f"UNWIND $rows AS row CREATE (n:Entity:{add}) SET n = row.props"
+
+
+def create_links(link_type: str) -> str:
+    """Create relationships of one type the load found missing: ``$rows`` as merge_links."""
+    rel = _quoted(link_type, LINK_TYPES)
+    return (
+        "UNWIND $rows AS row "
+        "MATCH (s:Entity {id: row.source}) "
+        "MATCH (t:Entity {id: row.target}) "
+        f"CREATE (s)-[r:{rel}]->(t) SET r = row.props"
+    )
+
+
 def delete_links(link_type: str) -> str:
     """Delete the relationships of one type holding the link ids in ``$rows``."""
     rel = _quoted(link_type, LINK_TYPES)
     return f"UNWIND $rows AS link_id MATCH ()-[r:{rel} {{link_id: link_id}}]->() DELETE r"
 
+
+#: Create the records the load found missing, each resolved to its entity: ``$rows`` of
+#: ``{id, entity, props}``.
+CREATE_RECORDS = (
+    "UNWIND $rows AS row "
+    "MATCH (e:Entity {id: row.entity}) "
+    "CREATE (r:Record)-[:RESOLVED_TO]->(e) SET r = row.props"
+)
+
+#: Rewrite changed records and re-point each to its entity (a merge or an un-merge moves
+#: a record by deleting one RESOLVED_TO and creating another): rows as CREATE_RECORDS.
+UPDATE_RECORDS = (
+    "UNWIND $rows AS row "
+    "MATCH (r:Record {record_id: row.id}) "
+    "SET r = row.props "
+    "WITH r, row "
+    "CALL (r) { MATCH (r)-[old:RESOLVED_TO]->() DELETE old } "
+    "WITH r, row "
+    "MATCH (e:Entity {id: row.entity}) "
+    "CREATE (r)-[:RESOLVED_TO]->(e)"
+)
+
+#: The sources of a v2 dataset: ``$rows`` of ``{name, props}`` (a handful: always written).
+MERGE_SOURCES = "UNWIND $rows AS row MERGE (s:Source {name: row.name}) SET s = row.props"
+
+#: Delete the records whose record ids are in ``$rows``.
+DELETE_RECORDS = "UNWIND $rows AS id MATCH (r:Record {record_id: id}) DETACH DELETE r"
+
+#: Delete the entities in ``$rows`` that no record resolves to any more (a merge folded
+#: them into another entity), with their relationships.
+DELETE_ORPHANS = (
+    "UNWIND $rows AS id MATCH (n:Entity {id: id}) "
+    "WHERE NOT EXISTS { (n)<-[:RESOLVED_TO]-(:Record) } DETACH DELETE n"
+)
 
 #: Delete the entities whose ids are in ``$rows``, with their relationships.
 DELETE_ENTITIES = "UNWIND $rows AS id MATCH (n:Entity {id: id}) DETACH DELETE n"
@@ -121,15 +188,27 @@ CLEAR = (
 
 # ---------------------------------------------------------------------------- reading
 
-#: Every relationship holding a link id, with its type and ends (what a load compares
-#: the dataset with).
+#: Every relationship holding a link id, with its type and content hash (what a load
+#: compares the dataset with; the hash covers the ends, so they need not be read).
 EXISTING_LINKS = (
-    "MATCH (s:Entity)-[r]->(t:Entity) WHERE r.link_id IS NOT NULL "
-    "RETURN r.link_id AS link_id, type(r) AS type, s.id AS source, t.id AS target"
+    "MATCH ()-[r]->() WHERE r.link_id IS NOT NULL "
+    "RETURN r.link_id AS link_id, type(r) AS type, r.content_hash AS hash"
 )
 
-#: Every entity's id.
-ENTITY_IDS = "MATCH (n:Entity) RETURN n.id AS id"
+#: Every entity's id and content hash, and whether records resolve to it (v2).
+EXISTING_ENTITIES = (
+    "MATCH (n:Entity) "
+    # Any relationship from a Record is its RESOLVED_TO; naming the type would make Neo4j
+    # warn about an unknown type on a database that never held a v2 load.
+    "RETURN n.id AS id, n.content_hash AS hash, EXISTS { (n)<--(:Record) } AS resolved"
+)
+
+#: Which of the record ids in ``$ids`` Neo4j holds.
+RECORDS_PRESENT = "UNWIND $ids AS id MATCH (r:Record {record_id: id}) RETURN id"
+
+#: Every record's id and content hash.
+EXISTING_RECORDS = "MATCH (r:Record) RETURN r.record_id AS id, r.content_hash AS hash"
+
 
 # The filters of Store.graph, on one node ``n`` or relationship ``r``; ``None``
 # parameters switch a condition off.
@@ -170,6 +249,14 @@ CHECK_LINKS = (
     "properties(r) AS props"
 )
 
+#: Every record with the entity it is resolved to, for ``graphguard check`` (``entities``
+#: lists every entity it points to: more than one is a fault).
+CHECK_RECORDS = (
+    "MATCH (r:Record) OPTIONAL MATCH (r)-->(e:Entity) "
+    "RETURN r.record_id AS id, labels(r) AS labels, properties(r) AS props, "
+    "collect(e.id) AS entities"
+)
+
 #: Node, relationship and property counts.
 COUNTS = (
     "MATCH (n) WHERE NOT n:GraphguardLock WITH count(n) AS nodes, sum(size(keys(n))) AS node_props "
@@ -183,6 +270,9 @@ DUPLICATE_LINK_IDS = (
     "WITH r.link_id AS link_id, count(r) AS holders WHERE holders > 1 "
     "RETURN link_id, holders ORDER BY link_id"
 )
+
+#: Wait up to ``$seconds`` for every index to come online (after an import).
+AWAIT_INDEXES = "CALL db.awaitIndexes($seconds)"
 
 #: Where the server keeps its databases (for the free-space check of a local server).
 DATA_DIRECTORY = (
