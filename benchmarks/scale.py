@@ -105,7 +105,7 @@ def _loads(folder: Path) -> dict[str, Any]:
 
     measure = getattr(load, "measure_loads", None)
     if measure is None:
-        return {"skipped": "benchmarks/load.py offers no measure_loads(folder)"}
+        return {"skipped": "load rows skipped: benchmarks/load.py offers no measure_loads(folder)"}
     figures: dict[str, Any] = measure(folder)
     return figures
 
@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     previous, note = (None, "previous release not measured (--no-baseline)")
     if not args.no_baseline:
         previous, note = _previous_release(args.tmp, args.baseline_commit)
+    notes = [note] if note else []
     figures: dict[str, list[dict[str, Any] | None]] = {}
     links: list[int] = []
     for young_people in sizes:
@@ -275,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         loads = _run("loads", folder, out)
         figures.setdefault("load first", []).append(loads.get("first"))
         figures.setdefault("load again", []).append(loads.get("again"))
-        if "skipped" in loads:
-            note += f"; load rows skipped: {loads['skipped']}"
+        if "skipped" in loads and loads["skipped"] not in notes:
+            notes.append(loads["skipped"])
         done = {step: rows[-1] for step, rows in figures.items()}
         print(f"{young_people:,} young people: {json.dumps(done)}", file=sys.stderr, flush=True)
     header = ["step", *(f"{y:,} young people ({n:,} links)" for y, n in zip(sizes, links,
@@ -299,13 +300,12 @@ def main(argv: list[str] | None = None) -> int:
         print(" | ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))
         if i == 0:
             print("-|-".join("-" * width for width in widths))
-    for rows in (figures["analyse"],):
-        for size, row in zip(sizes, rows, strict=True):
-            if row:
-                steps = ", ".join(f"{k} {v:.1f}" for k, v in row["steps"].items())
-                print(f"analyse steps at {size:,} young people (s): {steps}")
-    if note:
-        print(note)
+    for size, row in zip(sizes, figures["analyse"], strict=True):
+        if row:
+            steps = ", ".join(f"{k} {v:.1f}" for k, v in row["steps"].items())
+            print(f"analyse steps at {size:,} young people (s): {steps}")
+    for remark in notes:
+        print(f"note: {remark}")
     accuracy = None
     if args.accuracy:
         smallest = _town(args.tmp, sizes[0], args.seed)
