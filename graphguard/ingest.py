@@ -22,12 +22,13 @@ import datetime as dt
 import functools
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphguard.errors import DataError, UsageError
+from graphguard.linktable import LinkTable
 from graphguard.model import (
     REQUIRED_COLUMNS,
     Agency,
@@ -146,7 +147,9 @@ class Dataset:
     people: dict[str, Person] = field(default_factory=dict)
     locations: dict[str, Location] = field(default_factory=dict)
     vehicles: dict[str, Vehicle] = field(default_factory=dict)
-    links: list[Link] = field(default_factory=list)
+    #: A :class:`~graphguard.linktable.LinkTable` when read from files (columns, not
+    #: a million models); any mutable sequence of links otherwise.
+    links: MutableSequence[Link] = field(default_factory=LinkTable)
     source: str | None = None
     #: 1 for one joined namespace; 2 for agency extracts (DATA-FORMAT.md, "Version 2").
     version: int = 1
@@ -372,7 +375,8 @@ class _Reader:
     """The state of one ingestion: ids seen so far, rejected ids, the report."""
 
     def __init__(self, collect_links: bool, today: dt.date | None) -> None:
-        self.dataset = Dataset()
+        self.links = LinkTable()
+        self.dataset = Dataset(links=self.links)
         self.files: dict[str, FileReport] = {}
         self.rejects: list[Reject] = []
         self.collect_links = collect_links
@@ -604,7 +608,7 @@ class _Reader:
                 values["protective"] = True  # SUPPORTS is always protective (DATA-FORMAT.md)
             values.setdefault("count", 1)
             if self.collect_links:
-                self.dataset.links.append(_construct(Link, values, extra))
+                self.links.add(values, extra)
             report.accepted += 1
 
     # -- version 2: sources.csv and decisions.csv --------------------------

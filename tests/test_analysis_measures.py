@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import networkx as nx
 import pytest
 
@@ -73,19 +75,52 @@ def test_eigenvector_per_component_on_a_disconnected_graph() -> None:
     assert sum(v * v for v in values) == pytest.approx(1 - 1 / len(nodes))
 
 
-def test_sampled_betweenness_equals_networkx_with_the_same_k_and_seed() -> None:
+def test_sampled_sources_are_networkx_s_and_the_estimate_is_close() -> None:
     graph = nx.gnm_random_graph(300, 700, seed=9)
     nodes = list(graph)
-    betweenness, closeness, sampled = shortest_path_measures(
-        adjacency(graph, nodes), sources=40, seed=5
-    )
-    assert sampled is not None and len(sampled) == 40
-    expected = nx.betweenness_centrality(graph, k=40, seed=5)
-    for i, node in enumerate(nodes):
-        assert betweenness[i] == pytest.approx(expected[node], abs=1e-12)
+    measured = shortest_path_measures(adjacency(graph, nodes), sources=40, seed=5)
+    assert measured.sampled == random.Random(5).sample(nodes, 40)
+    exact = nx.betweenness_centrality(graph)
+    total = sum(exact.values())
+    error = sum(abs(measured.betweenness[i] - exact[node]) for i, node in enumerate(nodes))
+    assert error / total < 0.25
+    closeness = nx.closeness_centrality(graph)
+    worst = max(abs(measured.closeness[i] - closeness[node]) for i, node in enumerate(nodes))
+    assert worst < 0.05
+    assert 0.0 <= measured.stability <= 1.0
+
+
+def test_linear_scaling_ranks_the_top_better_than_networkx_s_estimator() -> None:
+    graph = nx.barabasi_albert_graph(1500, 2, seed=7)
+    nodes = list(graph)
+    exact = nx.betweenness_centrality(graph)
+    best = set(sorted(nodes, key=lambda n: (-exact[n], n))[:100])
+    ours = shortest_path_measures(adjacency(graph, nodes), sources=60, seed=1).betweenness
+    found = set(sorted(nodes, key=lambda n: (-ours[nodes.index(n)], n))[:100])
+    plain = nx.betweenness_centrality(graph, k=60, seed=1)
+    plain_found = set(sorted(nodes, key=lambda n: (-plain[n], n))[:100])
+    assert len(found & best) > len(plain_found & best)
+
+
+def test_a_lone_sampled_source_in_a_small_component_gets_its_exact_closeness() -> None:
+    # A path of three beside a big random graph: some seed puts exactly one of the
+    # samples in the path; that source's closeness was once estimated as 0.
+    graph = nx.disjoint_union(nx.gnm_random_graph(200, 500, seed=3), nx.path_graph(3))
+    nodes = list(graph)
+    small = {200, 201, 202}
     exact = nx.closeness_centrality(graph)
-    error = max(abs(closeness[i] - exact[node]) for i, node in enumerate(nodes))
-    assert error < 0.05
+    lone = 0
+    for seed in range(200):
+        measured = shortest_path_measures(adjacency(graph, nodes), sources=20, seed=seed)
+        assert measured.sampled is not None
+        inside = [node for node in measured.sampled if node in small]
+        if len(inside) != 1:
+            continue
+        lone += 1
+        [source] = inside
+        assert measured.closeness[source] == pytest.approx(exact[source], abs=1e-12)
+        assert measured.closeness[source] > 0
+    assert lone >= 3
 
 
 def test_above_the_limit_measures_are_sampled_and_seeded() -> None:

@@ -7,10 +7,12 @@ position in the network, not risk — the risk scores are in :mod:`.hubs` and
 :mod:`.contexts` — and are normalised as NetworkX normalises them.
 
 Up to :data:`EXACT_LIMIT` entities everything is exact.  Above it, betweenness is
-estimated from ``samples`` breadth-first-search sources drawn with ``seed``
-(Brandes & Pich 2007), exactly as ``nx.betweenness_centrality(G, k=samples,
-seed=seed)`` draws and rescales them, and closeness from the same searches
-(Eppstein & Wang 2004).  See ``docs/methodology.md``.
+estimated from sampled breadth-first-search sources drawn with ``seed`` as
+``nx.betweenness_centrality(G, k=samples, seed=seed)`` draws them (Brandes & Pich
+2007), linearly scaled (Geisberger, Sanders & Schultes 2008), and closeness from the
+same searches (Eppstein & Wang 2004).  How many sources: as many as
+:data:`SAMPLE_BUDGET` arc visits buy, at least :data:`DEFAULT_SAMPLES`
+(:func:`sample_count`).  See ``docs/methodology.md``.
 """
 
 from __future__ import annotations
@@ -28,17 +30,24 @@ from graphguard.model import node_kind
 __all__ = [
     "EXACT_LIMIT",
     "DEFAULT_SAMPLES",
+    "SAMPLE_BUDGET",
     "MeasureRow",
     "NetworkMeasures",
     "simple_graph",
     "network_measures",
+    "sample_count",
 ]
 
 #: Graphs with at most this many entities get exact betweenness and closeness.
 EXACT_LIMIT = 5000
 
-#: Breadth-first-search sources sampled for betweenness and closeness above the limit.
+#: The fewest breadth-first-search sources sampled above the limit.
 DEFAULT_SAMPLES = 128
+
+#: Arc visits the sampled searches may cost: about 1,000 sources on a town of 100k
+#: links (so its top 100 by betweenness agree with the exact top 100 about 80%), the
+#: minimum on a town of a million, where each search costs ten times as much.
+SAMPLE_BUDGET = 200_000_000
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,11 @@ class NetworkMeasures:
         The seed the sample was drawn with.
     eigenvector_converged : bool
         False if the power iteration stopped at its iteration limit.
+    stability : float
+        Sampled only: the share of the top 100 by betweenness on which the two halves
+        of the sample agree; 1.0 when exact.
+    budgeted : bool
+        Whether the number of samples was the budget's choice (not given).
     """
 
     rows: list[MeasureRow] = field(default_factory=list)
@@ -88,6 +102,8 @@ class NetworkMeasures:
     samples: int | None = None
     seed: int = 0
     eigenvector_converged: bool = True
+    stability: float = 1.0
+    budgeted: bool = True
 
     def by_id(self) -> dict[str, MeasureRow]:
         return {row.id: row for row in self.rows}
@@ -100,7 +116,33 @@ class NetworkMeasures:
             "seed": self.seed,
             "eigenvector_converged": self.eigenvector_converged,
             "exact_limit": EXACT_LIMIT,
+            "betweenness_estimator": "exact" if self.exact else "linear-scaled source sample",
+            "betweenness_top100_stability": round(self.stability, 4),
+            "betweenness_top100_agreement_10k_town": (
+                _AGREEMENT_10K if self.budgeted and not self.exact else None
+            ),
         }
+
+
+#: Measured (``benchmarks/scale.py --accuracy``) on the 10k-young-people synthetic
+#: town: the share of the exact top 100 by betweenness that the sampled top 100 finds
+#: with the default sample, so the figure an analyst reads beside ``stability``.
+_AGREEMENT_10K = 0.81
+
+
+def sample_count(arcs: int, n: int, samples: int | None = None) -> int:
+    """How many sources to sample: ``samples`` if given, else what the budget buys.
+
+    ``arcs`` is twice the number of adjacent pairs (each search visits each once).
+
+    >>> sample_count(200_000, 27_000), sample_count(2_000_000, 270_000)
+    (1000, 128)
+    >>> sample_count(2_000_000, 270_000, samples=64)
+    64
+    """
+    if samples is None:
+        samples = max(DEFAULT_SAMPLES, SAMPLE_BUDGET // max(arcs, 1))
+    return min(samples, n)
 
 
 def _ordered(nodes: Any) -> list[Hashable]:
@@ -140,7 +182,7 @@ def network_measures(
     *,
     groups: Mapping[Any, str] | None = None,
     exact_limit: int = EXACT_LIMIT,
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
     seed: int = 0,
 ) -> NetworkMeasures:
     """Degree, betweenness, closeness and eigenvector centrality of every entity.
@@ -153,8 +195,8 @@ def network_measures(
         Entity id → peer-group id, copied into each row's ``group``.
     exact_limit : int, default :data:`EXACT_LIMIT`
         Above this many entities betweenness and closeness are sampled.
-    samples : int, default :data:`DEFAULT_SAMPLES`
-        Sources sampled above the limit.
+    samples : int, optional
+        Sources sampled above the limit; :func:`sample_count` chooses if None.
     seed : int, default 0
         Seed of the sample.
 
@@ -181,8 +223,9 @@ def network_measures(
     degree = np.diff(arrays.indptr)
     n = len(nodes)
     exact = n <= exact_limit
-    betweenness, closeness, _ = shortest_path_measures(
-        arrays, sources=None if exact else min(samples, n), seed=seed
+    sources = None if exact else sample_count(len(arrays.indices), n, samples)
+    betweenness, closeness, _, stability = shortest_path_measures(
+        arrays, sources=sources, seed=seed
     )
     eigen, converged = eigenvector(arrays)
     groups = groups or {}
@@ -201,7 +244,9 @@ def network_measures(
     return NetworkMeasures(
         rows=rows,
         exact=exact,
-        samples=None if exact else min(samples, n),
+        samples=sources,
         seed=seed,
         eigenvector_converged=converged,
+        stability=stability,
+        budgeted=samples is None,
     )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from graphguard.analysis.evidence import DEFAULT_HALF_LIFE_DAYS
-from graphguard.analysis.measures import DEFAULT_SAMPLES, EXACT_LIMIT
+from graphguard.analysis.measures import EXACT_LIMIT
 from graphguard.analysis.projection import MAX_CONTEXT_SIZE, MIN_TIES
 from graphguard.analysis.town import Town
 
@@ -48,8 +48,9 @@ class AnalysisOptions:
         Contexts with more young people add nothing to the peer projection.
     exact_limit : int
         Graphs with more entities get sampled betweenness and closeness.
-    samples : int
-        Sources sampled above ``exact_limit``.
+    samples : int, optional
+        Sources sampled above ``exact_limit``; chosen by the sample budget if None
+        (:func:`graphguard.analysis.measures.sample_count`).
 
     Examples
     --------
@@ -68,7 +69,7 @@ class AnalysisOptions:
     min_group_size: int = 2
     max_context_size: int = MAX_CONTEXT_SIZE
     exact_limit: int = EXACT_LIMIT
-    samples: int = DEFAULT_SAMPLES
+    samples: int | None = None
 
     def __post_init__(self) -> None:
         if not self.half_life_days > 0:

@@ -217,12 +217,26 @@ class Town:
         self.links: dict[str, list[Record]] = defaultdict(list)
         presence: dict[str, dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
         weigh = evidence_components
+        # A town's links share a few thousand gradings, days and counts: each distinct
+        # evidence is weighed once and the same (immutable) Evidence shared.
+        weighed: dict[tuple[object, ...], Evidence] = {}
         day, kind, links = self.as_of, self.kind, self.links
         for source, target, data in graph.edges(data=True):
             get = data.get
             link_type = get("type", "")
             agency = get("agency")
             first, last = get("first_seen"), get("last_seen")
+            key = (
+                get("source_grade"),
+                get("intel_grade"),
+                get("handling"),
+                agency,
+                last or first,
+                get("count"),
+            )
+            evidence = weighed.get(key)
+            if evidence is None:
+                evidence = weighed[key] = weigh(data, as_of=day, half_life_days=half_life_days)
             # The picture as it stood on as_of: nothing was seen after it (a later
             # sighting weighs as fresh, and no explanation may cite a later day).
             if first is not None and first > day:
@@ -234,7 +248,7 @@ class Town:
                 link_type,
                 source,
                 target,
-                weigh(data, as_of=day, half_life_days=half_life_days),
+                evidence,
                 get("reference"),
                 agency,
                 first,

@@ -222,7 +222,9 @@ def analyse(
     warn_data_problems(store)
     options = AnalysisOptions.from_settings(as_of=as_of, seed=seed, half_life_days=half_life)
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
-    result = run_analysis(store.graph(Filters(as_of=options.as_of)), options)
+    graph = store.graph(Filters(as_of=options.as_of))
+    del store  # the graph holds all the analysis reads: the records need not stay in memory
+    result = run_analysis(graph, options)
     with audited(
         Event.ANALYSE,
         out=str(destination),

@@ -7,6 +7,7 @@ from pathlib import Path
 import networkx as nx
 
 from graphguard.ingest import Dataset, IngestResult, read_dataset
+from graphguard.linktable import LinkTable
 from graphguard.store.base import (
     Filters,
     finish_graph,
@@ -32,12 +33,19 @@ def graph_from_dataset(dataset: Dataset, filters: Filters | None = None) -> nx.M
         attributes = node_attributes(entity)
         if node_passes(attributes, filters):
             graph.add_node(entity.id, **attributes)
-    for link in dataset.links:
-        if link.source_id not in graph or link.target_id not in graph:
-            continue
-        attributes = link_attributes(link)
-        if link_passes(attributes, filters):
-            graph.add_edge(link.source_id, link.target_id, key=link.link_id, **attributes)
+    links = dataset.links
+    # A LinkTable gives the edges from its columns, without making a model per link.
+    edges = (
+        links.edges()
+        if isinstance(links, LinkTable)
+        else ((k.source_id, k.target_id, k.link_id, link_attributes(k)) for k in links)
+    )
+    nodes = graph.nodes
+    graph.add_edges_from(
+        edge
+        for edge in edges
+        if edge[0] in nodes and edge[1] in nodes and link_passes(edge[3], filters)
+    )
     return finish_graph(graph, filters)
 
 
