@@ -198,6 +198,9 @@ class Workspace:
         except sqlite3.Error as error:
             raise self._failure(error) from None
         try:
+            # WAL's usual NORMAL could lose the last commits to a power cut; these are
+            # records graphguard must never lose, so every commit is synced.
+            connection.execute("PRAGMA synchronous=FULL")
             self._check_schema(connection)
             yield connection
         except sqlite3.Error as error:
