@@ -114,20 +114,20 @@ def database_path(settings: Settings | None = None) -> Path:
     if not url:
         return settings.home / WORKSPACE_FOLDER / DATABASE_FILE
     parts = urlsplit(url)
+    # The messages name the scheme and path, never the URL itself: a server's URL can
+    # hold a password.
     if parts.scheme != "sqlite":
         raise UsageError(
-            f"{URL_VARIABLE} {parts.scheme or url!r}: only sqlite:////absolute/path is "
-            "supported for now"
+            f"{URL_VARIABLE} names a {parts.scheme or 'scheme-less'!r} database: only "
+            "sqlite:////absolute/path is supported for now"
         )
     if parts.netloc or parts.query or parts.fragment:
-        raise UsageError(
-            f"{URL_VARIABLE} {url!r}: write sqlite:////absolute/path, with no host or options"
-        )
+        raise UsageError(f"{URL_VARIABLE}: write sqlite:////absolute/path, with no host or options")
     # SQLAlchemy's form: the path follows "sqlite:///", so an absolute one has four slashes.
     path = unquote(parts.path[1:]) if parts.path.startswith("/") else ""
     if not path.startswith("/") or path.endswith("/"):
         raise UsageError(
-            f"{URL_VARIABLE} {url!r} does not name a file by its absolute path "
+            f"{URL_VARIABLE}: {path!r} is not the absolute path of a file "
             "(sqlite:////absolute/path; the working directory is never used)"
         )
     return Path(path)
