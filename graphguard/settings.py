@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     cypher_byte_limit: int = 32 << 20
     #: The audit log, when it is kept outside the state home (a separate volume).
     audit_log: Path | None = None
+    #: The workspace database (alerts, disruption actions), when it is not the state
+    #: home's ``workspace/workspace.sqlite3``: ``sqlite:////absolute/path`` for now.
+    workspace_url: str | None = None
     #: Batch size of the Neo4j loader.
     batch_size: int = 5_000
     #: The longest cell read from a CSV file or workbook, in characters.

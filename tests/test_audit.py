@@ -371,6 +371,11 @@ def test_where_prints_the_state_home_and_what_is_in_it(home: Path, tmp_path: Pat
     assert f"{home / 'pseudonym.key'}  64 bytes, mode 0600" in stdout
     found = json.loads(run("where", "--format", "json")[1])
     assert found["home"] == str(home) and found["local Neo4j"]["exists"] is False
+    assert found["workspace"] == {
+        "path": str(home / "workspace" / "workspace.sqlite3"),
+        "exists": False,
+        "state": "(not created yet)",
+    }
 
 
 def test_neo4j_data_dir_defaults_to_the_state_home(home: Path) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from graphguard.meeting.state import LABEL, MeetingState
 from graphguard.settings import get_settings
 from graphguard.store import MemoryStore
 from graphguard.store.neo4j import Neo4jStore
+from graphguard.workspace import database_path
 
 KEY = b"k" * 32
 
@@ -155,8 +158,12 @@ def test_free_text_keeps_no_young_persons_identity(town: tuple[Path, MonthsTruth
         lead_agency="police", owner="PC Shaw", start=dt.date(2026, 7, 1),
         review=dt.date(2026, 8, 1), notes=f"{victim} ({name}) was found here",
     )  # fmt: skip
-    kept = Path(state.location).read_text()
+    database = database_path()
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        kept = "\n".join(connection.iterdump())
+    assert action.id in kept
     assert victim not in kept and name not in kept
+    assert victim.encode() not in database.read_bytes()
     assert action.notes is not None and action.notes.startswith("YP-")
     assert "[young person]" in action.notes
 

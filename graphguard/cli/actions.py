@@ -2,8 +2,8 @@
 
 A thin layer over :mod:`graphguard.meeting.actions`, :mod:`graphguard.meeting.displacement`
 and :mod:`graphguard.meeting.briefing`.  Actions are kept in the meeting state of the
-data they are about: DATASET's file in the state home, or Neo4j when no DATASET is
-given and ``NEO4J_URI`` is set.  Every change and every view is audited first.
+data they are about: DATASET's rows of the workspace database, or Neo4j when no
+DATASET is given and ``NEO4J_URI`` is set.  Every change and every view is audited first.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def actions() -> None:
     """Disruption actions the meeting agreed: record, review, measure displacement.
 
     Actions are kept with the data they are about: in Neo4j when it is the store, else
-    in the state home, one file per dataset.  Every change is audited.
+    in the workspace database in the state home, under the dataset.  Every change is
+    audited.
     """
 
 

@@ -61,12 +61,13 @@ def verify(output_format: str) -> None:
 @click.command("where")
 @FORMAT
 def where(output_format: str) -> None:
-    """Print the state home and what is in it: key, audit log, settings file, Neo4j data.
+    """Print the state home and what is in it: key, audit log, settings, workspace, Neo4j.
 
     The state home is GRAPHGUARD_HOME, else the per-user data directory; never the
     working directory.
     """
     from graphguard.settings import SETTINGS_FILE, get_settings, state_home
+    from graphguard.workspace import database_path
 
     settings = get_settings()
     home = state_home(settings)
@@ -74,6 +75,7 @@ def where(output_format: str) -> None:
         "settings file": home / SETTINGS_FILE,
         "pseudonym key": home / "pseudonym.key",
         "audit log": settings.audit_path,
+        "workspace": database_path(settings),
         "local Neo4j": home / "neo4j",
     }
     found = {name: _describe(path) for name, path in items.items()}

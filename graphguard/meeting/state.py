@@ -9,11 +9,14 @@ and a ``key``:
   ``uid`` unique (``kind:key``), the record as JSON text in ``record``.  The node carries
   no ``Entity`` label, so nothing that reads the analysis graph (``MATCH (n:Entity)``,
   every store and library query) ever sees it.
-- **Else in the state home**: one JSON file per dataset, ``meeting/<name>-<digest>.json``
-  (the digest is of the dataset's resolved path, so the same folder always finds its
-  state and two folders of the same name do not share one), owner-only, rewritten
-  atomically under an exclusive lock, so the CLI and the dashboard writing at once
-  lose nothing.
+- **Else in the workspace database** (:mod:`graphguard.workspace`: SQLite in the state
+  home): one ``meeting_record`` row per record, keyed by the dataset (``<name>-<digest>``,
+  the digest of the dataset's resolved path, so the same folder always finds its state
+  and two folders of the same name do not share one), the kind and the key.  Each
+  write is one transaction and the database takes several writers at once, so the CLI
+  and the dashboard writing together lose nothing.  A dataset's JSON file of earlier
+  versions (``meeting/<name>-<digest>.json`` in the state home) is imported once, with
+  one line saying so, and then left alone.
 
 Records hold no young person's identifying values: callers store pseudonyms, entity
 ids of adults, places and vehicles, and their own wording.
@@ -21,37 +24,40 @@ ids of adults, places and vehicles, and their own wording.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from graphguard.errors import DataError, UsageError
-from graphguard.settings import Settings, get_settings, private_file, state_home
+from graphguard.settings import Settings, get_settings, private_file
+from graphguard.workspace import Workspace
 
 __all__ = [
     "KINDS",
-    "STATE_FOLDER",
+    "LEGACY_FOLDER",
     "MeetingState",
-    "state_file",
+    "dataset_key",
+    "legacy_file",
 ]
 
 #: The kinds of record the meeting keeps.
 KINDS: tuple[str, ...] = ("alert", "action")
 
-#: The folder of the state home holding the file backend's files.
-STATE_FOLDER = "meeting"
+#: The folder of the state home where graphguard kept meeting state before the
+#: workspace database (one JSON file per dataset, imported once).
+LEGACY_FOLDER = "meeting"
 
 #: The label of a meeting record's node in Neo4j (never an ``Entity``).
 LABEL = "GraphguardMeeting"
 
-_FORMAT = "graphguard meeting state"
-_VERSION = 1
+_LEGACY_FORMAT = "graphguard meeting state"
+_LEGACY_VERSION = 1
 _LONGEST_KEY = 200
 
 # The Neo4j backend's statements; values travel only as parameters.
@@ -107,16 +113,22 @@ class MeetingState:
 
     def __init__(self, backend: _Backend, name: str) -> None:
         self._backend = backend
-        #: ``"neo4j"`` or ``"file"``.
+        #: ``"neo4j"`` or ``"workspace"``.
         self.backend = name
 
     @property
     def location(self) -> str:
-        """Where the records are kept: the file, or the Neo4j URI and database."""
+        """Where the records are kept: the workspace database and dataset, or Neo4j."""
         return self._backend.location
 
     @classmethod
-    def open(cls, source: Any, *, settings: Settings | None = None) -> MeetingState:
+    def open(
+        cls,
+        source: Any,
+        *,
+        settings: Settings | None = None,
+        notice: Callable[[str], None] | None = None,
+    ) -> MeetingState:
         """The meeting state of a store, a dataset or a dataset's path.
 
         Parameters
@@ -124,9 +136,14 @@ class MeetingState:
         source : Store, Dataset, str or Path
             A ``Neo4jStore`` (the state lives in its database), or a ``MemoryStore``,
             ``Dataset`` or path of a dataset read from files (the state lives in the
-            state home, one file per dataset).
+            workspace database, under the dataset's key).
         settings : Settings, optional
-            Where the state home is; the process's settings by default.
+            Where the state home and the workspace database are; the process's
+            settings by default.
+        notice : callable, optional
+            Told, in one line, when the dataset's JSON file of an earlier graphguard
+            is imported into the workspace database; by default the line goes to
+            standard error.
 
         Raises
         ------
@@ -135,6 +152,11 @@ class MeetingState:
             state by.
         BackendUnavailable
             When Neo4j cannot be reached.
+        DataError
+            When the workspace database (or an old JSON file to import) is damaged.
+        RefusedError
+            When the workspace database is a symbolic link, not a regular file, or
+            readable by other users.
         """
         if getattr(source, "backend", None) == "neo4j" and hasattr(source, "driver"):
             return cls(_Neo4jBackend(source), "neo4j")
@@ -145,7 +167,10 @@ class MeetingState:
                 "meeting state is kept per dataset: read the dataset from a folder or "
                 "workbook, or use Neo4j"
             )
-        return cls(_FileBackend(state_file(path, settings)), "file")
+        settings = settings or get_settings()
+        backend = _WorkspaceBackend(Workspace.open(settings), dataset_key(path))
+        backend.import_legacy(legacy_file(path, settings), notice or _say)
+        return cls(backend, "workspace")
 
     def records(self, kind: str) -> list[dict[str, Any]]:
         """Every record of ``kind``, ordered by key."""
@@ -186,21 +211,35 @@ class MeetingState:
         return self._backend.add(kind, key, _serialised(record))
 
 
-def state_file(dataset: str | Path, settings: Settings | None = None) -> Path:
-    """The file backend's file for a dataset, in the state home (not created).
+def dataset_key(dataset: str | Path) -> str:
+    """The key of a dataset's records: its folder's name and a digest of its resolved path.
 
     Examples
     --------
-    >>> from graphguard.settings import Settings
-    >>> path = state_file("/data/town-2026-11", Settings(home="/h"))
-    >>> path.parent.as_posix(), path.name.startswith("town-2026-11-")
-    ('/h/meeting', True)
+    >>> key = dataset_key("/data/town-2026-11")
+    >>> key.startswith("town-2026-11-"), len(key) == len("town-2026-11-") + 16
+    (True, True)
+    >>> dataset_key("/data/town-2026-11/") == key
+    True
     """
     resolved = Path(dataset).expanduser().resolve()
     digest = hashlib.sha256(str(resolved).encode("utf-8")).hexdigest()[:16]
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", resolved.name).strip("-")[:40] or "dataset"
+    return f"{name}-{digest}"
+
+
+def legacy_file(dataset: str | Path, settings: Settings | None = None) -> Path:
+    """Where graphguard before the workspace database kept a dataset's meeting state.
+
+    Examples
+    --------
+    >>> from graphguard.settings import Settings
+    >>> path = legacy_file("/data/town-2026-11", Settings(home="/h"))
+    >>> path.parent.as_posix(), path.name == dataset_key("/data/town-2026-11") + ".json"
+    ('/h/meeting', True)
+    """
     settings = settings or get_settings()
-    return settings.home / STATE_FOLDER / f"{name}-{digest}.json"
+    return settings.home / LEGACY_FOLDER / f"{dataset_key(dataset)}.json"
 
 
 def _check_kind(kind: str) -> None:
@@ -232,87 +271,138 @@ def _parsed(text: str, where: str) -> dict[str, Any]:
     return record
 
 
-# ---------------------------------------------------------------------------- file backend
+# ---------------------------------------------------------------------------- workspace backend
 
 
-class _FileBackend:
-    """One private JSON file, read whole and rewritten atomically under a lock."""
+class _WorkspaceBackend:
+    """The dataset's rows of the workspace database's ``meeting_record`` table."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.location = str(path)
-
-    def _read(self) -> dict[str, dict[str, Any]]:
-        if not os.path.lexists(self.path):
-            return {kind: {} for kind in KINDS}
-        with private_file(self.path, "the meeting state") as handle:
-            raw = handle.read()
-        try:
-            content = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise DataError(
-                f"{self.path}: not valid meeting state ({error}); nothing was changed"
-            ) from None
-        if not isinstance(content, dict) or content.get("format") != _FORMAT:
-            raise DataError(f"{self.path}: not a graphguard meeting state file")
-        if content.get("version") != _VERSION:
-            raise DataError(
-                f"{self.path}: meeting state version {content.get('version')!r} is not "
-                f"{_VERSION}: use the graphguard that wrote it"
-            )
-        stored = content.get("records")
-        if not isinstance(stored, dict):
-            raise DataError(f"{self.path}: meeting state has no records object")
-        return {kind: dict(stored.get(kind) or {}) for kind in KINDS}
-
-    def _write(self, records: dict[str, dict[str, Any]]) -> None:
-        from graphguard.files import write_text
-
-        content = {"format": _FORMAT, "version": _VERSION, "records": records}
-        write_text(self.path, json.dumps(content, indent=1, sort_keys=True, ensure_ascii=False))
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """An exclusive lock on a sibling ``.lock`` file, so read-change-write is one step."""
-        from graphguard.files import private_folder, write_error
-
-        state_home()  # refuses a state home that is not the user's own
-        private_folder(self.path.parent)
-        lock = self.path.with_name(f".{self.path.name}.lock")
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        try:
-            descriptor = os.open(lock, flags, 0o600)
-        except OSError as error:
-            raise write_error(lock, error) from error
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(descriptor)
+    def __init__(self, workspace: Workspace, dataset: str) -> None:
+        self.workspace = workspace
+        self.dataset = dataset
+        self.location = f"{workspace.path} (dataset {dataset})"
 
     def records(self, kind: str) -> list[tuple[str, str]]:
-        stored = self._read()[kind]
-        return [(key, json.dumps(stored[key])) for key in sorted(stored)]
+        with self.workspace.reading() as connection:
+            rows = connection.execute(
+                "SELECT key, record FROM meeting_record WHERE dataset = ? AND kind = ? "
+                "ORDER BY key",
+                (self.dataset, kind),
+            ).fetchall()
+        return [(str(key), str(record)) for key, record in rows]
 
     def get(self, uid: str) -> str | None:
         kind, key = uid.split(":", 1)
-        found = self._read()[kind].get(key)
-        return None if found is None else json.dumps(found)
+        with self.workspace.reading() as connection:
+            found = connection.execute(
+                "SELECT record FROM meeting_record WHERE dataset = ? AND kind = ? AND key = ?",
+                (self.dataset, kind, key),
+            ).fetchone()
+        return None if found is None else str(found[0])
 
     def put(self, kind: str, key: str, text: str) -> None:
-        with self._locked():
-            records = self._read()
-            records[kind][key] = json.loads(text)
-            self._write(records)
+        with self.workspace.writing() as connection:
+            connection.execute(
+                "INSERT INTO meeting_record (dataset, kind, key, record, updated) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, kind, key) "
+                "DO UPDATE SET record = excluded.record, updated = excluded.updated",
+                (self.dataset, kind, key, text, _now()),
+            )
 
     def add(self, kind: str, key: str, text: str) -> bool:
-        with self._locked():
-            records = self._read()
-            if key in records[kind]:
-                return False
-            records[kind][key] = json.loads(text)
-            self._write(records)
-            return True
+        with self.workspace.writing() as connection:
+            return _insert_new(connection, self.dataset, kind, key, text)
+
+    def import_legacy(self, path: Path, notice: Callable[[str], None]) -> None:
+        """Import the JSON file of an earlier graphguard once; the file is left alone."""
+        if not os.path.lexists(path):
+            return
+        source = str(path)
+        with self.workspace.reading() as connection:
+            done = connection.execute(
+                "SELECT 1 FROM meeting_import WHERE source = ?", (source,)
+            ).fetchone()
+        if done:
+            return
+        stored = _read_legacy(path)
+        added = {kind: 0 for kind in KINDS}
+        with self.workspace.writing() as connection:
+            if connection.execute(
+                "SELECT 1 FROM meeting_import WHERE source = ?", (source,)
+            ).fetchone():
+                return  # another process imported it while this one read the file
+            for kind, key, text in stored:
+                # What the database already holds wins: an import never overwrites.
+                added[kind] += _insert_new(connection, self.dataset, kind, key, text)
+            connection.execute(
+                "INSERT INTO meeting_import (source, dataset, imported, records) "
+                "VALUES (?, ?, ?, ?)",
+                (source, self.dataset, _now(), sum(added.values())),
+            )
+        kept = len(stored) - sum(added.values())
+        notice(
+            f"imported {_counted(added['alert'], 'alert')} and "
+            f"{_counted(added['action'], 'action')} from {path} into the workspace database "
+            f"{self.workspace.path}"
+            + (f" ({kept} already there kept as they were)" if kept else "")
+            + "; the file is left as it was and is no longer read"
+        )
+
+
+def _insert_new(connection: Any, dataset: str, kind: str, key: str, text: str) -> bool:
+    cursor = connection.execute(
+        "INSERT INTO meeting_record (dataset, kind, key, record, updated) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (dataset, kind, key) DO NOTHING",
+        (dataset, kind, key, text, _now()),
+    )
+    return bool(cursor.rowcount == 1)
+
+
+def _read_legacy(path: Path) -> list[tuple[str, str, str]]:
+    """The records of a JSON meeting file of graphguard before the workspace database."""
+    with private_file(path, "the old meeting state") as handle:
+        raw = handle.read()
+    try:
+        content = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(
+            f"{path}: not valid meeting state ({error}); nothing was imported: repair or "
+            "move the file"
+        ) from None
+    if not isinstance(content, dict) or content.get("format") != _LEGACY_FORMAT:
+        raise DataError(f"{path}: not a graphguard meeting state file; nothing was imported")
+    if content.get("version") != _LEGACY_VERSION:
+        raise DataError(
+            f"{path}: meeting state version {content.get('version')!r} is not "
+            f"{_LEGACY_VERSION}; nothing was imported"
+        )
+    stored = content.get("records")
+    if not isinstance(stored, dict) or not set(stored) <= set(KINDS):
+        raise DataError(f"{path}: meeting state has no records object of {', '.join(KINDS)}")
+    found: list[tuple[str, str, str]] = []
+    for kind in KINDS:
+        of_kind = stored.get(kind) or {}
+        if not isinstance(of_kind, dict):
+            raise DataError(f"{path}: meeting state's {kind} records are not an object")
+        for key, record in sorted(of_kind.items()):
+            try:
+                _check_key(key)
+                found.append((kind, key, _serialised(record)))
+            except ValueError as error:
+                raise DataError(f"{path}: {kind} {key!r}: {error}; nothing was imported") from None
+    return found
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _say(line: str) -> None:
+    print(f"graphguard: {line}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------- Neo4j backend

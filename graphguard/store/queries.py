@@ -257,9 +257,10 @@ CHECK_RECORDS = (
     "collect(e.id) AS entities"
 )
 
-#: Node, relationship and property counts.
+#: Node, relationship and property counts of the data (not graphguard's lock or meeting nodes).
 COUNTS = (
-    "MATCH (n) WHERE NOT n:GraphguardLock WITH count(n) AS nodes, sum(size(keys(n))) AS node_props "
+    "MATCH (n) WHERE NOT n:GraphguardLock AND NOT n:GraphguardMeeting "
+    "WITH count(n) AS nodes, sum(size(keys(n))) AS node_props "
     "OPTIONAL MATCH ()-[r]->() "
     "RETURN nodes, node_props, count(r) AS relationships, sum(size(keys(r))) AS rel_props"
 )
