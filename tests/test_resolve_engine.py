@@ -211,6 +211,46 @@ def test_namesakes_with_different_postcodes_and_nothing_else_are_held_apart() ->
     assert not together(resolution, "school:E1", "health:H8")
 
 
+def test_a_bridge_with_nothing_to_tell_two_namesakes_apart_joins_neither() -> None:
+    # Seen at 3000 young people: a health record with a name and a date of birth only
+    # matched two namesakes alike, and the cut left it with whichever side weighed more.
+    same = {"name": "Lewis Pearson", "date_of_birth": "2014-04-09"}
+    school = person("school:E1", **same, postcode="GG2 4EG")
+    police = person("police:P1", **same, postcode="GG2 4EG")
+    namesake = person("social:S9", **same, postcode="GG7 1AA")
+    bridge = person("health:H1", **same)
+    resolution = match_records(records(school, police, namesake, bridge))
+    assert together(resolution, "school:E1", "police:P1")
+    assert not together(resolution, "school:E1", "social:S9")
+    assert not together(resolution, "health:H1", "school:E1")
+    assert not together(resolution, "health:H1", "social:S9")
+    kept = candidate(resolution, "health:H1", "school:E1")
+    assert kept.outcome is Outcome.REVIEW
+    assert "health:H1 bridged" in kept.rule and "nothing tells" in kept.rule
+
+
+def test_a_bridge_that_shares_a_phone_with_one_namesake_stays_with_it() -> None:
+    same = {"name": "Lewis Pearson", "date_of_birth": "2014-04-09"}
+    school = person("school:E1", **same, postcode="GG2 4EG", phone="+447700900123")
+    namesake = person("social:S9", **same, postcode="GG7 1AA")
+    bridge = person("health:H1", **same, phone="+447700900123")
+    resolution = match_records(records(school, namesake, bridge))
+    assert together(resolution, "health:H1", "school:E1")
+    assert not together(resolution, "health:H1", "social:S9")
+
+
+def test_namesakes_of_different_genders_and_nothing_else_are_held_apart() -> None:
+    # Seen at 3000 young people: two adults of one name and birthday, no postcodes.
+    same = {"role": "adult", "name": "Leo Pearson", "date_of_birth": "1992-01-04"}
+    teacher = person("school:E1", **same, gender="Female")
+    nominal = person("police:P1", **same, gender="male")
+    resolution = match_records(records(teacher, nominal))
+    assert "namesakes" in candidate(resolution, "school:E1", "police:P1").rule
+    assert not together(resolution, "school:E1", "police:P1")
+    unstated = person("school:E1", **same, gender="not stated")
+    assert together(match_records(records(unstated, nominal)), "school:E1", "police:P1")
+
+
 # ------------------------------------------------------------------- decisions
 
 

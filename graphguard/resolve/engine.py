@@ -24,6 +24,7 @@ and date of birth.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphguard.errors import UsageError
 from graphguard.resolve import comparisons as C
-from graphguard.resolve.clusters import Join, cluster
+from graphguard.resolve.clusters import Join, Split, cluster
 from graphguard.resolve.features import (
     LOCATION_COLUMNS,
     PERSON_COLUMNS,
@@ -311,6 +312,61 @@ def _conflicts(
     return found
 
 
+#: Agreements that tell one person (place) from a namesake (branch): a shared identifier,
+#: contact, postcode, address or alias.  A name, a date of birth, a kind of place do not.
+_TELLING = re.compile(r"^(?!name:|date of birth:|kind:)[^:]+: same$|^aliases: a name of one")
+
+
+def _telling(candidate: Candidate) -> bool:
+    return any(_TELLING.match(words) for words in candidate.agreements)
+
+
+def _bridges(
+    groups: Sequence[tuple[str, ...]],
+    split: Split,
+    joins: Sequence[Join],
+    by_pair: Mapping[tuple[str, str], Candidate],
+    apart: Mapping[tuple[str, str], str],
+) -> dict[tuple[str, str], str]:
+    """The machine joins of bridges between namesakes (branches) that tell them apart by nothing.
+
+    The minimum cut keeps two likely namesakes apart by cutting a bridge record's joins
+    to one side, but which side is a matter of join weights when the bridge (a record
+    with a name and a date of birth only) agrees with both alike.  Unless the joins it
+    keeps carry an agreement its cut joins lack (:data:`_TELLING`), all its joins go
+    to review: the bridge stays on its own for an analyst.
+    """
+    entity = {record: group for group in groups for record in group}
+    cut_of: dict[str, list[tuple[str, str]]] = {}
+    for edge, held in split.cut.items():
+        if not apart.get(held, "").startswith("held apart by a hard rule"):
+            continue
+        for record in edge:
+            cut_of.setdefault(record, []).append(edge)
+    found: dict[tuple[str, str], str] = {}
+    for record, cut in sorted(cut_of.items()):
+        kept = [
+            (j.record_a, j.record_b)
+            for j in joins
+            if j.probability is not None
+            and record in (j.record_a, j.record_b)
+            and (j.record_a, j.record_b) not in split.cut
+            and j.record_a in entity[record]
+            and j.record_b in entity[record]
+        ]
+        if not kept or any(_telling(by_pair[e]) for e in kept) > any(
+            _telling(by_pair[e]) for e in cut
+        ):
+            continue
+        x, y = split.cut[cut[0]]
+        for edge in (*kept, *cut):
+            found[edge] = (
+                f"{record} bridged {x} and {y}, kept apart by a hard rule, and nothing "
+                "tells to which of them it belongs"
+            )
+    return found
+
+
 def _resolve(
     records: Dataset,
     candidates: list[Candidate],
@@ -370,14 +426,22 @@ def _resolve(
                     apart.setdefault(pair, f"held apart by a hard rule: {words}")
     # A chain of joins can bring together records that cannot be one (two NHS numbers,
     # a young person and an adult): they are kept apart as a decision would keep them.
+    bridged: dict[tuple[str, str], str] = {}
     for _ in range(_ROUNDS):
         groups, split = cluster(kind_of, joins, apart)
         conflicts = {
             p: w for p, w in _conflicts(groups, rows, certain_pairs).items() if p not in apart
         }
-        if not conflicts:
+        bridges = _bridges(groups, split, joins, by_pair, apart)
+        if not conflicts and not bridges:
             break
         apart.update(conflicts)
+        bridged.update(bridges)
+        joins = [j for j in joins if (j.record_a, j.record_b) not in bridges]
+    for edge, words in bridged.items():
+        by_pair[edge] = dataclasses.replace(
+            by_pair[edge], outcome=Outcome.REVIEW, rule=f"{HELD}{words}"
+        )
     for edge, (x, y) in split.cut.items():
         by_pair[edge] = dataclasses.replace(
             by_pair[edge],
