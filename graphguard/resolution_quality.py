@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from graphguard.analysis.partitions import pair_counts
 from graphguard.resolve.types import Resolution
 from graphguard.synth_agencies import TRAPS, AgencyTruth, read_agency_truth
 
@@ -109,10 +110,6 @@ class TrapJoins:
     joined: int
 
 
-def _pairs(size: int) -> int:
-    return size * (size - 1) // 2
-
-
 def _entity(entity_of: Mapping[str, str], record_id: str) -> str:
     """The record's entity; a record the resolution does not name is its own entity."""
     return entity_of.get(record_id, f"unresolved:{record_id}")
@@ -144,20 +141,15 @@ def pairwise_scores(entity_of: Mapping[str, str], truth: AgencyTruth, kind: str)
     (0.3333333333333333, 1.0)
     """
     records = truth.of_kind(kind)
-    cells: Counter[tuple[str, str]] = Counter()
-    predicted: Counter[str] = Counter()
-    actual: Counter[str] = Counter()
-    for record in records:
-        entity = _entity(entity_of, record.record_id)
-        cells[entity, record.true_id] += 1
-        predicted[entity] += 1
-        actual[record.true_id] += 1
+    predicted, true, correct = pair_counts(
+        [_entity(entity_of, r.record_id) for r in records], [r.true_id for r in records]
+    )
     return PairScores(
         kind=kind,
         records=len(records),
-        true_pairs=sum(_pairs(n) for n in actual.values()),
-        predicted_pairs=sum(_pairs(n) for n in predicted.values()),
-        correct_pairs=sum(_pairs(n) for n in cells.values()),
+        true_pairs=true,
+        predicted_pairs=predicted,
+        correct_pairs=correct,
     )
 
 
