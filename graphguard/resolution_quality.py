@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphguard.analysis.partitions import pair_counts
-from graphguard.resolve.types import Resolution
+from graphguard.resolve.types import Resolution, split_qualified
 from graphguard.synth_agencies import TRAPS, AgencyTruth, read_agency_truth
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ def trap_joins(entity_of: Mapping[str, str], truth: AgencyTruth, trap: str) -> T
         if trap == "within_source_duplicate":
             by_source: dict[str, list[str]] = defaultdict(list)
             for member in members:
-                source = member.record_id.partition(":")[0]
+                source, _ = split_qualified(member.record_id)
                 by_source[source].append(_entity(entity_of, member.record_id))
             joined += any(len(e) > 1 and len(set(e)) == 1 for e in by_source.values())
             continue
