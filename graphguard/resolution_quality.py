@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORBIDDEN_TRAPS",
+    "KINDS",
     "TOP_K",
     "PairScores",
     "Quality",
@@ -47,7 +48,8 @@ __all__ = [
     "top_overlap",
 ]
 
-_KINDS = ("person", "location", "vehicle")
+#: The kinds of record scored, in the order reports list them.
+KINDS: tuple[str, ...] = ("person", "location", "vehicle")
 #: The traps whose records must never be joined with each other.
 FORBIDDEN_TRAPS: tuple[str, ...] = ("twin", "namesake", "father_son")
 
@@ -317,7 +319,7 @@ def assess(
         out.append(
             Quality(
                 method=method,
-                scores={k: pairwise_scores(resolution.entity_of, truth, k) for k in _KINDS},
+                scores={k: pairwise_scores(resolution.entity_of, truth, k) for k in KINDS},
                 cross_role_joins=cross_role_joins(resolution.entity_of, truth),
                 traps={t: trap_joins(resolution.entity_of, truth, t) for t in TRAPS},
                 review=len(resolution.for_review()),
