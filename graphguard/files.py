@@ -312,8 +312,13 @@ def atomic_folder(path: str | Path, owned: tuple[str, ...]) -> Iterator[Path]:
         raise write_error(destination, error) from error
     try:
         yield staging
-        for written in staging.iterdir():
-            _sync_file(written)
+        # Deepest first, so every file and subfolder (a v2 dataset's source folders)
+        # is on disk before the folder that names it is swapped in.
+        for written in sorted(staging.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if written.is_dir():
+                _sync_folder(written)
+            else:
+                _sync_file(written)
         _sync_folder(staging)
         with _signals_held():
             _swap_into_place(staging, destination)
