@@ -58,7 +58,7 @@ from pathlib import Path
 
 from graphguard import synth_noise as noise
 from graphguard.errors import UsageError
-from graphguard.files import atomic_folder
+from graphguard.files import atomic_folder, refuse_foreign
 from graphguard.resolve.types import qualify
 
 __all__ = [
@@ -140,6 +140,8 @@ _LINK_COLUMNS = (
 )  # fmt: skip
 _TRUTH_COLUMNS = ("record_id", "true_id", "kind", "role", "trap", "trap_group")
 _PROPERTY_KINDS = frozenset({"home", "residential", "care_home", "school"})
+#: What :func:`split_town` writes into its folder (anything else there is refused).
+_OWNED = ("sources.csv", "truth.csv", "README.md", *SOURCES)
 
 # --------------------------------------------------------------------------- the truth
 
@@ -713,6 +715,7 @@ def split_town(
     ['anpr', 'education', 'health']
     """
     town, out = Path(town), Path(out)
+    refuse_foreign(out, _OWNED)  # before the work, not after it
     splitter = _Splitter(town, seed, extracted_on)
     splitter.survey()
     splitter.identify()
@@ -721,8 +724,7 @@ def split_town(
     places = splitter.location_records()
     vehicles = splitter.vehicle_records()
     truth = splitter.truth
-    owned = ("sources.csv", "truth.csv", "README.md", *SOURCES)
-    with atomic_folder(out, owned) as staging:
+    with atomic_folder(out, _OWNED) as staging:
         sources = io.StringIO()
         writer = csv.writer(sources, lineterminator="\n")
         writer.writerow(("source", "agency", "extracted_on", "contact"))
@@ -789,6 +791,7 @@ def write_agencies(
     """
     from graphguard.synth import write_town
 
+    refuse_foreign(out, _OWNED)  # a refused folder must not cost a whole town's writing first
     with tempfile.TemporaryDirectory(prefix="graphguard-town-") as folder:
         write_town(folder, young_people, seed, end=end, progress=progress)
         return split_town(folder, out, seed, extracted_on=end + timedelta(days=1))
