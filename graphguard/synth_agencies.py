@@ -275,7 +275,7 @@ class _Splitter:
         if not self.people:
             raise UsageError(f"{town}: no people.csv rows to split into agency extracts")
         self._unique_addresses()
-        self.links = sum(1 for _ in _rows(town / "links.csv"))
+        self.links = 0  # counted by survey(), which reads every link anyway
         sizes = (2 * len(self.people), len(self.locations), len(self.vehicles))
         self.ids = {
             source: [
@@ -321,6 +321,7 @@ class _Splitter:
     # -- pass 1: who is known where -------------------------------------------------
     def survey(self) -> None:
         for row in _rows(self.town / "links.csv"):
+            self.links += 1
             source = _link_source(row)
             for end in (row["source_id"], row["target_id"]):
                 self._known(end, source)
