@@ -35,15 +35,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from graphguard.resolution_quality import FORBIDDEN_TRAPS, Quality, assess  # noqa: E402
+from graphguard.resolution_quality import FORBIDDEN_TRAPS, KINDS, Quality, assess  # noqa: E402
 from graphguard.resolve import match_records, naive_match  # noqa: E402
-from graphguard.synth_agencies import read_agency_truth, write_agencies  # noqa: E402
+from graphguard.synth_agencies import write_agencies  # noqa: E402
 
 DEFAULT_SIZES = (200, 1000, 3000)
-KINDS = ("person", "location", "vehicle")
 
 
-def _row(town: str, records: int, quality: Quality, naive_seconds: float) -> dict[str, Any]:
+def _row(town: str, quality: Quality, naive_seconds: float) -> dict[str, Any]:
+    records = sum(scores.records for scores in quality.scores.values())
     row: dict[str, Any] = {"town": town, "records": records, "method": quality.method}
     for kind in KINDS:
         scores = quality.scores[kind]
@@ -99,11 +99,10 @@ def main(argv: list[str] | None = None) -> None:
             write_agencies(folder, size, args.seed)
             towns.append((f"{size} yp", folder))
         for name, folder in towns:
-            records = len(read_agency_truth(folder).records)
             results = assess(folder, {"splink": match_records, "naive": naive_match})
             naive = next(q for q in results if q.method == "naive").seconds
             for quality in results:
-                rows.append(_row(name, records, quality, naive))
+                rows.append(_row(name, quality, naive))
                 _print(rows[-1])
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")

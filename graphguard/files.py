@@ -33,6 +33,7 @@ from graphguard.errors import BackendUnavailable, GraphguardError, RefusedError,
 __all__ = [
     "atomic_file",
     "atomic_folder",
+    "refuse_foreign",
     "write_bytes",
     "write_text",
     "new_private_file",
@@ -265,6 +266,27 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def refuse_foreign(path: str | Path, owned: tuple[str, ...]) -> None:
+    """Refuse an output folder :func:`atomic_folder` would refuse, before the work begins.
+
+    Raises
+    ------
+    UsageError
+        When ``path`` exists and is not a folder, or holds files not in ``owned``.
+    """
+    destination = Path(path)
+    if destination.exists():
+        if not destination.is_dir():
+            raise UsageError(f"{destination} exists and is not a folder")
+        foreign = sorted(p.name for p in destination.iterdir() if p.name not in owned)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
+            raise UsageError(
+                f"{destination} holds files that are not graphguard's outputs ({shown}): "
+                "choose a new or empty folder"
+            )
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | Path, owned: tuple[str, ...]) -> Iterator[Path]:
     """A temporary folder beside ``path`` that takes ``path``'s place when the block ends.
@@ -291,16 +313,7 @@ def atomic_folder(path: str | Path, owned: tuple[str, ...]) -> Iterator[Path]:
         From :func:`write_error` when a write fails.
     """
     destination = Path(path)
-    if destination.exists():
-        if not destination.is_dir():
-            raise UsageError(f"{destination} exists and is not a folder")
-        foreign = sorted(p.name for p in destination.iterdir() if p.name not in owned)
-        if foreign:
-            shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
-            raise UsageError(
-                f"{destination} holds files that are not graphguard's outputs ({shown}): "
-                "choose a new or empty folder"
-            )
+    refuse_foreign(destination, owned)
     private_folder(destination.parent)
     try:
         staging = Path(
@@ -312,8 +325,13 @@ def atomic_folder(path: str | Path, owned: tuple[str, ...]) -> Iterator[Path]:
         raise write_error(destination, error) from error
     try:
         yield staging
-        for written in staging.iterdir():
-            _sync_file(written)
+        # Deepest first, so every file and subfolder (a v2 dataset's source folders)
+        # is on disk before the folder that names it is swapped in.
+        for written in sorted(staging.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+            if written.is_dir():
+                _sync_folder(written)
+            else:
+                _sync_file(written)
         _sync_folder(staging)
         with _signals_held():
             _swap_into_place(staging, destination)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphguard.resolve.types import Resolution
+from graphguard.analysis.partitions import pair_counts
+from graphguard.resolve.types import Resolution, split_qualified
 from graphguard.synth_agencies import TRAPS, AgencyTruth, read_agency_truth
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FORBIDDEN_TRAPS",
+    "KINDS",
     "TOP_K",
     "PairScores",
     "Quality",
@@ -46,7 +48,8 @@ __all__ = [
     "top_overlap",
 ]
 
-_KINDS = ("person", "location", "vehicle")
+#: The kinds of record scored, in the order reports list them.
+KINDS: tuple[str, ...] = ("person", "location", "vehicle")
 #: The traps whose records must never be joined with each other.
 FORBIDDEN_TRAPS: tuple[str, ...] = ("twin", "namesake", "father_son")
 
@@ -109,10 +112,6 @@ class TrapJoins:
     joined: int
 
 
-def _pairs(size: int) -> int:
-    return size * (size - 1) // 2
-
-
 def _entity(entity_of: Mapping[str, str], record_id: str) -> str:
     """The record's entity; a record the resolution does not name is its own entity."""
     return entity_of.get(record_id, f"unresolved:{record_id}")
@@ -144,20 +143,15 @@ def pairwise_scores(entity_of: Mapping[str, str], truth: AgencyTruth, kind: str)
     (0.3333333333333333, 1.0)
     """
     records = truth.of_kind(kind)
-    cells: Counter[tuple[str, str]] = Counter()
-    predicted: Counter[str] = Counter()
-    actual: Counter[str] = Counter()
-    for record in records:
-        entity = _entity(entity_of, record.record_id)
-        cells[entity, record.true_id] += 1
-        predicted[entity] += 1
-        actual[record.true_id] += 1
+    predicted, true, correct = pair_counts(
+        [_entity(entity_of, r.record_id) for r in records], [r.true_id for r in records]
+    )
     return PairScores(
         kind=kind,
         records=len(records),
-        true_pairs=sum(_pairs(n) for n in actual.values()),
-        predicted_pairs=sum(_pairs(n) for n in predicted.values()),
-        correct_pairs=sum(_pairs(n) for n in cells.values()),
+        true_pairs=true,
+        predicted_pairs=predicted,
+        correct_pairs=correct,
     )
 
 
@@ -182,7 +176,7 @@ def trap_joins(entity_of: Mapping[str, str], truth: AgencyTruth, trap: str) -> T
         if trap == "within_source_duplicate":
             by_source: dict[str, list[str]] = defaultdict(list)
             for member in members:
-                source = member.record_id.partition(":")[0]
+                source, _ = split_qualified(member.record_id)
                 by_source[source].append(_entity(entity_of, member.record_id))
             joined += any(len(e) > 1 and len(set(e)) == 1 for e in by_source.values())
             continue
@@ -325,7 +319,7 @@ def assess(
         out.append(
             Quality(
                 method=method,
-                scores={k: pairwise_scores(resolution.entity_of, truth, k) for k in _KINDS},
+                scores={k: pairwise_scores(resolution.entity_of, truth, k) for k in KINDS},
                 cross_role_joins=cross_role_joins(resolution.entity_of, truth),
                 traps={t: trap_joins(resolution.entity_of, truth, t) for t in TRAPS},
                 review=len(resolution.for_review()),

@@ -58,7 +58,7 @@ from pathlib import Path
 
 from graphguard import synth_noise as noise
 from graphguard.errors import UsageError
-from graphguard.files import atomic_folder
+from graphguard.files import atomic_folder, refuse_foreign
 from graphguard.resolve.types import qualify
 
 __all__ = [
@@ -140,6 +140,8 @@ _LINK_COLUMNS = (
 )  # fmt: skip
 _TRUTH_COLUMNS = ("record_id", "true_id", "kind", "role", "trap", "trap_group")
 _PROPERTY_KINDS = frozenset({"home", "residential", "care_home", "school"})
+#: What :func:`split_town` writes into its folder (anything else there is refused).
+_OWNED = ("sources.csv", "truth.csv", "README.md", *SOURCES)
 
 # --------------------------------------------------------------------------- the truth
 
@@ -273,7 +275,7 @@ class _Splitter:
         if not self.people:
             raise UsageError(f"{town}: no people.csv rows to split into agency extracts")
         self._unique_addresses()
-        self.links = sum(1 for _ in _rows(town / "links.csv"))
+        self.links = 0  # counted by survey(), which reads every link anyway
         sizes = (2 * len(self.people), len(self.locations), len(self.vehicles))
         self.ids = {
             source: [
@@ -319,6 +321,7 @@ class _Splitter:
     # -- pass 1: who is known where -------------------------------------------------
     def survey(self) -> None:
         for row in _rows(self.town / "links.csv"):
+            self.links += 1
             source = _link_source(row)
             for end in (row["source_id"], row["target_id"]):
                 self._known(end, source)
@@ -713,6 +716,7 @@ def split_town(
     ['anpr', 'education', 'health']
     """
     town, out = Path(town), Path(out)
+    refuse_foreign(out, _OWNED)  # before the work, not after it
     splitter = _Splitter(town, seed, extracted_on)
     splitter.survey()
     splitter.identify()
@@ -721,8 +725,7 @@ def split_town(
     places = splitter.location_records()
     vehicles = splitter.vehicle_records()
     truth = splitter.truth
-    owned = ("sources.csv", "truth.csv", "README.md", *SOURCES)
-    with atomic_folder(out, owned) as staging:
+    with atomic_folder(out, _OWNED) as staging:
         sources = io.StringIO()
         writer = csv.writer(sources, lineterminator="\n")
         writer.writerow(("source", "agency", "extracted_on", "contact"))
@@ -789,6 +792,7 @@ def write_agencies(
     """
     from graphguard.synth import write_town
 
+    refuse_foreign(out, _OWNED)  # a refused folder must not cost a whole town's writing first
     with tempfile.TemporaryDirectory(prefix="graphguard-town-") as folder:
         write_town(folder, young_people, seed, end=end, progress=progress)
         return split_town(folder, out, seed, extracted_on=end + timedelta(days=1))

@@ -197,6 +197,23 @@ def test_a_set_of_outputs_appears_whole_or_not_at_all(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_files_in_subfolders_are_synced_before_the_swap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A v2 dataset's source folders: their files must be on disk before the swap."""
+    from graphguard import files
+
+    synced: list[str] = []
+    monkeypatch.setattr(files, "_sync_file", lambda path: synced.append(path.name))
+    out = tmp_path / "agencies"
+    with atomic_folder(out, ("sources.csv", "police")) as staging:
+        (staging / "sources.csv").write_text("source\npolice\n")
+        (staging / "police").mkdir()
+        (staging / "police" / "people.csv").write_text("person_id\n")
+    assert sorted(synced) == ["people.csv", "sources.csv"]
+    assert (out / "police" / "people.csv").read_text() == "person_id\n"
+
+
 def test_a_folder_holding_someone_elses_files_is_never_replaced(tmp_path: Path) -> None:
     out = tmp_path / "documents"
     out.mkdir()

@@ -252,6 +252,20 @@ def test_an_empty_town_is_refused(tmp_path: Path) -> None:
         split_town(tmp_path / "town", tmp_path / "out", seed=1)
 
 
+def test_a_folder_of_someone_elses_files_is_refused_before_the_town_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the town was written before the folder was refused")
+
+    monkeypatch.setattr("graphguard.synth.write_town", never)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"notes\.txt"):
+        write_agencies(tmp_path / "out", 100, seed=1)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["notes.txt"]
+
+
 def test_cli_synth_agencies(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["synth", str(tmp_path / "v2"), "--agencies", "--young-people",

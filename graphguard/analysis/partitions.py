@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Sequence
 
-__all__ = ["adjusted_rand_index", "labels", "normalized_mutual_information"]
+__all__ = ["adjusted_rand_index", "labels", "normalized_mutual_information", "pair_counts"]
 
 
 def labels(groups: Iterable[Collection[Hashable]], people: Sequence[Hashable]) -> list[int]:
@@ -69,6 +69,28 @@ def normalized_mutual_information(first: Sequence[Hashable], second: Sequence[Ha
     return 1.0 if mean_entropy == 0 else max(0.0, mutual / mean_entropy)
 
 
+def pair_counts(first: Sequence[Hashable], second: Sequence[Hashable]) -> tuple[int, int, int]:
+    """Pairs of people with one label in ``first``, in ``second``, and in both.
+
+    The counts behind :func:`adjusted_rand_index`, and behind pairwise precision
+    and recall (:mod:`graphguard.resolution_quality`: pairs joined, pairs truly one,
+    pairs both).
+
+    Examples
+    --------
+    >>> pair_counts(["a", "a", "a", "b"], [1, 1, 2, 2])
+    (3, 2, 1)
+    """
+    if len(first) != len(second):
+        raise ValueError("the two labellings must cover the same people")
+
+    def pairs(counts: Iterable[int]) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    together = pairs(Counter(zip(first, second, strict=True)).values())
+    return pairs(Counter(first).values()), pairs(Counter(second).values()), together
+
+
 def adjusted_rand_index(first: Sequence[Hashable], second: Sequence[Hashable]) -> float:
     """Agreement on pairs (together or apart), corrected for chance (Hubert and Arabie 1985).
 
@@ -79,14 +101,7 @@ def adjusted_rand_index(first: Sequence[Hashable], second: Sequence[Hashable]) -
     >>> round(adjusted_rand_index([0, 0, 1, 1], [0, 1, 0, 1]), 6)
     -0.5
     """
-    if len(first) != len(second):
-        raise ValueError("the two labellings must cover the same people")
-
-    def pairs(counts: Iterable[int]) -> float:
-        return sum(c * (c - 1) / 2 for c in counts)
-
-    together = pairs(Counter(zip(first, second, strict=True)).values())
-    in_a, in_b = pairs(Counter(first).values()), pairs(Counter(second).values())
+    in_a, in_b, together = pair_counts(first, second)
     total = len(first) * (len(first) - 1) / 2
     expected = in_a * in_b / total if total else 0.0
     most = (in_a + in_b) / 2
