@@ -191,23 +191,16 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     records already read are then resolved again with every decision, and the new
     entities are what the next run shows: the extracts are not read again.
     """
-    from graphguard.resolve import match_records, merge_records
     from graphguard.resolve.decisions import record_decision
-
-    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
-    before = store(source)
-    ingest = getattr(before, "ingest", None)
-    if ingest is None:
-        raise UsageError("match decisions are made on a dataset of agency extracts")
-    records = dataclasses.replace(ingest.records, decisions=[*ingest.records.decisions, decision])
-    entities = merge_records(records, match_records(records))
-    resolved = IngestResult(
-        entities, ingest.files, ingest.rejects, ingest.warnings, record_level=records
-    )
     from graphguard.store.memory import MemoryStore
 
+    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
+    ingest: IngestResult | None = getattr(store(source), "ingest", None)
+    if ingest is None:
+        raise UsageError("match decisions are made on a dataset of agency extracts")
+    resolved = ingest.resolved_with(decision)
     with _CARRIED_LOCK:
-        _CARRIED[data_source()] = MemoryStore(entities, resolved)
+        _CARRIED[data_source()] = MemoryStore(resolved.dataset, resolved)
         _DECISIONS.setdefault(source.location, []).append(decision)
     return decision
 
