@@ -194,10 +194,12 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     from graphguard.resolve.decisions import record_decision
     from graphguard.store.memory import MemoryStore
 
-    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
     ingest: IngestResult | None = getattr(store(source), "ingest", None)
-    if ingest is None:
+    if ingest is None or ingest.record_level is None:
         raise UsageError("match decisions are made on a dataset of agency extracts")
+    decision = record_decision(
+        Path(source.location), record_a, record_b, verdict, reason, records=ingest.records
+    )
     resolved = ingest.resolved_with(decision)
     with _CARRIED_LOCK:
         _CARRIED[data_source()] = MemoryStore(resolved.dataset, resolved)
