@@ -111,13 +111,12 @@ class View:
 
 
 def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Every file's path, modification time and size: a v2 dataset's sources' files too."""
-    if not path.is_dir():
-        return ((path.name, path.stat().st_mtime_ns, path.stat().st_size),)
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    return tuple(
-        (p.relative_to(path).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
-    )
+    """Every file's path, modification time and size: the files the content hash reads."""
+    stamps = []
+    for name, file in viewcache.dataset_files(path):
+        found = file.stat()
+        stamps.append((name, found.st_mtime_ns, found.st_size))
+    return tuple(stamps)
 
 
 def data_source(settings: Settings | None = None) -> DataSource:
