@@ -111,13 +111,12 @@ class View:
 
 
 def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Every file's path, modification time and size: a v2 dataset's sources' files too."""
-    if not path.is_dir():
-        return ((path.name, path.stat().st_mtime_ns, path.stat().st_size),)
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    return tuple(
-        (p.relative_to(path).as_posix(), p.stat().st_mtime_ns, p.stat().st_size) for p in files
-    )
+    """Every file's path, modification time and size: the files the content hash reads."""
+    stamps = []
+    for name, file in viewcache.dataset_files(path):
+        found = file.stat()
+        stamps.append((name, found.st_mtime_ns, found.st_size))
+    return tuple(stamps)
 
 
 def data_source(settings: Settings | None = None) -> DataSource:
@@ -191,23 +190,18 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     records already read are then resolved again with every decision, and the new
     entities are what the next run shows: the extracts are not read again.
     """
-    from graphguard.resolve import match_records, merge_records
     from graphguard.resolve.decisions import record_decision
-
-    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
-    before = store(source)
-    ingest = getattr(before, "ingest", None)
-    if ingest is None:
-        raise UsageError("match decisions are made on a dataset of agency extracts")
-    records = dataclasses.replace(ingest.records, decisions=[*ingest.records.decisions, decision])
-    entities = merge_records(records, match_records(records))
-    resolved = IngestResult(
-        entities, ingest.files, ingest.rejects, ingest.warnings, record_level=records
-    )
     from graphguard.store.memory import MemoryStore
 
+    ingest: IngestResult | None = getattr(store(source), "ingest", None)
+    if ingest is None or ingest.record_level is None:
+        raise UsageError("match decisions are made on a dataset of agency extracts")
+    decision = record_decision(
+        Path(source.location), record_a, record_b, verdict, reason, records=ingest.records
+    )
+    resolved = ingest.resolved_with(decision)
     with _CARRIED_LOCK:
-        _CARRIED[data_source()] = MemoryStore(entities, resolved)
+        _CARRIED[data_source()] = MemoryStore(resolved.dataset, resolved)
         _DECISIONS.setdefault(source.location, []).append(decision)
     return decision
 

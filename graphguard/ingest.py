@@ -224,6 +224,21 @@ class IngestResult:
             out = {"version": 2, "sources": self.source_summary(), **out}
         return out
 
+    def resolved_with(self, decision: Decision) -> IngestResult:
+        """This v2 reading resolved again with one more analyst's decision.
+
+        The records already read are resolved again (the extracts are not read),
+        exactly as :func:`read_dataset` resolves them, with ``decision`` after the
+        decisions they carry: what reading the dataset again would give once the
+        decision is in its ``decisions.csv``.
+        """
+        if self.record_level is None:
+            raise UsageError("match decisions are made on a dataset of agency extracts")
+        records = dataclasses.replace(
+            self.record_level, decisions=[*self.record_level.decisions, decision]
+        )
+        return _resolved(records, self.files, self.rejects, self.warnings)
+
     def source_summary(self) -> dict[str, dict[str, Any]]:
         """v2: per source, its agency and the rows read, accepted and rejected in its files."""
         summary: dict[str, dict[str, Any]] = {}
@@ -1128,10 +1143,17 @@ def _read_v2_dataset(
     records = reader.dataset
     if not resolve:
         return IngestResult(records, reader.files, reader.rejects, warnings)
+    return _resolved(records, reader.files, reader.rejects, warnings)
+
+
+def _resolved(
+    records: Dataset, files: dict[str, FileReport], rejects: list[Reject], warnings: list[str]
+) -> IngestResult:
+    """The reading of v2 ``records`` resolved into entities (the records kept beside them)."""
     from graphguard.resolve import match_records, merge_records
 
     entities = merge_records(records, match_records(records))
-    return IngestResult(entities, reader.files, reader.rejects, warnings, record_level=records)
+    return IngestResult(entities, files, rejects, warnings, record_level=records)
 
 
 def write_rejects(rejects: list[Reject], path: str | Path) -> int:

@@ -75,6 +75,7 @@ __all__ = [
     "build_digest",
     "cache_folder",
     "content_hash",
+    "dataset_files",
     "digest_key",
     "load",
     "save",
@@ -94,31 +95,41 @@ _SUFFIX = ".digest"
 _CHUNK = 1 << 20
 
 
+def dataset_files(path: str | Path) -> list[tuple[str, Path]]:
+    """Every file of a dataset, by its path inside it, in sorted order.
+
+    A folder is walked, subfolders (v2 sources) included; hidden files and Excel's
+    lock files (``~$…``) are left out, as the readers leave them out.  A single file
+    (a workbook) is itself, by its name.
+
+    Examples
+    --------
+    >>> "links.csv" in dict(dataset_files("fixtures/demo"))
+    True
+    """
+    root = Path(path)
+    if not root.is_dir():
+        return [(root.name, root)]
+    return sorted(
+        (p.relative_to(root).as_posix(), p)
+        for p in root.rglob("*")
+        if p.is_file()
+        and not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
+    )
+
+
 def content_hash(path: str | Path) -> str:
     """A SHA-256 of a dataset's content: every file's path inside it, size and bytes.
 
-    A folder is walked in sorted order, subfolders (v2 sources) included; hidden files
-    and Excel's lock files (``~$…``) are left out, as the readers leave them out.
+    The files are :func:`dataset_files`'s.
 
     Examples
     --------
     >>> len(content_hash("fixtures/demo"))
     64
     """
-    root = Path(path)
     digest = hashlib.sha256()
-    files = (
-        sorted(
-            p
-            for p in root.rglob("*")
-            if p.is_file()
-            and not any(part.startswith((".", "~$")) for part in p.relative_to(root).parts)
-        )
-        if root.is_dir()
-        else [root]
-    )
-    for file in files:
-        name = file.relative_to(root).as_posix() if root.is_dir() else file.name
+    for name, file in dataset_files(path):
         digest.update(f"{name}\0{file.stat().st_size}\0".encode())
         with open(file, "rb") as handle:
             while chunk := handle.read(_CHUNK):

@@ -218,6 +218,21 @@ def test_the_content_hash_follows_bytes_not_times(tmp_path: Path) -> None:
     assert viewcache.content_hash(copy) != first
 
 
+def test_the_stamp_follows_the_files_the_hash_reads(
+    town: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An Excel lock file or a hidden file beside the data is not a new version of it."""
+    monkeypatch.syspath_prepend(str(ROOT / "dashboards"))
+    import common
+
+    first = common.data_source()
+    (town / "~$links.xlsx").write_bytes(b"lock")
+    (town / ".DS_Store").write_bytes(b"finder")
+    assert common.data_source() == first
+    (town / "notes.txt").write_text("read by nothing, but a file of the folder", encoding="utf-8")
+    assert common.data_source() != first
+
+
 def test_a_cached_resolution_withholds_young_peoples_values(
     home: Path, demo_graph: nx.MultiDiGraph
 ) -> None:

@@ -181,6 +181,15 @@ def test_a_decision_is_written_audited_and_applied_without_reading_the_extracts(
     monkeypatch.setattr(MemoryStore, "from_path", classmethod(counted))
     pair = young_pair(agencies)
     at = choose(visit(start(), "matches"), pair)
+    import graphguard.ingest
+
+    read = graphguard.ingest.read_dataset
+
+    def read_counted(path: Any, *args: Any, **options: Any) -> IngestResult:
+        reads.append(f"read_dataset {path}")
+        return read(path, *args, **options)
+
+    monkeypatch.setattr(graphguard.ingest, "read_dataset", read_counted)
     decided = int(next(m.value for m in at.metric if m.label == "Decided by analysts"))
     at.radio(key="matches_verdict").set_value("different")
     at.text_area(key="matches_reason").input("different schools and UPNs on the roll")
@@ -201,7 +210,7 @@ def test_a_decision_is_written_audited_and_applied_without_reading_the_extracts(
     assert after == decided + 1
     listed = at.dataframe[0].value
     assert not ((listed["record A"] == pair.record_a) & (listed["record B"] == pair.record_b)).any()
-    assert len(reads) == 1, "the extracts were read again for the decision"
+    assert len(reads) == 1, f"the extracts were read again for the decision: {reads}"
 
 
 def test_an_entity_shows_the_records_it_was_made_from(town: Path, agencies: IngestResult) -> None:
