@@ -381,9 +381,12 @@ class _Reader:
         self.rejects: list[Reject] = []
         self.collect_links = collect_links
         self.parsers = column_parsers(today)
-        # id → (file name, line, endpoint kind)
+        # id → (file name, line, endpoint kind).  A duplicate id is of the same source,
+        # whose files count lines in one unit (CSV files or one workbook), so the
+        # current ``unit`` names the first use's too.
         self.ids: dict[str, tuple[str, int, str]] = {}
-        # id → "file line N" of rows that were rejected, to explain links to them
+        # id → "file line N" ("… row N" in a v2 sheet) of rows that were rejected, to
+        # explain links to them
         self.rejected_ids: dict[str, str] = {}
         self.link_ids: dict[str, int] = {}
         #: v2: the source being read, whose local ids are qualified with it; None for v1.
@@ -525,7 +528,7 @@ class _Reader:
                     (
                         id_column,
                         f"duplicate id {entity_id!r}: "
-                        f"already used in {first_file} line {first_line}",
+                        f"already used in {first_file} {self.unit} {first_line}",
                     )
                 )
             if problems:
@@ -533,7 +536,8 @@ class _Reader:
                 self._reject(name, line, columns, record, problems)
                 raw_id = self._raw_row(columns, record).get(id_column, "").strip()
                 if raw_id and self._key(raw_id) not in self.ids:
-                    self.rejected_ids.setdefault(self._key(raw_id), f"{name} line {line}")
+                    where = f"{name} {self.unit} {line}"
+                    self.rejected_ids.setdefault(self._key(raw_id), where)
                 continue
             assert key is not None  # required, so present when there are no problems
             values[id_column] = key
@@ -591,7 +595,7 @@ class _Reader:
                     (
                         "link_id",
                         f"duplicate link_id {link_id!r}: "
-                        f"already used on line {self.link_ids[link_key]}",
+                        f"already used on {self.unit} {self.link_ids[link_key]}",
                     )
                 )
             if problems:
