@@ -489,33 +489,51 @@ class _Reader:
             column: ("" if index >= width else str(record[index])) for index, column, _ in columns
         }
 
+    def _parsed_rows(
+        self,
+        stem: str,
+        columns: list[tuple[int, str, Callable[[object], Any] | None]],
+        table: Table,
+        report: FileReport,
+    ) -> Iterator[
+        tuple[int, list[str], dict[str, Any], dict[str, str], list[tuple[str | None, str]]]
+    ]:
+        """Each row of ``table`` holding anything, counted in ``report``, with its cells parsed.
+
+        Yields the line, the cells, the parsed values, the cells of columns the format
+        does not name, and the problems found so far (the caller adds its own).
+        """
+        width = len(table.header)
+        for line, record, found in self._unnamed_columns(report, table):
+            if not found and not any(c and not c.isspace() for c in record):
+                continue
+            report.rows += 1
+            yield line, record, *self._parse_row(stem, columns, width, record, found)
+
     def _reject(
         self,
-        name: str,
+        report: FileReport,
         line: int,
         columns: list[tuple[int, str, Callable[[object], Any] | None]],
         record: list[Any],
         problems: list[tuple[str | None, str]],
     ) -> None:
+        report.rejected += 1
         raw_row = self._raw_row(columns, record)
         for column, reason in problems:
             self.rejects.append(
-                Reject(name, line, column, reason, raw_row, self.source, self.unit)
+                Reject(report.file, line, column, reason, raw_row, self.source, self.unit)
             )
 
     # -- files --------------------------------------------------------------
     def read_entities(self, stem: str, table: Table, report: FileReport) -> None:
         name = table.name
         columns = self._columns(stem, table)
-        width = len(table.header)
         id_column = _ID_COLUMN[stem]
         model = _MODELS[stem]
         store: dict[str, Any] = getattr(self.dataset, stem)
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, extra, problems = self._parse_row(stem, columns, width, record, found)
+        rows = self._parsed_rows(stem, columns, table, report)
+        for line, record, values, extra, problems in rows:
             entity_id = values.get(id_column)
             key = None if entity_id is None else self._key(entity_id)
             if not problems and stem == "locations":
@@ -532,8 +550,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 raw_id = self._raw_row(columns, record).get(id_column, "").strip()
                 if raw_id and self._key(raw_id) not in self.ids:
                     where = f"{name} {self.unit} {line}"
@@ -547,14 +564,9 @@ class _Reader:
             report.accepted += 1
 
     def read_links(self, table: Table, report: FileReport) -> None:
-        name = table.name
         columns = self._columns("links", table)
-        width = len(table.header)
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, extra, problems = self._parse_row("links", columns, width, record, found)
+        rows = self._parsed_rows("links", columns, table, report)
+        for line, record, values, extra, problems in rows:
             source, target = values.get("source_id"), values.get("target_id")
             keys = {
                 column: self._end_key(end)
@@ -599,8 +611,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             if link_key is None:
                 link_key = self._derived_link_id(values)
@@ -618,15 +629,10 @@ class _Reader:
     # -- version 2: sources.csv and decisions.csv --------------------------
     def read_sources(self, table: Table, report: FileReport) -> None:
         """Read ``sources.csv`` into the dataset's sources, in the file's order."""
-        name = table.name
         columns = self._columns("sources", table)
-        width = len(table.header)
         lines: dict[str, int] = {}
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, _, problems = self._parse_row("sources", columns, width, record, found)
+        rows = self._parsed_rows("sources", columns, table, report)
+        for line, record, values, _, problems in rows:
             source = values.get("source")
             if source is not None and source in lines:
                 problems.append(
@@ -641,8 +647,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             assert source is not None
             lines[source] = line
@@ -657,15 +662,10 @@ class _Reader:
 
     def read_decisions(self, table: Table, report: FileReport) -> None:
         """Read ``decisions.csv``: a later row for a pair replaces an earlier one."""
-        name = table.name
         columns = self._columns("decisions", table)
-        width = len(table.header)
         by_pair: dict[tuple[str, str], Decision] = {}
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, _, problems = self._parse_row("decisions", columns, width, record, found)
+        rows = self._parsed_rows("decisions", columns, table, report)
+        for line, record, values, _, problems in rows:
             a, b = values.get("record_a"), values.get("record_b")
             if a is not None and a == b:
                 problems.append(("record_b", "a decision is about two different records"))
@@ -701,8 +701,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             assert a is not None and b is not None
             decision = Decision(
