@@ -1035,23 +1035,33 @@ def read_dataset(
         limits = ReadLimits.from_settings(get_settings())
     path = Path(path)
     layout = _v2_layout(path) if path.is_dir() else None
-    if layout is not None:
-        return _read_v2_dataset(layout, collect_links, today, limits, resolve)
-    sources = _find_sources(path, limits)
     reader = _Reader(collect_links, today)
-    reader.dataset.source = sources.label
+    sources: _Sources | None = None
     # Millions of small records and no cycles among them: the cyclic garbage collector
     # would only rescan them again and again while they are being read.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_all(reader, sources)
+        if layout is not None:
+            reader.dataset.source = str(layout.path)
+            warnings = _read_v2(reader, layout, limits)
+        else:
+            sources = _find_sources(path, limits)
+            reader.dataset.source = sources.label
+            warnings = sources.warnings
+            _read_all(reader, sources)
     finally:
         if collecting:
             gc.enable()
-        if sources.workbook is not None:
+        if sources is not None and sources.workbook is not None:
             sources.workbook.close()
-    return IngestResult(reader.dataset, reader.files, reader.rejects, sources.warnings)
+    records = reader.dataset
+    if layout is None or not resolve:
+        return IngestResult(records, reader.files, reader.rejects, warnings)
+    from graphguard.resolve import match_records, merge_records
+
+    entities = merge_records(records, match_records(records))
+    return IngestResult(entities, reader.files, reader.rejects, warnings, record_level=records)
 
 
 def _read_all(
@@ -1110,31 +1120,6 @@ def _read_table(
         report.error = f"{name}: {problem}"
     except OSError as exc:
         report.error = f"{name}: cannot be read ({exc.strerror or exc})"
-
-
-def _read_v2_dataset(
-    layout: _Layout,
-    collect_links: bool,
-    today: dt.date | None,
-    limits: ReadLimits,
-    resolve: bool,
-) -> IngestResult:
-    reader = _Reader(collect_links, today)
-    reader.dataset.source = str(layout.path)
-    collecting = gc.isenabled()
-    gc.disable()  # as for v1: millions of small records and no cycles among them
-    try:
-        warnings = _read_v2(reader, layout, limits)
-    finally:
-        if collecting:
-            gc.enable()
-    records = reader.dataset
-    if not resolve:
-        return IngestResult(records, reader.files, reader.rejects, warnings)
-    from graphguard.resolve import match_records, merge_records
-
-    entities = merge_records(records, match_records(records))
-    return IngestResult(entities, reader.files, reader.rejects, warnings, record_level=records)
 
 
 def write_rejects(rejects: list[Reject], path: str | Path) -> int:
