@@ -228,24 +228,12 @@ class IngestResult:
 
     def source_summary(self) -> dict[str, dict[str, Any]]:
         """v2: per source, its agency and the rows read, accepted and rejected in its files."""
-        summary: dict[str, dict[str, Any]] = {}
-        for name, info in self.records.sources.items():
-            summary[name] = {
-                "agency": info.agency,
-                "extracted_on": info.extracted_on.isoformat() if info.extracted_on else None,
-                "rows": 0,
-                "accepted": 0,
-                "rejected": 0,
-                "files": [],
-            }
+        summary = {name: _source_entry(info) for name, info in self.records.sources.items()}
         for report in self.files.values():
             if report.source is None or not report.present:
                 continue
-            entry = summary.setdefault(
-                report.source,
-                {"agency": None, "extracted_on": None, "rows": 0, "accepted": 0, "rejected": 0,
-                 "files": []},
-            )  # fmt: skip
+            # A folder whose name is not a source name is not among the sources.
+            entry = summary.setdefault(report.source, _source_entry(SourceInfo(report.source)))
             entry["rows"] += report.rows
             entry["accepted"] += report.accepted
             entry["rejected"] += report.rejected
@@ -253,6 +241,18 @@ class IngestResult:
             if report.error:
                 entry.setdefault("errors", []).append(report.error)
         return summary
+
+
+def _source_entry(info: SourceInfo) -> dict[str, Any]:
+    """A source's entry in :meth:`IngestResult.source_summary`, before its files are counted."""
+    return {
+        "agency": info.agency,
+        "extracted_on": info.extracted_on.isoformat() if info.extracted_on else None,
+        "rows": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "files": [],
+    }
 
 
 # --------------------------------------------------------------------------- sources
@@ -404,6 +404,7 @@ class _Reader:
     def _key(self, local_id: str) -> str:
         """The id a record is known by: qualified with its source in v2, as written in v1."""
         return local_id if self.source is None else qualify(self.source, local_id)
+
     def _columns(
         self, stem: str, table: Table
     ) -> list[tuple[int, str, Callable[[object], Any] | None]]:

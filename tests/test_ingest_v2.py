@@ -228,6 +228,10 @@ def test_a_bad_source_name_is_a_file_level_error_naming_it(tmp_path: Path) -> No
         "source folder Youth Service/: 'Youth Service' is not a source name "
         "(1 to 32 characters of a-z 0-9 _ -): rename the folder"
     )
+    # Not among the sources, yet in the summary, with its error.
+    entry = result.source_summary()["Youth Service"]
+    assert entry["agency"] is None and entry["files"] == ["Youth Service/"]
+    assert entry["errors"] == [error.error]
     assert "police:P001" in result.records.people  # the other sources are read
 
 
