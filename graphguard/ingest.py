@@ -40,8 +40,10 @@ from graphguard.model import (
     Vehicle,
     check_link_ends,
     column_parsers,
+    construct_parsed,
     coordinates_problem,
     dates_problem,
+    field_defaults,
     node_kind,
     parse_source_name,
 )
@@ -241,24 +243,12 @@ class IngestResult:
 
     def source_summary(self) -> dict[str, dict[str, Any]]:
         """v2: per source, its agency and the rows read, accepted and rejected in its files."""
-        summary: dict[str, dict[str, Any]] = {}
-        for name, info in self.records.sources.items():
-            summary[name] = {
-                "agency": info.agency,
-                "extracted_on": info.extracted_on.isoformat() if info.extracted_on else None,
-                "rows": 0,
-                "accepted": 0,
-                "rejected": 0,
-                "files": [],
-            }
+        summary = {name: _source_entry(info) for name, info in self.records.sources.items()}
         for report in self.files.values():
             if report.source is None or not report.present:
                 continue
-            entry = summary.setdefault(
-                report.source,
-                {"agency": None, "extracted_on": None, "rows": 0, "accepted": 0, "rejected": 0,
-                 "files": []},
-            )  # fmt: skip
+            # A folder whose name is not a source name is not among the sources.
+            entry = summary.setdefault(report.source, _source_entry(SourceInfo(report.source)))
             entry["rows"] += report.rows
             entry["accepted"] += report.accepted
             entry["rejected"] += report.rejected
@@ -266,6 +256,18 @@ class IngestResult:
             if report.error:
                 entry.setdefault("errors", []).append(report.error)
         return summary
+
+
+def _source_entry(info: SourceInfo) -> dict[str, Any]:
+    """A source's entry in :meth:`IngestResult.source_summary`, before its files are counted."""
+    return {
+        "agency": info.agency,
+        "extracted_on": info.extracted_on.isoformat() if info.extracted_on else None,
+        "rows": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "files": [],
+    }
 
 
 # --------------------------------------------------------------------------- sources
@@ -396,9 +398,12 @@ class _Reader:
         self.rejects: list[Reject] = []
         self.collect_links = collect_links
         self.parsers = column_parsers(today)
-        # id → (file name, line, endpoint kind)
+        # id → (file name, line, endpoint kind).  A duplicate id is of the same source,
+        # whose files count lines in one unit (CSV files or one workbook), so the
+        # current ``unit`` names the first use's too.
         self.ids: dict[str, tuple[str, int, str]] = {}
-        # id → "file line N" of rows that were rejected, to explain links to them
+        # id → "file line N" ("… row N" in a v2 sheet) of rows that were rejected, to
+        # explain links to them
         self.rejected_ids: dict[str, str] = {}
         self.link_ids: dict[str, int] = {}
         #: v2: the source being read, whose local ids are qualified with it; None for v1.
@@ -414,6 +419,7 @@ class _Reader:
     def _key(self, local_id: str) -> str:
         """The id a record is known by: qualified with its source in v2, as written in v1."""
         return local_id if self.source is None else qualify(self.source, local_id)
+
     def _columns(
         self, stem: str, table: Table
     ) -> list[tuple[int, str, Callable[[object], Any] | None]]:
@@ -501,33 +507,51 @@ class _Reader:
             column: ("" if index >= width else str(record[index])) for index, column, _ in columns
         }
 
+    def _parsed_rows(
+        self,
+        stem: str,
+        columns: list[tuple[int, str, Callable[[object], Any] | None]],
+        table: Table,
+        report: FileReport,
+    ) -> Iterator[
+        tuple[int, list[str], dict[str, Any], dict[str, str], list[tuple[str | None, str]]]
+    ]:
+        """Each row of ``table`` holding anything, counted in ``report``, with its cells parsed.
+
+        Yields the line, the cells, the parsed values, the cells of columns the format
+        does not name, and the problems found so far (the caller adds its own).
+        """
+        width = len(table.header)
+        for line, record, found in self._unnamed_columns(report, table):
+            if not found and not any(c and not c.isspace() for c in record):
+                continue
+            report.rows += 1
+            yield line, record, *self._parse_row(stem, columns, width, record, found)
+
     def _reject(
         self,
-        name: str,
+        report: FileReport,
         line: int,
         columns: list[tuple[int, str, Callable[[object], Any] | None]],
         record: list[Any],
         problems: list[tuple[str | None, str]],
     ) -> None:
+        report.rejected += 1
         raw_row = self._raw_row(columns, record)
         for column, reason in problems:
             self.rejects.append(
-                Reject(name, line, column, reason, raw_row, self.source, self.unit)
+                Reject(report.file, line, column, reason, raw_row, self.source, self.unit)
             )
 
     # -- files --------------------------------------------------------------
     def read_entities(self, stem: str, table: Table, report: FileReport) -> None:
         name = table.name
         columns = self._columns(stem, table)
-        width = len(table.header)
         id_column = _ID_COLUMN[stem]
         model = _MODELS[stem]
         store: dict[str, Any] = getattr(self.dataset, stem)
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, extra, problems = self._parse_row(stem, columns, width, record, found)
+        rows = self._parsed_rows(stem, columns, table, report)
+        for line, record, values, extra, problems in rows:
             entity_id = values.get(id_column)
             key = None if entity_id is None else self._key(entity_id)
             if not problems and stem == "locations":
@@ -540,15 +564,15 @@ class _Reader:
                     (
                         id_column,
                         f"duplicate id {entity_id!r}: "
-                        f"already used in {first_file} line {first_line}",
+                        f"already used in {first_file} {self.unit} {first_line}",
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 raw_id = self._raw_row(columns, record).get(id_column, "").strip()
                 if raw_id and self._key(raw_id) not in self.ids:
-                    self.rejected_ids.setdefault(self._key(raw_id), f"{name} line {line}")
+                    where = f"{name} {self.unit} {line}"
+                    self.rejected_ids.setdefault(self._key(raw_id), where)
                 continue
             assert key is not None  # required, so present when there are no problems
             values[id_column] = key
@@ -558,14 +582,9 @@ class _Reader:
             report.accepted += 1
 
     def read_links(self, table: Table, report: FileReport) -> None:
-        name = table.name
         columns = self._columns("links", table)
-        width = len(table.header)
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, extra, problems = self._parse_row("links", columns, width, record, found)
+        rows = self._parsed_rows("links", columns, table, report)
+        for line, record, values, extra, problems in rows:
             source, target = values.get("source_id"), values.get("target_id")
             keys = {
                 column: self._end_key(end)
@@ -606,12 +625,11 @@ class _Reader:
                     (
                         "link_id",
                         f"duplicate link_id {link_id!r}: "
-                        f"already used on line {self.link_ids[link_key]}",
+                        f"already used on {self.unit} {self.link_ids[link_key]}",
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             if link_key is None:
                 link_key = self._derived_link_id(values)
@@ -629,15 +647,10 @@ class _Reader:
     # -- version 2: sources.csv and decisions.csv --------------------------
     def read_sources(self, table: Table, report: FileReport) -> None:
         """Read ``sources.csv`` into the dataset's sources, in the file's order."""
-        name = table.name
         columns = self._columns("sources", table)
-        width = len(table.header)
         lines: dict[str, int] = {}
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, _, problems = self._parse_row("sources", columns, width, record, found)
+        rows = self._parsed_rows("sources", columns, table, report)
+        for line, record, values, _, problems in rows:
             source = values.get("source")
             if source is not None and source in lines:
                 problems.append(
@@ -652,8 +665,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             assert source is not None
             lines[source] = line
@@ -668,15 +680,10 @@ class _Reader:
 
     def read_decisions(self, table: Table, report: FileReport) -> None:
         """Read ``decisions.csv``: a later row for a pair replaces an earlier one."""
-        name = table.name
         columns = self._columns("decisions", table)
-        width = len(table.header)
         by_pair: dict[tuple[str, str], Decision] = {}
-        for line, record, found in self._unnamed_columns(report, table):
-            if not found and not any(c and not c.isspace() for c in record):
-                continue
-            report.rows += 1
-            values, _, problems = self._parse_row("decisions", columns, width, record, found)
+        rows = self._parsed_rows("decisions", columns, table, report)
+        for line, record, values, _, problems in rows:
             a, b = values.get("record_a"), values.get("record_b")
             if a is not None and a == b:
                 problems.append(("record_b", "a decision is about two different records"))
@@ -712,8 +719,7 @@ class _Reader:
                     )
                 )
             if problems:
-                report.rejected += 1
-                self._reject(name, line, columns, record, problems)
+                self._reject(report, line, columns, record, problems)
                 continue
             assert a is not None and b is not None
             decision = Decision(
@@ -789,32 +795,12 @@ def _warn_unnamed(report: FileReport, table: Table, unnamed: list[int]) -> Itera
         yield row
 
 
-_DEFAULTS: dict[type[Any], dict[str, Any]] = {}
-
-
-def _construct(model: type[Any], values: dict[str, Any], extra: dict[str, str]) -> Any:
-    """Build an already-validated record without pydantic re-validating it.
-
-    Equivalent to ``model.model_construct(**values, extra=extra)`` for rows whose every
-    cell went through the model's own cell parsers, at a fraction of the cost.
-    """
-    defaults = _DEFAULTS.get(model)
-    if defaults is None:
-        defaults = {
-            name: (None if info.is_required() else info.get_default(call_default_factory=True))
-            for name, info in model.model_fields.items()
-            if name != "extra"
-        }
-        _DEFAULTS[model] = defaults
-    record = object.__new__(model)
-    fields = dict(defaults)
+def _construct(model: type[Entity], values: dict[str, Any], extra: dict[str, str]) -> Entity:
+    """The record of one accepted row: ``values`` parsed, the other fields defaulted."""
+    fields = dict(field_defaults(model))
     fields.update(values)
     fields["extra"] = extra
-    object.__setattr__(record, "__dict__", fields)
-    object.__setattr__(record, "__pydantic_fields_set__", set(values))
-    object.__setattr__(record, "__pydantic_extra__", None)
-    object.__setattr__(record, "__pydantic_private__", None)
-    return record
+    return construct_parsed(model, fields, set(values))
 
 
 def _find_sources(path: Path, limits: ReadLimits) -> _Sources:
@@ -1047,23 +1033,30 @@ def read_dataset(
         limits = ReadLimits.from_settings(get_settings())
     path = Path(path)
     layout = _v2_layout(path) if path.is_dir() else None
-    if layout is not None:
-        return _read_v2_dataset(layout, collect_links, today, limits, resolve)
-    sources = _find_sources(path, limits)
     reader = _Reader(collect_links, today)
-    reader.dataset.source = sources.label
+    sources: _Sources | None = None
     # Millions of small records and no cycles among them: the cyclic garbage collector
     # would only rescan them again and again while they are being read.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _read_all(reader, sources)
+        if layout is not None:
+            reader.dataset.source = str(layout.path)
+            warnings = _read_v2(reader, layout, limits)
+        else:
+            sources = _find_sources(path, limits)
+            reader.dataset.source = sources.label
+            warnings = sources.warnings
+            _read_all(reader, sources)
     finally:
         if collecting:
             gc.enable()
-        if sources.workbook is not None:
+        if sources is not None and sources.workbook is not None:
             sources.workbook.close()
-    return IngestResult(reader.dataset, reader.files, reader.rejects, sources.warnings)
+    records = reader.dataset
+    if layout is None or not resolve:
+        return IngestResult(records, reader.files, reader.rejects, warnings)
+    return _resolved(records, reader.files, reader.rejects, warnings)
 
 
 def _read_all(
@@ -1122,28 +1115,6 @@ def _read_table(
         report.error = f"{name}: {problem}"
     except OSError as exc:
         report.error = f"{name}: cannot be read ({exc.strerror or exc})"
-
-
-def _read_v2_dataset(
-    layout: _Layout,
-    collect_links: bool,
-    today: dt.date | None,
-    limits: ReadLimits,
-    resolve: bool,
-) -> IngestResult:
-    reader = _Reader(collect_links, today)
-    reader.dataset.source = str(layout.path)
-    collecting = gc.isenabled()
-    gc.disable()  # as for v1: millions of small records and no cycles among them
-    try:
-        warnings = _read_v2(reader, layout, limits)
-    finally:
-        if collecting:
-            gc.enable()
-    records = reader.dataset
-    if not resolve:
-        return IngestResult(records, reader.files, reader.rejects, warnings)
-    return _resolved(records, reader.files, reader.rejects, warnings)
 
 
 def _resolved(

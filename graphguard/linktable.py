@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, MutableSequence
 from enum import Enum
 from typing import Any, overload
 
-from graphguard.model import Link
+from graphguard.model import Link, construct_parsed, field_defaults
 
 __all__ = ["LINK_FIELDS", "LinkTable"]
 
@@ -29,11 +29,7 @@ _SHARED = frozenset({"source_id", "target_id", "first_seen", "last_seen", "notes
 #: What :func:`graphguard.store.base.link_attributes` leaves out of an edge.
 _NOT_ON_EDGES = frozenset({"source_id", "target_id"})
 
-_DEFAULTS: dict[str, Any] = {
-    name: (None if info.is_required() else info.get_default(call_default_factory=True))
-    for name, info in Link.model_fields.items()
-    if name != "extra"
-}
+_DEFAULTS = field_defaults(Link)
 
 
 class LinkTable(MutableSequence[Link]):
@@ -154,17 +150,11 @@ class LinkTable(MutableSequence[Link]):
         self.__init__(links)  # type: ignore[misc]  # rebuilt in place: rare, never on a hot path
 
     def _link(self, i: int) -> Link:
-        # Built as the reader builds a record (graphguard.ingest._construct): the
-        # values went through the model's parsers when they were read.
+        # The values went through the model's parsers when they were read.
         fields = {name: column[i] for name, column in self._columns.items()}
         extra = self._extra[i]
         fields["extra"] = dict(extra) if extra else {}
-        record = object.__new__(Link)
-        object.__setattr__(record, "__dict__", fields)
-        object.__setattr__(record, "__pydantic_fields_set__", set(self._given[i]))
-        object.__setattr__(record, "__pydantic_extra__", None)
-        object.__setattr__(record, "__pydantic_private__", None)
-        return record
+        return construct_parsed(Link, fields, set(self._given[i]))
 
     # ------------------------------------------------------------ graph
 

@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -65,6 +65,8 @@ __all__ = [
     "NODE_KINDS",
     "column_parsers",
     "REQUIRED_COLUMNS",
+    "field_defaults",
+    "construct_parsed",
 ]
 
 
@@ -699,6 +701,37 @@ class Link(_Record):
 
 
 Entity = Person | Location | Vehicle
+
+_R = TypeVar("_R", bound=_Record)
+
+
+@functools.cache
+def field_defaults(model: type[_Record]) -> dict[str, Any]:
+    """Each field of ``model`` but ``extra`` → its default (None for a required one).
+
+    The same dictionary on every call: copy it before changing it.
+    """
+    return {
+        name: (None if info.is_required() else info.get_default(call_default_factory=True))
+        for name, info in model.model_fields.items()
+        if name != "extra"
+    }
+
+
+def construct_parsed(model: type[_R], fields: dict[str, Any], given: set[str]) -> _R:
+    """A record made from values that already went through ``model``'s cell parsers.
+
+    Equivalent to ``model.model_construct(**fields)`` with ``given`` as its fields set,
+    at a fraction of the cost: the reader makes millions of records whose every cell it
+    has just parsed, so pydantic neither validates them again nor copies ``fields``.
+    ``fields`` must hold every field, ``extra`` included; the record keeps it.
+    """
+    record = object.__new__(model)
+    object.__setattr__(record, "__dict__", fields)
+    object.__setattr__(record, "__pydantic_fields_set__", given)
+    object.__setattr__(record, "__pydantic_extra__", None)
+    object.__setattr__(record, "__pydantic_private__", None)
+    return record
 
 
 # --------------------------------------------------------------------------- cross-field rules

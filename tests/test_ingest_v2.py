@@ -228,6 +228,10 @@ def test_a_bad_source_name_is_a_file_level_error_naming_it(tmp_path: Path) -> No
         "source folder Youth Service/: 'Youth Service' is not a source name "
         "(1 to 32 characters of a-z 0-9 _ -): rename the folder"
     )
+    # Not among the sources, yet in the summary, with its error.
+    entry = result.source_summary()["Youth Service"]
+    assert entry["agency"] is None and entry["files"] == ["Youth Service/"]
+    assert entry["errors"] == [error.error]
     assert "police:P001" in result.records.people  # the other sources are read
 
 
@@ -413,6 +417,31 @@ def test_a_source_may_be_a_workbook_and_its_rejects_name_the_sheet(tmp_path: Pat
     assert reject.file == "education/town.xlsx sheet people" and reject.source == "education"
     assert str(reject).startswith("education/town.xlsx sheet people row 3, column postcode:")
     assert "education:S1" in result.records.people
+
+
+def test_rejects_pointing_into_a_workbook_sheet_say_row(tmp_path: Path) -> None:
+    # A sheet has rows, not lines: a reason naming another row of it says so too.
+    two_agencies(tmp_path)
+    for name in ("people.csv", "locations.csv", "links.csv"):
+        (tmp_path / "education" / name).unlink()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "people"
+    sheet.append(PEOPLE)
+    sheet.append(["S1", "young_person", "Test Pupil", "2011-01-01", "", ""])
+    sheet.append(["S1", "young_person", "Test Pupil Again", "2011-01-01", "", ""])
+    sheet.append(["S14", "young_person", "Bad Postcode", "", "", "not a postcode"])
+    book.save(tmp_path / "education" / "town.xlsx")
+    result = read_dataset(tmp_path, resolve=False)
+    reasons = {(r.file, r.line): r.reason for r in result.rejects}
+    assert reasons[("education/town.xlsx sheet people", 3)] == (
+        "duplicate id 'S1': already used in education/town.xlsx sheet people row 2"
+    )
+    assert reasons[("police/links.csv", 3)] == (
+        "'education:S14' was rejected (education/town.xlsx sheet people row 4), "
+        "so this link is too"
+    )
 
 
 def test_a_source_may_send_only_the_files_it_has(tmp_path: Path) -> None:
