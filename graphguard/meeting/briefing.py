@@ -33,10 +33,11 @@ import networkx as nx
 from graphguard.analysis.disruption import disruption_analysis, entity_label
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, actions_due, list_actions
+from graphguard.meeting.changes import as_of_graph
 from graphguard.meeting.displacement import Displacement, displacement, latest_date
 from graphguard.meeting.months import add_months
 from graphguard.meeting.state import MeetingState
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import YoungPersonScrubber, pseudonym, withhold_handling_c
 from graphguard.targets import TargetList, build_target_list
 
 __all__ = [
@@ -116,27 +117,6 @@ class Briefing:
         return f"MACE briefing, {self.as_of.strftime('%B %Y')}"
 
 
-def _without_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    kept = graph.copy()
-    kept.remove_edges_from(
-        [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
-    )
-    return kept
-
-
-def _as_of_picture(graph: nx.MultiDiGraph, day: dt.date) -> nx.MultiDiGraph:
-    """The picture as it stood on ``day``: links first seen later left out."""
-    from graphguard.store.base import Filters, finish_graph, link_passes
-
-    filters = Filters(as_of=day)
-    picture = nx.MultiDiGraph()
-    picture.add_nodes_from(graph.nodes(data=True))
-    for source, target, key, data in graph.edges(keys=True, data=True):
-        if link_passes(data, filters):
-            picture.add_edge(source, target, key=key, **dict(data))
-    return finish_graph(picture, filters)
-
-
 def build_briefing(
     graph: nx.MultiDiGraph,
     state: MeetingState,
@@ -183,8 +163,8 @@ def build_briefing(
     as_of = as_of or latest_date(graph) or made_on
     since = since or add_months(as_of, -1)
     options = AnalysisOptions.from_settings(as_of=as_of, half_life_days=half_life_days)
-    full = _as_of_picture(graph, as_of)
-    seen = _without_handling_c(full) if shareable else full
+    full = as_of_graph(graph, as_of)
+    seen = withhold_handling_c(full) if shareable else full
     scrub = YoungPersonScrubber.from_graph(full, replace_id=lambda y: pseudonym(y, key))
     analysis = disruption_analysis(seen, options=options)
     # Every target, once: the pack shows the first ``top``, and the top places among them all.
@@ -274,7 +254,7 @@ def _changes(
     describe = getattr(changes, "briefing_lines", None)
     if describe is None:
         return None
-    seen = _without_handling_c(graph) if shareable else graph
+    seen = withhold_handling_c(graph) if shareable else graph
     lines = describe(seen, since=since, as_of=as_of, options=options, key=key)
     return [scrub(str(line)) for line in lines]
 

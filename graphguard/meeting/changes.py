@@ -35,7 +35,7 @@ from graphguard.analysis.groups import PeerGroup, groups_from_town
 from graphguard.analysis.hubs import Hub, hubs_from_town
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.routes import NEGLIGIBLE
-from graphguard.store.base import Filters, finish_graph, link_passes
+from graphguard.store.base import Filters, filter_graph
 
 __all__ = [
     "CHANGE_RATIO",
@@ -445,15 +445,7 @@ def as_of_graph(graph: nx.MultiDiGraph, day: dt.date) -> nx.MultiDiGraph:
 
     Links first seen later are left out, later dates read as ``day``; every entity stays.
     """
-    filters = Filters(as_of=day)
-    seen = nx.MultiDiGraph()
-    seen.add_nodes_from((node, dict(data)) for node, data in graph.nodes(data=True))
-    seen.add_edges_from(
-        (source, target, key, dict(data))
-        for source, target, key, data in graph.edges(keys=True, data=True)
-        if link_passes(data, filters)
-    )
-    return finish_graph(seen, filters)
+    return filter_graph(graph, Filters(as_of=day))
 
 
 def briefing_lines(

@@ -53,8 +53,8 @@ import networkx as nx
 from graphguard.analysis.disruption import Route, entity_label, exposure
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, target_of
-from graphguard.privacy import YoungPersonScrubber, pseudonym
-from graphguard.store.base import Filters, finish_graph, link_passes
+from graphguard.privacy import YoungPersonScrubber, pseudonym, withhold_handling_c
+from graphguard.store.base import Filters, filter_graph
 
 __all__ = [
     "DISPLACED_SHARE",
@@ -205,21 +205,7 @@ def latest_date(graph: nx.MultiDiGraph) -> dt.date | None:
 
 def _window(graph: nx.MultiDiGraph, since: dt.date, until: dt.date) -> nx.MultiDiGraph:
     """The graph with only the links seen between ``since`` and ``until`` (inclusive)."""
-    filters = Filters(as_of=until, since=since)
-    window = nx.MultiDiGraph()
-    window.add_nodes_from(graph.nodes(data=True))
-    for source, target, key, data in graph.edges(keys=True, data=True):
-        if link_passes(data, filters):
-            window.add_edge(source, target, key=key, **dict(data))
-    return finish_graph(window, filters)
-
-
-def _without_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    kept = graph.copy()
-    kept.remove_edges_from(
-        [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
-    )
-    return kept
+    return filter_graph(graph, Filters(as_of=until, since=since))
 
 
 def _associates(
@@ -287,7 +273,7 @@ def displacement(
     """
     options = options or AnalysisOptions()
     if shareable:
-        graph = _without_handling_c(graph)
+        graph = withhold_handling_c(graph)
     _, label, members = target_of(graph, action.target_id)
     target = frozenset(members)
     start = action.start
