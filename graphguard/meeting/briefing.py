@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import networkx as nx
 from graphguard.analysis.disruption import disruption_analysis, entity_label
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, actions_due, list_actions
-from graphguard.meeting.changes import as_of_graph
+from graphguard.meeting.changes import as_of_graph, briefing_lines
 from graphguard.meeting.displacement import Displacement, displacement, latest_date
 from graphguard.meeting.months import add_months
 from graphguard.meeting.state import MeetingState
@@ -101,7 +100,7 @@ class Briefing:
     shareable: bool
     made_on: dt.date
     summary: list[tuple[str, str]]
-    changes: list[str] | None
+    changes: list[str]
     alerts: list[dict[str, Any]]
     targets: TargetList
     actions: list[Action]
@@ -245,18 +244,11 @@ def _changes(
     key: bytes,
     shareable: bool,
     scrub: Callable[[str], str],
-) -> list[str] | None:
-    """The lines of "what changed", from :mod:`graphguard.meeting.changes`; None without it."""
-    try:
-        changes = importlib.import_module("graphguard.meeting.changes")
-    except ImportError:
-        return None
-    describe = getattr(changes, "briefing_lines", None)
-    if describe is None:
-        return None
+) -> list[str]:
+    """The lines of "what changed", from :func:`graphguard.meeting.changes.briefing_lines`."""
     seen = withhold_handling_c(graph) if shareable else graph
-    lines = describe(seen, since=since, as_of=as_of, options=options, key=key)
-    return [scrub(str(line)) for line in lines]
+    lines = briefing_lines(seen, since=since, as_of=as_of, options=options, key=key)
+    return [scrub(line) for line in lines]
 
 
 # ---------------------------------------------------------------------------- alerts
