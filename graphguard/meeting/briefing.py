@@ -33,7 +33,7 @@ from graphguard.analysis.disruption import disruption_analysis, entity_label
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, actions_due, list_actions
 from graphguard.meeting.changes import as_of_graph, briefing_lines
-from graphguard.meeting.displacement import Displacement, displacement, latest_date
+from graphguard.meeting.displacement import Displacement, displacements, latest_date
 from graphguard.meeting.months import add_months
 from graphguard.meeting.state import MeetingState
 from graphguard.privacy import YoungPersonScrubber, pseudonym, withhold_handling_c
@@ -175,11 +175,14 @@ def build_briefing(
     actions = [_scrubbed(action, scrub) for action in list_actions(state)]
     overdue, due = actions_due(actions, made_on)
     started = [a for a in actions if a.start <= as_of]
-    moved = [
-        displacement(graph, a, key=key, end=as_of, options=options, shareable=shareable)
-        for a in started
-        if a.target_id in graph or a.target_id.startswith("business:")
-    ]
+    moved = displacements(
+        graph,
+        [a for a in started if a.target_id in graph or a.target_id.startswith("business:")],
+        key=key,
+        end=as_of,
+        options=options,
+        shareable=shareable,
+    )
     alerts = _alerts(state, full, shareable, scrub)
     exposed = analysis.exposure.young_people
     summary = [
