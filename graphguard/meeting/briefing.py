@@ -29,10 +29,11 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis.disruption import disruption_analysis, entity_label
+from graphguard.analysis.disruption import DisruptionAnalysis, disruption_impacts, entity_label
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, actions_due, list_actions
-from graphguard.meeting.changes import as_of_graph, briefing_lines
+from graphguard.meeting.changes import Picture as ChangesPicture
+from graphguard.meeting.changes import as_of_graph, briefing_lines, picture
 from graphguard.meeting.displacement import Displacement, displacements, latest_date
 from graphguard.meeting.months import add_months
 from graphguard.meeting.state import MeetingState
@@ -165,7 +166,11 @@ def build_briefing(
     full = as_of_graph(graph, as_of)
     seen = withhold_handling_c(full) if shareable else full
     scrub = YoungPersonScrubber.from_graph(full, replace_id=lambda y: pseudonym(y, key))
-    analysis = disruption_analysis(seen, options=options)
+    # One analysis of the meeting's picture serves the targets and "what changed".
+    now = picture(seen, options)
+    analysis = DisruptionAnalysis(
+        now.exposure, now.hubs, now.contexts, disruption_impacts(seen, exposure=now.exposure)
+    )
     # Every target, once: the pack shows the first ``top``, and the top places among them all.
     if shareable:
         every = build_target_list(full, key=key, shareable=True, options=options, source=source)
@@ -214,7 +219,7 @@ def build_briefing(
         shareable=shareable,
         made_on=made_on,
         summary=summary,
-        changes=_changes(graph, since, as_of, options, key, shareable, scrub),
+        changes=_changes(graph, since, as_of, options, key, shareable, scrub, now),
         alerts=alerts,
         targets=targets,
         actions=actions,
@@ -247,10 +252,11 @@ def _changes(
     key: bytes,
     shareable: bool,
     scrub: Callable[[str], str],
+    now: ChangesPicture,
 ) -> list[str]:
     """The lines of "what changed", from :func:`graphguard.meeting.changes.briefing_lines`."""
     seen = withhold_handling_c(graph) if shareable else graph
-    lines = briefing_lines(seen, since=since, as_of=as_of, options=options, key=key)
+    lines = briefing_lines(seen, since=since, as_of=as_of, options=options, key=key, after=now)
     return [scrub(line) for line in lines]
 
 
