@@ -58,6 +58,7 @@ __all__ = [
     "safe_json",
     "safe_slugs",
     "skeleton",
+    "withhold_handling_c",
     "withhold_identities",
 ]
 
@@ -591,6 +592,19 @@ def safe_slugs(texts: Mapping[str, str], scrubber: YoungPersonScrubber) -> dict[
 
 
 # --------------------------------------------------------------------------- what a view shows
+
+
+def withhold_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy of ``graph`` without the links of handling code C (police only).
+
+    What a shareable pack or measure is computed on, so nothing in it rests on, cites
+    or draws such a record.
+    """
+    shareable = graph.copy()
+    shareable.remove_edges_from(
+        [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
+    )
+    return shareable
 
 
 def withhold_identities(value: Any, scrubber: YoungPersonScrubber) -> Any:

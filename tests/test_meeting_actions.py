@@ -248,6 +248,22 @@ def test_a_quiet_target_or_no_later_data_is_not_measurable(
     assert "no data after" in displacement(graph, future, key=KEY).finding
 
 
+def test_measuring_actions_together_finds_what_each_alone_finds(
+    town: tuple[Path, MonthsTruth],
+) -> None:
+    from graphguard.meeting.displacement import displacements
+
+    folder, truth = town
+    graph = MemoryStore.from_path(folder).graph()
+    boss = Action(**{**closure(truth).__dict__, "id": "ACT-0002", "target_id": truth.boss})
+    future = Action(**{**closure(truth).__dict__, "id": "ACT-0003", "start": dt.date(2027, 1, 1)})
+    actions = [closure(truth), boss, future]
+    together = displacements(graph, actions, key=KEY)
+    assert together == [displacement(graph, action, key=KEY) for action in actions]
+    assert [found.action for found in together] == ["ACT-0001", "ACT-0002", "ACT-0003"]
+    assert together[0].verdict == "displaced"
+
+
 def test_shareable_displacement_does_not_rest_on_handling_code_c(
     town: tuple[Path, MonthsTruth], tmp_path: Path
 ) -> None:

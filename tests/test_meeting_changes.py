@@ -128,3 +128,22 @@ def test_briefing_lines_count_young_people_and_name_the_move(
     assert truth.moved_to in text and "the activity moved" in text
     for young_person in truth.new_victims:
         assert young_person not in text
+
+
+def test_a_later_picture_given_is_the_one_compare_would_make(
+    months: tuple[Path, MonthsTruth],
+) -> None:
+    from graphguard.meeting.changes import as_of_graph, briefing_lines, picture
+
+    folder, truth = months
+    full = MemoryStore.from_path(folder).graph()
+    dates = truth.dates()
+    options = AnalysisOptions(as_of=dates[2])
+    now = picture(as_of_graph(full, dates[2]), options)
+    given = briefing_lines(full, since=dates[1], as_of=dates[2], options=options, key=b"k",
+                           after=now)  # fmt: skip
+    made = briefing_lines(full, since=dates[1], as_of=dates[2], options=options, key=b"k")
+    assert given == made and truth.moved_to in "\n".join(given)
+    with pytest.raises(ValueError, match="later picture"):
+        compare(as_of_graph(full, dates[0]), full, options=options, date_from=dates[0],
+                date_to=dates[1], pseudonymise=str, after=now)  # fmt: skip

@@ -129,9 +129,11 @@ def test_state_changes_are_kept_audited_and_dismissing_needs_a_reason(
     _run_month(MemoryStore.from_path(folder), state, truth, 1)
     key = state.records("alert")[0]["key"]
     with pytest.raises(UsageError, match="reason"):
-        change_state(state, key, "dismissed", user="analyst")
-    change_state(state, key[:6], "acknowledged", user="analyst")
-    dismissed = change_state(state, key, "dismissed", user="analyst", reason="known, in hand")
+        change_state(state, key, "dismissed", user="analyst", scrub=str)
+    change_state(state, key[:6], "acknowledged", user="analyst", scrub=str)
+    dismissed = change_state(
+        state, key, "dismissed", user="analyst", scrub=str, reason="known, in hand"
+    )
     assert MeetingState.open(folder).get("alert", key) == dismissed
     assert [(h["from"], h["to"]) for h in dismissed["history"]] == [
         ("new", "acknowledged"),
@@ -140,7 +142,30 @@ def test_state_changes_are_kept_audited_and_dismissing_needs_a_reason(
     lines = [e for e in read_audit() if e["event"] == "alert state" and e["alert"] == key]
     assert [e["state_to"] for e in lines if e["outcome"] == "ok"] == ["acknowledged", "dismissed"]
     with pytest.raises(UsageError, match="already"):
-        change_state(state, key, "dismissed", user="analyst", reason="again")
+        change_state(state, key, "dismissed", user="analyst", scrub=str, reason="again")
+
+
+def test_a_dismissal_reason_keeps_no_young_persons_identity(
+    months: tuple[Path, MonthsTruth], home: Path
+) -> None:
+    import csv
+
+    from graphguard.privacy import YoungPersonScrubber, pseudonym
+
+    folder, truth = months
+    victim = truth.new_victims[0]
+    with (folder / "people.csv").open(newline="") as handle:
+        name = next(r["name"] for r in csv.DictReader(handle) if r["person_id"] == victim)
+    store = MemoryStore.from_path(folder)
+    state = MeetingState.open(folder)
+    _run_month(store, state, truth, 1)
+    key = state.records("alert")[0]["key"]
+    scrub = YoungPersonScrubber.from_graph(store.graph(), replace_id=lambda y: pseudonym(y, KEY))
+    reason = f"{victim} ({name}) is placed out of area"
+    change_state(state, key, "dismissed", user="analyst", scrub=scrub, reason=reason)
+    kept = json.dumps(MeetingState.open(folder).get("alert", key))
+    assert victim not in kept and name not in kept
+    assert pseudonym(victim, KEY) in kept
 
 
 def test_a_state_change_that_cannot_be_audited_is_not_kept(
@@ -157,7 +182,7 @@ def test_a_state_change_that_cannot_be_audited_is_not_kept(
 
     get_settings.cache_clear()
     with pytest.raises(AuditError):
-        change_state(state, key, "actioned", user="analyst")
+        change_state(state, key, "actioned", user="analyst", scrub=str)
     assert state.get("alert", key)["state"] == "new"
 
 

@@ -15,6 +15,8 @@ from graphguard.audit import Event, acting_user
 from graphguard.errors import GraphguardError
 from graphguard.meeting.state import MeetingState
 from graphguard.meeting.watch import STATES, WATCH_WINDOW_DAYS, alerts, change_state, run_watch
+from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.settings import pseudonym_key
 from graphguard.store.base import Filters
 
 view = common.current_view()
@@ -23,6 +25,13 @@ st.caption(
     "Raised by the watch rules of cypher/alerts after every load and on demand, each "
     "once, with its evidence. Every change of state is audited with who made it."
 )
+
+
+def _scrubber() -> YoungPersonScrubber:
+    """A reason may name a child: it is kept and shown with their pseudonym instead."""
+    key = pseudonym_key()
+    graph = common.network(view.source, Filters())
+    return YoungPersonScrubber.from_graph(graph, replace_id=lambda y: pseudonym(y, key))
 
 
 def _state() -> MeetingState:
@@ -100,6 +109,7 @@ if st.button("Apply", key="alerts_apply"):
             chosen,
             target,
             user=acting_user(),
+            scrub=_scrubber(),
             reason=reason,
             source=view.source.location,
         )

@@ -273,7 +273,7 @@ def displacement_(
     """
     from graphguard.analysis.options import AnalysisOptions
     from graphguard.meeting.actions import get_action, list_actions
-    from graphguard.meeting.displacement import displacement, latest_date
+    from graphguard.meeting.displacement import displacements, latest_date
 
     state, graph = _state_and_graph(dataset)
     if action_ids:
@@ -283,10 +283,7 @@ def displacement_(
         chosen = [a for a in list_actions(state) if last is None or a.start <= last]
     options = AnalysisOptions.from_settings(half_life_days=half_life)
     key = _key()
-    results = [
-        displacement(graph, action, key=key, end=end, options=options, shareable=shareable)
-        for action in chosen
-    ]
+    results = displacements(graph, chosen, key=key, end=end, options=options, shareable=shareable)
     with audited(
         Event.VIEW_DISPLACEMENT,
         source=_source(dataset),

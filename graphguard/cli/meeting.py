@@ -314,8 +314,17 @@ def _change(dataset: Path | None, key: str, to: str, reason: str | None) -> None
     from graphguard.meeting.watch import change_state
 
     store, source = _store(dataset)
+    secret = _key()
+    # The reason is kept and shown: a young person it names is kept as their pseudonym.
+    scrub = YoungPersonScrubber.from_graph(store.graph(), replace_id=lambda y: pseudonym(y, secret))
     alert = change_state(
-        _state(store, dataset), key, to, user=acting_user(), reason=reason, source=source
+        _state(store, dataset),
+        key,
+        to,
+        user=acting_user(),
+        scrub=scrub,
+        reason=reason,
+        source=source,
     )
     click.echo(f"Alert {alert['key']} is now {to}.")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,13 +29,15 @@ from typing import Any
 
 import networkx as nx
 
-from graphguard.analysis.disruption import disruption_analysis, entity_label
+from graphguard.analysis.disruption import DisruptionAnalysis, disruption_impacts, entity_label
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, actions_due, list_actions
-from graphguard.meeting.displacement import Displacement, displacement, latest_date
+from graphguard.meeting.changes import Picture as ChangesPicture
+from graphguard.meeting.changes import as_of_graph, briefing_lines, picture
+from graphguard.meeting.displacement import Displacement, displacements, latest_date
 from graphguard.meeting.months import add_months
 from graphguard.meeting.state import MeetingState
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import YoungPersonScrubber, pseudonym, withhold_handling_c
 from graphguard.targets import TargetList, build_target_list
 
 __all__ = [
@@ -100,7 +101,7 @@ class Briefing:
     shareable: bool
     made_on: dt.date
     summary: list[tuple[str, str]]
-    changes: list[str] | None
+    changes: list[str]
     alerts: list[dict[str, Any]]
     targets: TargetList
     actions: list[Action]
@@ -114,27 +115,6 @@ class Briefing:
     @property
     def title(self) -> str:
         return f"MACE briefing, {self.as_of.strftime('%B %Y')}"
-
-
-def _without_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    kept = graph.copy()
-    kept.remove_edges_from(
-        [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
-    )
-    return kept
-
-
-def _as_of_picture(graph: nx.MultiDiGraph, day: dt.date) -> nx.MultiDiGraph:
-    """The picture as it stood on ``day``: links first seen later left out."""
-    from graphguard.store.base import Filters, finish_graph, link_passes
-
-    filters = Filters(as_of=day)
-    picture = nx.MultiDiGraph()
-    picture.add_nodes_from(graph.nodes(data=True))
-    for source, target, key, data in graph.edges(keys=True, data=True):
-        if link_passes(data, filters):
-            picture.add_edge(source, target, key=key, **dict(data))
-    return finish_graph(picture, filters)
 
 
 def build_briefing(
@@ -183,10 +163,14 @@ def build_briefing(
     as_of = as_of or latest_date(graph) or made_on
     since = since or add_months(as_of, -1)
     options = AnalysisOptions.from_settings(as_of=as_of, half_life_days=half_life_days)
-    full = _as_of_picture(graph, as_of)
-    seen = _without_handling_c(full) if shareable else full
+    full = as_of_graph(graph, as_of)
+    seen = withhold_handling_c(full) if shareable else full
     scrub = YoungPersonScrubber.from_graph(full, replace_id=lambda y: pseudonym(y, key))
-    analysis = disruption_analysis(seen, options=options)
+    # One analysis of the meeting's picture serves the targets and "what changed".
+    now = picture(seen, options)
+    analysis = DisruptionAnalysis(
+        now.exposure, now.hubs, now.contexts, disruption_impacts(seen, exposure=now.exposure)
+    )
     # Every target, once: the pack shows the first ``top``, and the top places among them all.
     if shareable:
         every = build_target_list(full, key=key, shareable=True, options=options, source=source)
@@ -196,11 +180,14 @@ def build_briefing(
     actions = [_scrubbed(action, scrub) for action in list_actions(state)]
     overdue, due = actions_due(actions, made_on)
     started = [a for a in actions if a.start <= as_of]
-    moved = [
-        displacement(graph, a, key=key, end=as_of, options=options, shareable=shareable)
-        for a in started
-        if a.target_id in graph or a.target_id.startswith("business:")
-    ]
+    moved = displacements(
+        graph,
+        [a for a in started if a.target_id in graph or a.target_id.startswith("business:")],
+        key=key,
+        end=as_of,
+        options=options,
+        shareable=shareable,
+    )
     alerts = _alerts(state, full, shareable, scrub)
     exposed = analysis.exposure.young_people
     summary = [
@@ -232,7 +219,7 @@ def build_briefing(
         shareable=shareable,
         made_on=made_on,
         summary=summary,
-        changes=_changes(graph, since, as_of, options, key, shareable, scrub),
+        changes=_changes(graph, since, as_of, options, key, shareable, scrub, now),
         alerts=alerts,
         targets=targets,
         actions=actions,
@@ -265,18 +252,12 @@ def _changes(
     key: bytes,
     shareable: bool,
     scrub: Callable[[str], str],
-) -> list[str] | None:
-    """The lines of "what changed", from :mod:`graphguard.meeting.changes`; None without it."""
-    try:
-        changes = importlib.import_module("graphguard.meeting.changes")
-    except ImportError:
-        return None
-    describe = getattr(changes, "briefing_lines", None)
-    if describe is None:
-        return None
-    seen = _without_handling_c(graph) if shareable else graph
-    lines = describe(seen, since=since, as_of=as_of, options=options, key=key)
-    return [scrub(str(line)) for line in lines]
+    now: ChangesPicture,
+) -> list[str]:
+    """The lines of "what changed", from :func:`graphguard.meeting.changes.briefing_lines`."""
+    seen = withhold_handling_c(graph) if shareable else graph
+    lines = briefing_lines(seen, since=since, as_of=as_of, options=options, key=key, after=now)
+    return [scrub(line) for line in lines]
 
 
 # ---------------------------------------------------------------------------- alerts

@@ -35,7 +35,7 @@ from graphguard.analysis.groups import PeerGroup, groups_from_town
 from graphguard.analysis.hubs import Hub, hubs_from_town
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.analysis.routes import NEGLIGIBLE
-from graphguard.store.base import Filters, finish_graph, link_passes
+from graphguard.store.base import Filters, filter_graph
 
 __all__ = [
     "CHANGE_RATIO",
@@ -155,6 +155,7 @@ def compare(
     date_from: dt.date,
     date_to: dt.date | None = None,
     pseudonymise: Callable[[str], str],
+    after: Picture | None = None,
 ) -> ChangeReport:
     """What changed between the picture on ``date_from`` and the one on ``date_to``.
 
@@ -171,19 +172,24 @@ def compare(
     pseudonymise : callable
         A young person's id to their pseudonym (newly exposed young people are
         never named otherwise).
+    after : Picture, optional
+        The later picture (:func:`picture` of ``graph_to``), when the caller has it
+        already; computed if None.
 
     Raises
     ------
     ValueError
-        When ``date_from`` is not before ``date_to``.
+        When ``date_from`` is not before ``date_to``, or ``after`` is of another date.
     """
     date_to = date_to or default_as_of(graph_to)
     if date_from >= date_to:
         raise ValueError(
             f"--from {date_from.isoformat()} must be before --to {date_to.isoformat()}"
         )
+    if after is not None and after.as_of != date_to:
+        raise ValueError(f"the later picture is of {after.as_of}, not {date_to.isoformat()}")
     before = picture(graph_from, _at(options, date_from))
-    after = picture(graph_to, _at(options, date_to))
+    after = after or picture(graph_to, _at(options, date_to))
     new = _new_links(graph_to, date_from, date_to)
     report = ChangeReport(date_from, date_to, _at(options, date_to).as_dict(), new_links=len(new))
     report.options.pop("as_of", None)
@@ -445,15 +451,7 @@ def as_of_graph(graph: nx.MultiDiGraph, day: dt.date) -> nx.MultiDiGraph:
 
     Links first seen later are left out, later dates read as ``day``; every entity stays.
     """
-    filters = Filters(as_of=day)
-    seen = nx.MultiDiGraph()
-    seen.add_nodes_from((node, dict(data)) for node, data in graph.nodes(data=True))
-    seen.add_edges_from(
-        (source, target, key, dict(data))
-        for source, target, key, data in graph.edges(keys=True, data=True)
-        if link_passes(data, filters)
-    )
-    return finish_graph(seen, filters)
+    return filter_graph(graph, Filters(as_of=day))
 
 
 def briefing_lines(
@@ -463,6 +461,7 @@ def briefing_lines(
     as_of: dt.date,
     options: AnalysisOptions,
     key: bytes,
+    after: Picture | None = None,
 ) -> list[str]:
     """ "What changed" since the last meeting as short lines for the briefing pack.
 
@@ -479,16 +478,19 @@ def briefing_lines(
         The options of both pictures (their ``as_of`` is replaced).
     key : bytes
         The pseudonym key.
+    after : Picture, optional
+        This meeting's picture of ``graph``, when the pack has analysed it already.
     """
     from graphguard.privacy import pseudonym
 
     report = compare(
         as_of_graph(graph, since),
-        as_of_graph(graph, as_of),
+        after.graph if after is not None else as_of_graph(graph, as_of),
         options=options,
         date_from=since,
         date_to=as_of,
         pseudonymise=lambda y: pseudonym(y, key),
+        after=after,
     )
     lines = [
         f"{report.new_links} new links from {since.isoformat()} to {as_of.isoformat()}; "

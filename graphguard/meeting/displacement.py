@@ -44,7 +44,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,8 @@ import networkx as nx
 from graphguard.analysis.disruption import Route, entity_label, exposure
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.meeting.actions import Action, target_of
-from graphguard.privacy import YoungPersonScrubber, pseudonym
-from graphguard.store.base import Filters, finish_graph, link_passes
+from graphguard.privacy import YoungPersonScrubber, pseudonym, withhold_handling_c
+from graphguard.store.base import Filters, filter_graph
 
 __all__ = [
     "DISPLACED_SHARE",
@@ -63,6 +63,7 @@ __all__ = [
     "Destination",
     "Displacement",
     "displacement",
+    "displacements",
     "latest_date",
 ]
 
@@ -205,21 +206,7 @@ def latest_date(graph: nx.MultiDiGraph) -> dt.date | None:
 
 def _window(graph: nx.MultiDiGraph, since: dt.date, until: dt.date) -> nx.MultiDiGraph:
     """The graph with only the links seen between ``since`` and ``until`` (inclusive)."""
-    filters = Filters(as_of=until, since=since)
-    window = nx.MultiDiGraph()
-    window.add_nodes_from(graph.nodes(data=True))
-    for source, target, key, data in graph.edges(keys=True, data=True):
-        if link_passes(data, filters):
-            window.add_edge(source, target, key=key, **dict(data))
-    return finish_graph(window, filters)
-
-
-def _without_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    kept = graph.copy()
-    kept.remove_edges_from(
-        [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
-    )
-    return kept
+    return filter_graph(graph, Filters(as_of=until, since=since))
 
 
 def _associates(
@@ -285,13 +272,57 @@ def displacement(
     -------
     Displacement
     """
+    [found] = displacements(graph, [action], key=key, end=end, options=options, shareable=shareable)
+    return found
+
+
+def displacements(
+    graph: nx.MultiDiGraph,
+    actions: Iterable[Action],
+    *,
+    key: bytes,
+    end: dt.date | None = None,
+    options: AnalysisOptions | None = None,
+    shareable: bool = False,
+) -> list[Displacement]:
+    """:func:`displacement` of each of ``actions``, reading the picture once for them all.
+
+    The picture is made shareable, its adults of concern found (once per end date) and
+    its scrubber built once, not once per action; the parameters are
+    :func:`displacement`'s.
+    """
     options = options or AnalysisOptions()
     if shareable:
-        graph = _without_handling_c(graph)
+        graph = withhold_handling_c(graph)
+    found: dict[dt.date, Mapping[str, float]] = {}
+
+    def concern_on(day: dt.date) -> Mapping[str, float]:
+        if day not in found:
+            found[day] = exposure(graph, options=dataclasses.replace(options, as_of=day)).concern
+        return found[day]
+
+    scrub = YoungPersonScrubber.from_graph(graph)
+    last = end or latest_date(graph)
+    return [
+        _measure(graph, action, key, last, options, shareable, concern_on, scrub)
+        for action in actions
+    ]
+
+
+def _measure(
+    graph: nx.MultiDiGraph,
+    action: Action,
+    key: bytes,
+    end: dt.date | None,
+    options: AnalysisOptions,
+    shareable: bool,
+    concern_on: Callable[[dt.date], Mapping[str, float]],
+    scrub: YoungPersonScrubber,
+) -> Displacement:
     _, label, members = target_of(graph, action.target_id)
     target = frozenset(members)
     start = action.start
-    end = end or latest_date(graph) or start
+    end = end or start
     days = (end - start).days + 1
     common: dict[str, Any] = {
         "action": action.id,
@@ -304,7 +335,7 @@ def displacement(
     if days < 1:
         return _unmeasurable(common, max(days, 0), f"there is no data after {start.isoformat()}")
     before_day = start - dt.timedelta(days=1)
-    concern = exposure(graph, options=dataclasses.replace(options, as_of=end)).concern
+    concern = concern_on(end)
     before = exposure(
         _window(graph, start - dt.timedelta(days=days), before_day),
         adults_of_concern=concern,
@@ -353,7 +384,6 @@ def displacement(
         name: math.fsum(w for w, carriers in routes if rose.intersection(carriers))
         for name, routes in elsewhere.items()
     }
-    scrub = YoungPersonScrubber.from_graph(graph)
     rising = sorted(
         rose,
         key=lambda c: (-(sums["after"][c] - sums["before"].get(c, 0.0)), c),

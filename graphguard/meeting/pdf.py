@@ -256,15 +256,7 @@ def render_briefing(pack: Briefing) -> tuple[bytes, int]:
     story += [Spacer(1, 4), _list(pack.notes[3:5], small)]
 
     story.append(_p(f"What changed since {pack.since.isoformat()}", styles["h1"]))
-    if pack.changes is None:
-        story.append(
-            _p(
-                "Not available: this installation has no comparison of pictures "
-                "(graphguard changes).",
-                body,
-            )
-        )
-    elif not pack.changes:
+    if not pack.changes:
         story.append(_p("Nothing changed between the two pictures.", body))
     else:
         story.append(_list([f"\u2022 {line}" for line in pack.changes], body))

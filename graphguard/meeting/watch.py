@@ -627,6 +627,7 @@ def change_state(
     to: str,
     *,
     user: str,
+    scrub: Callable[[str], str],
     reason: str | None = None,
     source: str = "",
     now: dt.datetime | None = None,
@@ -642,6 +643,10 @@ def change_state(
         ``acknowledged``, ``dismissed`` or ``actioned``.
     user : str
         Who changes it (:func:`graphguard.audit.acting_user`).
+    scrub : callable
+        The picture's :class:`~graphguard.privacy.YoungPersonScrubber`: the reason is
+        free text, kept and shown, so a young person it names is kept as a pseudonym,
+        as an action's notes are.
     reason : str, optional
         Why; required to dismiss.  For ``actioned``, what was done (an action id).
     now : datetime, optional
@@ -661,6 +666,7 @@ def change_state(
     reason = (reason or "").strip() or None
     if to == "dismissed" and reason is None:
         raise UsageError("dismissing an alert needs a reason (--reason)")
+    reason = scrub(reason) if reason is not None else None
     alert = find_alert(state, key)
     if alert["state"] == to:
         raise UsageError(f"alert {alert['key']} is {to} already")

@@ -35,6 +35,7 @@ __all__ = [
     "link_passes",
     "node_passes",
     "finish_graph",
+    "filter_graph",
     "graph_summary",
 ]
 
@@ -208,6 +209,25 @@ def finish_graph(graph: nx.MultiDiGraph, filters: Filters) -> nx.MultiDiGraph:
         ]
         graph.remove_nodes_from(lonely)
     return graph
+
+
+def filter_graph(graph: nx.MultiDiGraph, filters: Filters) -> nx.MultiDiGraph:
+    """What ``store.graph(filters)`` gives, from a graph already read: a filtered copy.
+
+    Used to take several pictures (as of several dates, or windows) from one read of
+    the store.  ``graph`` is left as it is.
+    """
+    picture = nx.MultiDiGraph()
+    picture.add_nodes_from(
+        (node, dict(data)) for node, data in graph.nodes(data=True) if node_passes(data, filters)
+    )
+    nodes = picture.nodes
+    picture.add_edges_from(
+        (source, target, key, dict(data))
+        for source, target, key, data in graph.edges(keys=True, data=True)
+        if source in nodes and target in nodes and link_passes(data, filters)
+    )
+    return finish_graph(picture, filters)
 
 
 def graph_summary(graph: nx.MultiDiGraph) -> dict[str, Any]:
