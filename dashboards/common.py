@@ -194,11 +194,12 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     from graphguard.resolve import match_records, merge_records
     from graphguard.resolve.decisions import record_decision
 
-    decision = record_decision(Path(source.location), record_a, record_b, verdict, reason)
-    before = store(source)
-    ingest = getattr(before, "ingest", None)
+    ingest = getattr(store(source), "ingest", None)
     if ingest is None:
         raise UsageError("match decisions are made on a dataset of agency extracts")
+    decision = record_decision(
+        Path(source.location), record_a, record_b, verdict, reason, records=ingest.records
+    )
     records = dataclasses.replace(ingest.records, decisions=[*ingest.records.decisions, decision])
     entities = merge_records(records, match_records(records))
     resolved = IngestResult(

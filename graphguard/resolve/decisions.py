@@ -14,9 +14,13 @@ import csv
 import datetime as dt
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphguard.errors import UsageError
 from graphguard.resolve.types import Decision
+
+if TYPE_CHECKING:
+    from graphguard.ingest import Dataset
 
 __all__ = ["DECISIONS_FILE", "DECISION_COLUMNS", "record_decision"]
 
@@ -34,14 +38,14 @@ DECISION_COLUMNS: tuple[str, ...] = (
 _DECISIONS = ("same", "different")
 
 
-def _kinds_and_roles(dataset_path: Path) -> tuple[dict[str, str], set[str]]:
+def _kinds_and_roles(
+    dataset_path: Path, records: Dataset | None
+) -> tuple[dict[str, str], set[str]]:
     """Every record id of the dataset → its kind, and the young people's record ids."""
-    from graphguard.ingest import read_dataset
-
-    result = read_dataset(dataset_path, collect_links=False, resolve=False)
-    records = getattr(result, "records", None)
     if records is None:
-        records = result.dataset
+        from graphguard.ingest import read_dataset
+
+        records = read_dataset(dataset_path, collect_links=False, resolve=False).records
     kinds = dict.fromkeys(records.people, "person")
     kinds.update(dict.fromkeys(records.locations, "location"))
     kinds.update(dict.fromkeys(records.vehicles, "vehicle"))
@@ -85,6 +89,7 @@ def record_decision(
     user: str | None = None,
     *,
     today: dt.date | None = None,
+    records: Dataset | None = None,
 ) -> Decision:
     """Record that two records are (``same``) or are not (``different``) one entity.
 
@@ -103,6 +108,10 @@ def record_decision(
         Who decided (default: the acting operating-system user).
     today : date, optional
         The day of the decision (default: today).
+    records : Dataset, optional
+        The dataset's record-level records when the caller has read them already (the
+        dashboard has): the record ids are checked against them, and the dataset is
+        not read again.
 
     Returns
     -------
@@ -133,7 +142,7 @@ def record_decision(
         raise UsageError(f"decision {decision!r} is not 'same' or 'different'")
     if record_a == record_b:
         raise UsageError(f"{record_a} is one record: a decision names two")
-    kinds, young = _kinds_and_roles(folder)
+    kinds, young = _kinds_and_roles(folder, records)
     for record in (record_a, record_b):
         if record not in kinds:
             raise UsageError(
