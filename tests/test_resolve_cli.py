@@ -37,14 +37,6 @@ def run(*args: object) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
-    get_settings.cache_clear()
-    return folder
-
-
-@pytest.fixture
 def extracts(tmp_path: Path) -> Path:
     folder = tmp_path / "town"
     for source, people in (("police", POLICE), ("school", SCHOOL), ("health", HEALTH)):
