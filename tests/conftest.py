@@ -35,6 +35,18 @@ def _no_real_neo4j(
     get_settings.cache_clear()
 
 
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A state home of this test's own (so its settings, key and audit lines are its own)."""
+    from graphguard.settings import get_settings
+
+    folder = tmp_path / "home"
+    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
+    get_settings.cache_clear()
+    yield folder
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def demo() -> IngestResult:
     return read_dataset(DEMO)

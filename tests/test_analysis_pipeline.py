@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -18,10 +19,13 @@ from graphguard.analysis import (
     write_outputs,
 )
 from graphguard.analysis.town import SCORED_ATTRIBUTES
+from graphguard.ingest import Dataset, read_dataset
 from graphguard.model import PROTECTED_CHARACTERISTICS
+from graphguard.resolve import match_records, merge_records
 from graphguard.store import MemoryStore
 
 DEMO = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
+DEMO_AGENCIES = DEMO.parent / "demo-agencies"
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +38,33 @@ def run(graph: nx.MultiDiGraph, out: Path, **options: object) -> dict[str, bytes
     return {name: (out / name).read_bytes() for name in OUTPUT_FILES}
 
 
+def protected_values(i: int) -> dict[str, str]:
+    """The ``i``-th person's made-up value of every protected characteristic."""
+    values = {"gender": ("female", "male", "non-binary", "not recorded")[i % 4]}
+    for j, name in enumerate(sorted(PROTECTED_CHARACTERISTICS - {"gender"})):
+        values[name] = f"{name}-{(i + j) % 3}"
+    return values
+
+
 def disguised(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """The same graph with every protected characteristic changed or added."""
     changed = graph.copy()
     for i, (_, data) in enumerate(changed.nodes(data=True)):
-        if data.get("kind") != "person":
-            continue
-        data["gender"] = ("female", "male", "non-binary", "not recorded")[i % 4]
-        for j, name in enumerate(sorted(PROTECTED_CHARACTERISTICS - {"gender"})):
-            data[name] = f"{name}-{(i + j) % 3}"
+        if data.get("kind") == "person":
+            data.update(protected_values(i))
     return changed
+
+
+def disguised_records(records: Dataset) -> Dataset:
+    """The same records with every protected characteristic changed or added."""
+    people = {}
+    for i, (record_id, person) in enumerate(records.people.items()):
+        values = protected_values(i)
+        gender = values.pop("gender")
+        people[record_id] = person.model_copy(
+            update={"gender": gender, "extra": {**person.extra, **values}}
+        )
+    return dataclasses.replace(records, people=people)
 
 
 def test_writes_the_five_files_as_the_contract_says(
@@ -99,6 +120,16 @@ def test_protected_characteristics_change_no_output(
     demo_graph: nx.MultiDiGraph, tmp_path: Path
 ) -> None:
     assert run(demo_graph, tmp_path / "a") == run(disguised(demo_graph), tmp_path / "b")
+    # v2: nor any join, review or entity of the resolution, nor so any score after it
+    records = read_dataset(DEMO_AGENCIES).records
+    changed = disguised_records(records)
+    assert any(changed.people[r].gender != p.gender for r, p in records.people.items())
+    resolved, resolved_changed = match_records(records), match_records(changed)
+    assert resolved.entity_of == resolved_changed.entity_of
+    assert resolved.candidates == resolved_changed.candidates
+    entities = MemoryStore(merge_records(records, resolved)).graph()
+    entities_changed = MemoryStore(merge_records(changed, resolved_changed)).graph()
+    assert run(entities, tmp_path / "c") == run(entities_changed, tmp_path / "d")
 
 
 class _Watched(dict[str, object]):

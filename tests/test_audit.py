@@ -38,14 +38,6 @@ def run(*args: object, input: str | None = None) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
-    get_settings.cache_clear()
-    return folder
-
-
 def settings_changed() -> None:
     get_settings.cache_clear()
 

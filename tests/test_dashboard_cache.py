@@ -11,7 +11,6 @@ import datetime as dt
 import os
 import shutil
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +36,6 @@ from graphguard.store.memory import MemoryStore
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
 DEMO = ROOT / "fixtures" / "demo"
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A state home of this test's own, and a copy of the demo to change."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
-    get_settings.cache_clear()
-    yield folder
-    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from graphguard.cli import main
 from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.export import write_table
 from graphguard.files import atomic_file, atomic_folder, check_destination, write_text
-from graphguard.settings import get_settings
 
 from .helpers import small_town
 
@@ -49,15 +48,6 @@ def audit_outcomes() -> list[dict[str, object]]:
     from graphguard.audit import read_audit
 
     return [e for e in read_audit() if e["outcome"] != "started"]
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A state home of this test's own (so its audit lines are its own)."""
-    folder = tmp_path / "home"
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
-    get_settings.cache_clear()
-    return folder
 
 
 @pytest.fixture

@@ -32,15 +32,6 @@ DEMO = ROOT / "fixtures" / "demo"
 KEY = b"test key"
 
 
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from graphguard.settings import get_settings
-
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(tmp_path / "home"))
-    get_settings.cache_clear()
-    return tmp_path / "home"
-
-
 @pytest.fixture(scope="module")
 def months(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MonthsTruth]:
     folder = tmp_path_factory.mktemp("months")

@@ -37,14 +37,6 @@ def run(*args: object) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "home"
-    monkeypatch.setenv("GRAPHGUARD_HOME", str(folder))
-    get_settings.cache_clear()
-    return folder
-
-
-@pytest.fixture
 def extracts(tmp_path: Path) -> Path:
     folder = tmp_path / "town"
     for source, people in (("police", POLICE), ("school", SCHOOL), ("health", HEALTH)):
@@ -237,3 +229,20 @@ def test_record_decision_keeps_an_existing_files_rows_and_columns(
     text = (extracts / "decisions.csv").read_text(encoding="utf-8")
     assert text.startswith(existing + "\n")
     assert rows(extracts / "decisions.csv")[1]["ticket"] == ""
+
+
+def test_record_decision_checks_records_already_read_without_reading_the_dataset_again(
+    extracts: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graphguard import ingest
+
+    records = ingest.read_dataset(extracts, resolve=False).records
+
+    def read_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the dataset was read again")
+
+    monkeypatch.setattr(ingest, "read_dataset", read_again)
+    made = record_decision(extracts, "police:P1", "school:S2", "different", records=records)
+    assert made.line == 2
+    with pytest.raises(UsageError, match="police:NOPE is not a record of"):
+        record_decision(extracts, "police:P1", "police:NOPE", "same", records=records)

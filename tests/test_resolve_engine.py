@@ -239,18 +239,6 @@ def test_a_bridge_that_shares_a_phone_with_one_namesake_stays_with_it() -> None:
     assert not together(resolution, "health:H1", "social:S9")
 
 
-def test_namesakes_of_different_genders_and_nothing_else_are_held_apart() -> None:
-    # Seen at 3000 young people: two adults of one name and birthday, no postcodes.
-    same = {"role": "adult", "name": "Leo Pearson", "date_of_birth": "1992-01-04"}
-    teacher = person("school:E1", **same, gender="Female")
-    nominal = person("police:P1", **same, gender="male")
-    resolution = match_records(records(teacher, nominal))
-    assert "namesakes" in candidate(resolution, "school:E1", "police:P1").rule
-    assert not together(resolution, "school:E1", "police:P1")
-    unstated = person("school:E1", **same, gender="not stated")
-    assert together(match_records(records(unstated, nominal)), "school:E1", "police:P1")
-
-
 # ------------------------------------------------------------------- decisions
 
 

@@ -49,9 +49,7 @@ def _records_and_resolution(dataset: Path) -> tuple[Any, Any, Any]:
     from graphguard.resolve import match_records
 
     result = read_dataset(dataset, collect_links=False)
-    records = getattr(result, "records", None)
-    if records is None:
-        records = result.dataset
+    records = result.records
     resolution = result.dataset.resolution
     if resolution is None:
         resolution = match_records(records)

@@ -133,15 +133,7 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "nhs_number",
     "upn",
     "pnc_id",
-    "gender",
 )
-
-
-#: Recorded genders that say male or female; anything else ("not stated") says nothing.
-_GENDERS = {
-    **dict.fromkeys(("m", "male", "boy", "man"), "male"),
-    **dict.fromkeys(("f", "female", "girl", "woman"), "female"),
-}
 
 
 def person_row(record_id: str, person: Person) -> dict[str, Any]:
@@ -192,7 +184,6 @@ def person_row(record_id: str, person: Person) -> dict[str, Any]:
         "nhs_number": person.nhs_number,
         "upn": person.upn,
         "pnc_id": person.pnc_id,
-        "gender": _GENDERS.get(normal_text(person.gender) or ""),
     }
 
 

@@ -12,10 +12,10 @@ analyst to decide (outcome ``review``), and says why in ``Candidate.rule``.  The
 - **twins**: people with the same surname and a different first name — twins and
   siblings share a surname, a birthday and an address — are not joined on those alone,
   only with an NHS number, UPN or PNC id in common;
-- **namesakes**: the same name and date of birth with different postcodes or different
-  genders (male, female) and nothing else in common (no identifier, phone, email or
-  alias) — two children of one name born on one day are rarer than agencies' errors,
-  but they exist, and a join of two children is the costlier mistake;
+- **namesakes**: the same name and date of birth with different postcodes and nothing
+  else in common (no identifier, phone, email or alias) — two children of one name
+  born on one day are rarer than agencies' errors, but they exist, and a join of two
+  children is the costlier mistake;
 - **branches**: places with different postcodes and no UPRN in common — the branches
   of a chain share a name and often an address line.
 
@@ -35,8 +35,8 @@ __all__ = ["person_rules", "location_rules", "HELD", "NAMESAKES", "BRANCHES", "S
 HELD = "held for review: "
 
 NAMESAKES = (
-    "the same name and date of birth but different postcodes or genders, and nothing "
-    "else in common (namesakes share a name and a birthday)"
+    "the same name and date of birth but different postcodes, and nothing else in "
+    "common (namesakes share a name and a birthday)"
 )
 BRANCHES = (
     "different postcodes and no UPRN in common (the branches of a chain share a name "
@@ -100,10 +100,7 @@ def person_rules(
     if (
         levels.get("name") in ("same", "similar spelling", "nickname")
         and levels.get("date_of_birth") == "same"
-        and (
-            levels.get("postcode") not in (None, "same")
-            or (a.get("gender") and b.get("gender") and a["gender"] != b["gender"])
-        )
+        and levels.get("postcode") not in (None, "same")
         and not corroborated
     ):
         rules.append(NAMESAKES)
