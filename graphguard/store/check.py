@@ -25,7 +25,7 @@ from typing import Any
 
 from graphguard.ingest import Dataset
 from graphguard.store import queries
-from graphguard.store.content import HASH_PROPERTY, digest, element_hash
+from graphguard.store.content import HASH_PROPERTY, digest
 from graphguard.store.lock import LoadLock
 from graphguard.store.neo4j import (
     LoadReport,
@@ -36,7 +36,7 @@ from graphguard.store.neo4j import (
     native_properties,
     record_row,
 )
-from graphguard.store.rows import RECORD_LABEL
+from graphguard.store.rows import RECORD_LABEL, entity_hash, link_hash, record_hash
 
 __all__ = ["CheckReport", "RepairReport", "check", "repair"]
 
@@ -77,17 +77,17 @@ class _Side:
 
     def entity_hash(self, entity_id: str) -> str:
         labels, props, _ = self.entities[entity_id]
-        return element_hash("entity", entity_id, list(labels), props)
+        return entity_hash(entity_id, labels, props)
 
     def record_hash(self, record_id: str) -> str:
         entities, props, _ = self.records[record_id]
         entity = entities[0] if len(entities) == 1 else list(entities)
-        return element_hash("record", record_id, [RECORD_LABEL], entity, props)
+        return record_hash(record_id, entity, props)
 
     @staticmethod
     def link_hash(link: _Link) -> str:
         _, link_id, link_type, source, target, props, _ = link
-        return element_hash("link", link_id, link_type, source, target, props)
+        return link_hash(link_id, link_type, source, target, props)
 
     def content_hash(self) -> str:
         """The digest of every element's content hash, computed from what it holds."""
