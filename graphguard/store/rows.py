@@ -30,7 +30,7 @@ from typing import Any
 
 from graphguard.model import Entity, Link, Location, Person, Role, Vehicle
 from graphguard.privacy import is_identifying
-from graphguard.resolve.types import split_qualified
+from graphguard.resolve.types import SourceInfo, split_qualified
 from graphguard.store.base import link_attributes, node_attributes
 from graphguard.store.content import HASH_PROPERTY, element_hash
 
@@ -44,6 +44,7 @@ __all__ = [
     "link_row",
     "record_hash",
     "record_row",
+    "source_row",
 ]
 
 #: The label of a source record's node (v2).
@@ -143,3 +144,18 @@ def record_row(record: Entity, entity_id: str) -> dict[str, Any]:
     props.update(record_id=record.id, source=source, local_id=local_id)
     props[HASH_PROPERTY] = record_hash(record.id, entity_id, props)
     return {"id": record.id, "entity": entity_id, "props": props}
+
+
+def source_row(name: str, info: SourceInfo) -> dict[str, Any]:
+    """``{name, props}`` of a source node (v2): its name, agency, extract date, contact."""
+    props = {
+        k: v
+        for k, v in (
+            ("name", name),
+            ("agency", info.agency),
+            ("extracted_on", info.extracted_on),
+            ("contact", info.contact),
+        )
+        if v is not None
+    }
+    return {"name": name, "props": props}
