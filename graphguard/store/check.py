@@ -207,6 +207,29 @@ def count_names(report: CheckReport) -> list[str]:
     return labels + sorted(names - set(labels))
 
 
+def _differences(
+    expected: dict[str, _Node],
+    expected_hash: Callable[[str], str],
+    actual: dict[str, _Node],
+    actual_hash: Callable[[str], str],
+) -> tuple[list[str], list[str], list[str]]:
+    """The missing, changed and extra ids of one kind of node (entities or records), sorted.
+
+    A node is as it should be when what it holds hashes to the dataset's hash and it
+    carries that hash (so that a load, which trusts stored hashes, skips it rightly).
+    """
+    missing: list[str] = []
+    changed: list[str] = []
+    for node_id in expected:
+        if node_id not in actual:
+            missing.append(node_id)
+            continue
+        wanted = expected_hash(node_id)
+        if (actual_hash(node_id), actual[node_id][2]) != (wanted, wanted):
+            changed.append(node_id)
+    return sorted(missing), sorted(changed), sorted(set(actual) - set(expected))
+
+
 def _compare(expected: _Side, actual: _Side) -> CheckReport:
     report = CheckReport(
         dataset_counts=expected.counts(),
@@ -214,30 +237,13 @@ def _compare(expected: _Side, actual: _Side) -> CheckReport:
         dataset_hash=expected.content_hash(),
         neo4j_hash=actual.content_hash(),
     )
-    # An element is as it should be when what it holds hashes to the dataset's hash and
-    # it carries that hash (so that a load, which trusts stored hashes, skips it rightly).
-    for entity_id in expected.entities:
-        if entity_id not in actual.entities:
-            report.missing_entities.append(entity_id)
-            continue
-        wanted = expected.entity_hash(entity_id)
-        if (actual.entity_hash(entity_id), actual.entities[entity_id][2]) != (wanted, wanted):
-            report.changed_entities.append(entity_id)
-    report.extra_entities = sorted(set(actual.entities) - set(expected.entities))
-    report.missing_entities.sort()
-    report.changed_entities.sort()
+    report.missing_entities, report.changed_entities, report.extra_entities = _differences(
+        expected.entities, expected.entity_hash, actual.entities, actual.entity_hash
+    )
     report._write_entities = report.missing_entities + report.changed_entities
-
-    for record_id in expected.records:
-        if record_id not in actual.records:
-            report.missing_records.append(record_id)
-            continue
-        wanted = expected.record_hash(record_id)
-        if (actual.record_hash(record_id), actual.records[record_id][2]) != (wanted, wanted):
-            report.changed_records.append(record_id)
-    report.extra_records = sorted(set(actual.records) - set(expected.records))
-    report.missing_records.sort()
-    report.changed_records.sort()
+    report.missing_records, report.changed_records, report.extra_records = _differences(
+        expected.records, expected.record_hash, actual.records, actual.record_hash
+    )
     report._write_records = report.missing_records + report.changed_records
 
     holders: dict[str | None, list[_Link]] = defaultdict(list)
