@@ -17,15 +17,17 @@
 MATCH (entity:Entity {id: $entity_id})
 OPTIONAL MATCH (record:Record)-->(entity)
 OPTIONAL MATCH (source:Source {name: record.source})
+// The properties only v2 records write are read by key from properties(): a v1 database
+// has never held them, and reading them as properties makes Neo4j add a notice for each.
 RETURN entity.id AS entity_id,
        coalesce(record.record_id, entity.id) AS record_id,
        record.source AS source,
        source.agency AS agency,
-       source.extracted_on AS extracted_on,
+       properties(source)['extracted_on'] AS extracted_on,
        coalesce(record, entity) AS record,
-       coalesce(record.identity_recorded, []) AS identity_recorded,
+       coalesce(properties(record)['identity_recorded'], []) AS identity_recorded,
        CASE WHEN record IS NULL THEN COUNT { (entity)-[]-(:Entity) }
             ELSE COUNT { (entity)-[r]-(:Entity)
-                         WHERE r.source_record = record.record_id
-                            OR r.target_record = record.record_id } END AS links
+                         WHERE properties(r)['source_record'] = record.record_id
+                            OR properties(r)['target_record'] = record.record_id } END AS links
 ORDER BY record_id;

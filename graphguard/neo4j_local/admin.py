@@ -8,20 +8,17 @@ stopped, the import run, and the server started again with the settings it ran w
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from graphguard.errors import BackendUnavailable
 from graphguard.neo4j_local.server import (
-    ADMIN_CLASS,
-    UMASK,
     ServerInfo,
     _abs,
     _classpath,
     _find_java,
     _read_state,
+    run_admin,
     start,
     stop,
 )
@@ -64,13 +61,7 @@ def import_database(
     allow_csv = bool(state.get("allow_csv_import", False))
     java = _find_java()
     classpath = _classpath(data_dir, say)
-    home = data_dir
-    command = [
-        java,
-        f"-Xmx{heap}",
-        "-cp",
-        classpath,
-        ADMIN_CLASS,
+    arguments = [
         "database",
         "import",
         "full",
@@ -83,31 +74,20 @@ def import_database(
         "--",
         database,
     ]
-    env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
     say("stopping Neo4j for the offline import…")
     stop(data_dir)
     try:
         say(f"importing into database {database!r} with neo4j-admin…")
-        try:
-            done = subprocess.run(
-                command,
-                env=env,
-                cwd=home,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=IMPORT_TIMEOUT,
-                check=False,
-                umask=UMASK,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BackendUnavailable(f"neo4j-admin database import failed: {exc}") from None
-        if done.returncode != 0:
-            lines = [ln.strip() for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]
-            lines = [ln for ln in lines if not ln.startswith("at ")][-3:]
-            raise BackendUnavailable(
-                "neo4j-admin database import failed: " + (" | ".join(lines) or "no output")
-            )
+        run_admin(
+            java,
+            classpath,
+            data_dir,
+            arguments,
+            what="neo4j-admin database import",
+            heap=heap,
+            timeout=IMPORT_TIMEOUT,
+            reason_lines=3,
+        )
     finally:
         say("starting Neo4j again…")
         info = start(data_dir, port=port, heap=server_heap, allow_csv_import=allow_csv)

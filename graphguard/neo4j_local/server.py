@@ -60,6 +60,7 @@ __all__ = [
     "ServerInfo",
     "env_lines",
     "free_port",
+    "run_admin",
     "start",
     "status",
     "stop",
@@ -591,37 +592,59 @@ def _set_initial_password(
     if (home / "data" / "databases" / "system").exists():
         return  # the system database already holds the users
     say("setting the initial password…")
+    # The password may start with "-": "--" ends the options.  The tool creates
+    # data/dbms/auth.ini, owner-only from creation (run_admin's umask).
+    run_admin(
+        java,
+        classpath,
+        home,
+        ["dbms", "set-initial-password", "--", password],
+        what="neo4j-admin set-initial-password",
+        heap="256m",
+        timeout=300,
+    )
+
+
+def run_admin(
+    java: str,
+    classpath: str,
+    home: Path,
+    arguments: list[str],
+    *,
+    what: str,
+    heap: str,
+    timeout: float,
+    reason_lines: int = 5,
+) -> None:
+    """Run ``neo4j-admin`` (``ADMIN_CLASS``) with ``arguments`` against the server in ``home``.
+
+    Owner-only from creation (``UMASK``), no input, output captured.
+
+    Raises
+    ------
+    BackendUnavailable
+        ``"{what} failed: …"`` in one line: the error, or the tool's last
+        ``reason_lines`` lines of output (Java stack frames left out).
+    """
     env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
     try:
         done = subprocess.run(
-            [
-                java,
-                "-Xmx256m",
-                "-cp",
-                classpath,
-                ADMIN_CLASS,
-                "dbms",
-                "set-initial-password",
-                "--",  # the password may start with "-"
-                password,
-            ],
+            [java, f"-Xmx{heap}", "-cp", classpath, ADMIN_CLASS, *arguments],
             env=env,
             cwd=home,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
-            timeout=300,
+            timeout=timeout,
             check=False,
-            umask=UMASK,  # it creates data/dbms/auth.ini: owner-only from creation
+            umask=UMASK,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise BackendUnavailable(f"neo4j-admin set-initial-password failed: {exc}") from exc
+        raise BackendUnavailable(f"{what} failed: {exc}") from None
     if done.returncode != 0:
         lines = [ln.strip() for ln in (done.stderr + done.stdout).splitlines() if ln.strip()]
-        lines = [ln for ln in lines if not ln.startswith("at ")][-5:]
-        raise BackendUnavailable(
-            "neo4j-admin set-initial-password failed: " + (" | ".join(lines) or "no output")
-        )
+        lines = [ln for ln in lines if not ln.startswith("at ")][-reason_lines:]
+        raise BackendUnavailable(f"{what} failed: " + (" | ".join(lines) or "no output"))
 
 
 # ---------------------------------------------------------------------------------------------

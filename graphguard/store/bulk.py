@@ -27,7 +27,14 @@ from urllib.parse import urlsplit
 from graphguard.errors import RefusedError
 from graphguard.ingest import Dataset
 from graphguard.store.neo4j import LoadReport, Neo4jStore, _is_loopback, link_ends
-from graphguard.store.rows import RECORD_LABEL, RESOLVED_TO, entity_row, link_row, record_row
+from graphguard.store.rows import (
+    RECORD_LABEL,
+    RESOLVED_TO,
+    entity_row,
+    link_row,
+    record_row,
+    source_row,
+)
 
 __all__ = ["ImportFiles", "initial_load", "write_import_files"]
 
@@ -122,10 +129,10 @@ def write_import_files(dataset: Dataset, records: Dataset | None, folder: Path) 
                 folder / "resolved.csv", [":START_ID(Record)", ":END_ID(Entity)", ":TYPE"], resolved
             )
         )
-        sources = [
-            ([name, "Source"], _source_props(info))
-            for name, info in sorted(dataset.sources.items())
-        ]
+        sources = []
+        for name, info in sorted(dataset.sources.items()):
+            props = {k: v for k, v in source_row(name, info)["props"].items() if k != "name"}
+            sources.append(([name, "Source"], props))
         if sources:
             files.nodes.append(
                 _write_table(folder / "sources.csv", ["name:ID(Source)", ":LABEL"], sources)
@@ -145,18 +152,6 @@ def write_import_files(dataset: Dataset, records: Dataset | None, folder: Path) 
             )
         )
     return files
-
-
-def _source_props(info: Any) -> dict[str, Any]:
-    return {
-        k: v
-        for k, v in (
-            ("agency", info.agency),
-            ("extracted_on", info.extracted_on),
-            ("contact", info.contact),
-        )
-        if v is not None
-    }
 
 
 def _require_local(store: Neo4jStore, uri: str, data_dir: Path) -> None:

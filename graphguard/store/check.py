@@ -25,7 +25,7 @@ from typing import Any
 
 from graphguard.ingest import Dataset
 from graphguard.store import queries
-from graphguard.store.content import HASH_PROPERTY, digest, element_hash
+from graphguard.store.content import HASH_PROPERTY, digest
 from graphguard.store.lock import LoadLock
 from graphguard.store.neo4j import (
     LoadReport,
@@ -36,7 +36,7 @@ from graphguard.store.neo4j import (
     native_properties,
     record_row,
 )
-from graphguard.store.rows import RECORD_LABEL
+from graphguard.store.rows import RECORD_LABEL, entity_hash, link_hash, record_hash
 
 __all__ = ["CheckReport", "RepairReport", "check", "repair"]
 
@@ -77,17 +77,17 @@ class _Side:
 
     def entity_hash(self, entity_id: str) -> str:
         labels, props, _ = self.entities[entity_id]
-        return element_hash("entity", entity_id, list(labels), props)
+        return entity_hash(entity_id, labels, props)
 
     def record_hash(self, record_id: str) -> str:
         entities, props, _ = self.records[record_id]
         entity = entities[0] if len(entities) == 1 else list(entities)
-        return element_hash("record", record_id, [RECORD_LABEL], entity, props)
+        return record_hash(record_id, entity, props)
 
     @staticmethod
     def link_hash(link: _Link) -> str:
         _, link_id, link_type, source, target, props, _ = link
-        return element_hash("link", link_id, link_type, source, target, props)
+        return link_hash(link_id, link_type, source, target, props)
 
     def content_hash(self) -> str:
         """The digest of every element's content hash, computed from what it holds."""
@@ -207,6 +207,29 @@ def count_names(report: CheckReport) -> list[str]:
     return labels + sorted(names - set(labels))
 
 
+def _differences(
+    expected: dict[str, _Node],
+    expected_hash: Callable[[str], str],
+    actual: dict[str, _Node],
+    actual_hash: Callable[[str], str],
+) -> tuple[list[str], list[str], list[str]]:
+    """The missing, changed and extra ids of one kind of node (entities or records), sorted.
+
+    A node is as it should be when what it holds hashes to the dataset's hash and it
+    carries that hash (so that a load, which trusts stored hashes, skips it rightly).
+    """
+    missing: list[str] = []
+    changed: list[str] = []
+    for node_id in expected:
+        if node_id not in actual:
+            missing.append(node_id)
+            continue
+        wanted = expected_hash(node_id)
+        if (actual_hash(node_id), actual[node_id][2]) != (wanted, wanted):
+            changed.append(node_id)
+    return sorted(missing), sorted(changed), sorted(set(actual) - set(expected))
+
+
 def _compare(expected: _Side, actual: _Side) -> CheckReport:
     report = CheckReport(
         dataset_counts=expected.counts(),
@@ -214,30 +237,13 @@ def _compare(expected: _Side, actual: _Side) -> CheckReport:
         dataset_hash=expected.content_hash(),
         neo4j_hash=actual.content_hash(),
     )
-    # An element is as it should be when what it holds hashes to the dataset's hash and
-    # it carries that hash (so that a load, which trusts stored hashes, skips it rightly).
-    for entity_id in expected.entities:
-        if entity_id not in actual.entities:
-            report.missing_entities.append(entity_id)
-            continue
-        wanted = expected.entity_hash(entity_id)
-        if (actual.entity_hash(entity_id), actual.entities[entity_id][2]) != (wanted, wanted):
-            report.changed_entities.append(entity_id)
-    report.extra_entities = sorted(set(actual.entities) - set(expected.entities))
-    report.missing_entities.sort()
-    report.changed_entities.sort()
+    report.missing_entities, report.changed_entities, report.extra_entities = _differences(
+        expected.entities, expected.entity_hash, actual.entities, actual.entity_hash
+    )
     report._write_entities = report.missing_entities + report.changed_entities
-
-    for record_id in expected.records:
-        if record_id not in actual.records:
-            report.missing_records.append(record_id)
-            continue
-        wanted = expected.record_hash(record_id)
-        if (actual.record_hash(record_id), actual.records[record_id][2]) != (wanted, wanted):
-            report.changed_records.append(record_id)
-    report.extra_records = sorted(set(actual.records) - set(expected.records))
-    report.missing_records.sort()
-    report.changed_records.sort()
+    report.missing_records, report.changed_records, report.extra_records = _differences(
+        expected.records, expected.record_hash, actual.records, actual.record_hash
+    )
     report._write_records = report.missing_records + report.changed_records
 
     holders: dict[str | None, list[_Link]] = defaultdict(list)

@@ -44,7 +44,7 @@ from graphguard.store import queries
 from graphguard.store.base import Filters, finish_graph
 from graphguard.store.content import HASH_PROPERTY, STORE_PROPERTIES
 from graphguard.store.lock import LoadLock
-from graphguard.store.rows import entity_labels, entity_row, link_row, record_row
+from graphguard.store.rows import entity_labels, entity_row, link_row, record_row, source_row
 
 __all__ = [
     "BOLT_SCHEMES",
@@ -436,19 +436,7 @@ class Neo4jStore:
             )
 
     def _write_sources(self, dataset: Dataset, lock: LoadLock, report: LoadReport) -> None:
-        rows = []
-        for name, info in sorted(dataset.sources.items()):
-            props = {
-                k: v
-                for k, v in (
-                    ("name", name),
-                    ("agency", info.agency),
-                    ("extracted_on", info.extracted_on),
-                    ("contact", info.contact),
-                )
-                if v is not None
-            }
-            rows.append({"name": name, "props": props})
+        rows = [source_row(name, info) for name, info in sorted(dataset.sources.items())]
         if rows:
             self._write(queries.MERGE_SOURCES, rows, lock, report)
 

@@ -24,22 +24,27 @@ kept in version 1, no more, so the records add no copy of a child's identity to 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any
 
 from graphguard.model import Entity, Link, Location, Person, Role, Vehicle
 from graphguard.privacy import is_identifying
-from graphguard.resolve.types import split_qualified
+from graphguard.resolve.types import SourceInfo, split_qualified
 from graphguard.store.base import link_attributes, node_attributes
 from graphguard.store.content import HASH_PROPERTY, element_hash
 
 __all__ = [
     "RECORD_LABEL",
     "RESOLVED_TO",
+    "entity_hash",
     "entity_labels",
     "entity_row",
+    "link_hash",
     "link_row",
+    "record_hash",
     "record_row",
+    "source_row",
 ]
 
 #: The label of a source record's node (v2).
@@ -71,6 +76,27 @@ def _stored(props: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+def entity_hash(entity_id: str, labels: Iterable[str], props: dict[str, Any]) -> str:
+    """The content hash of an entity node: its id, every label (``Entity`` too), properties."""
+    return element_hash("entity", entity_id, sorted(labels), props)
+
+
+def record_hash(record_id: str, entity: str | list[str], props: dict[str, Any]) -> str:
+    """The content hash of a record node: its id, the entity it resolves to, properties.
+
+    ``entity`` is a list when a record node resolves to more than one (only ever found
+    in Neo4j, by ``check``: the loader resolves each record to one).
+    """
+    return element_hash("record", record_id, [RECORD_LABEL], entity, props)
+
+
+def link_hash(
+    link_id: str | None, link_type: str, source: str, target: str, props: dict[str, Any]
+) -> str:
+    """The content hash of a link relationship: its id, type, both ends, properties."""
+    return element_hash("link", link_id, link_type, source, target, props)
+
+
 def entity_row(entity: Entity) -> dict[str, Any]:
     """``{id, labels, props}`` of an entity node; ``props`` holds its content hash.
 
@@ -79,7 +105,7 @@ def entity_row(entity: Entity) -> dict[str, Any]:
     props = _stored(node_attributes(entity))
     props["id"] = entity.id
     labels = entity_labels(entity)
-    props[HASH_PROPERTY] = element_hash("entity", entity.id, sorted(("Entity", *labels)), props)
+    props[HASH_PROPERTY] = entity_hash(entity.id, ("Entity", *labels), props)
     return {"id": entity.id, "labels": labels, "props": props}
 
 
@@ -94,9 +120,7 @@ def link_row(link: Link, ends: tuple[str, str] | None = None) -> tuple[str, dict
     link_type = str(props.pop("type"))
     if ends is not None:
         props["source_record"], props["target_record"] = ends
-    props[HASH_PROPERTY] = element_hash(
-        "link", link.link_id, link_type, link.source_id, link.target_id, props
-    )
+    props[HASH_PROPERTY] = link_hash(link.link_id, link_type, link.source_id, link.target_id, props)
     return link_type, {"source": link.source_id, "target": link.target_id, "props": props}
 
 
@@ -118,5 +142,20 @@ def record_row(record: Entity, entity_id: str) -> dict[str, Any]:
             props["identity_recorded"] = withheld
     source, local_id = split_qualified(record.id)
     props.update(record_id=record.id, source=source, local_id=local_id)
-    props[HASH_PROPERTY] = element_hash("record", record.id, [RECORD_LABEL], entity_id, props)
+    props[HASH_PROPERTY] = record_hash(record.id, entity_id, props)
     return {"id": record.id, "entity": entity_id, "props": props}
+
+
+def source_row(name: str, info: SourceInfo) -> dict[str, Any]:
+    """``{name, props}`` of a source node (v2): its name, agency, extract date, contact."""
+    props = {
+        k: v
+        for k, v in (
+            ("name", name),
+            ("agency", info.agency),
+            ("extracted_on", info.extracted_on),
+            ("contact", info.contact),
+        )
+        if v is not None
+    }
+    return {"name": name, "props": props}
