@@ -81,6 +81,7 @@ class Event(enum.StrEnum):
     WATCH = "watch raise alerts"
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
+    REFUSED = "refused"
 
 
 class AuditError(RefusedError):
@@ -160,7 +161,7 @@ def audited(event: Event, log: Path | None = None, **fields: Any) -> Iterator[Au
         disclosed then.  After a block that succeeded, when its outcome cannot be
         recorded.
     """
-    log = log or _configured_path()
+    log = log or configured_path()
     run = secrets.token_hex(6)
     append(log, {"event": str(event), "run": run, "outcome": "started", **fields})
     action = Audited(event, run)
@@ -205,7 +206,8 @@ def _outcome_of(error: BaseException) -> str:
     return "error"
 
 
-def _configured_path() -> Path:
+def configured_path() -> Path:
+    """The audit log settings name (``GRAPHGUARD_AUDIT_LOG``, else the state home's)."""
     from graphguard.settings import get_settings, state_home
 
     settings = get_settings()
@@ -230,9 +232,10 @@ def append(
         When the log cannot be opened (not a private regular file of this user) or
         written (a full disk): one line naming the log and the reason.
     """
+    from graphguard.access import current_identity
     from graphguard.settings import private_file
 
-    user = acting_user()
+    who = current_identity().audit_fields()
     try:
         handle = private_file(path, "the audit log", create=True, append=True)
     except RefusedError as error:
@@ -244,7 +247,7 @@ def append(
             entry: dict[str, Any] = {
                 "seq": seq + 1,
                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                "user": user,
+                **who,
                 "pid": os.getpid(),
                 **fields,
                 "prev": prev,
@@ -320,7 +323,7 @@ def _plain(value: Any) -> Any:
 
 def read_audit(path: Path | None = None) -> list[dict[str, Any]]:
     """Every entry of the audit log (empty when there is none yet)."""
-    log = path or _configured_path()
+    log = path or configured_path()
     if not log.exists():
         return []
     with log.open(encoding="utf-8") as handle:
@@ -354,7 +357,7 @@ def verify_log(path: Path | None = None) -> ChainReport:
     ChainReport
         ``problems`` lists ``(line number, reason)``, first line 1.
     """
-    log = path or _configured_path()
+    log = path or configured_path()
     problems: list[tuple[int, str]] = []
     prev, seq, count = GENESIS, 0, 0
     if not log.exists():

@@ -23,7 +23,7 @@ import secrets
 import stat
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import AliasChoices, Field, SecretStr
@@ -112,6 +112,18 @@ class Settings(BaseSettings):
     match_train_from: int = Field(default=5_000, ge=2)
     #: Seed of the resolver's random sampling.
     match_seed: int = 0
+    #: The role of the operating-system user: the CLI's, and the dashboard's in local
+    #: single-user mode (docs/access.md).
+    role: Literal[
+        "analyst", "disruption_team", "police_liaison", "partner_practitioner", "administrator"
+    ] = "analyst"
+    #: The agency of the operating-system user (a partner practitioner sees its own).
+    agency: str | None = None
+    #: Sign-in (OpenID Connect): the claim holding a user's roles or groups, the JSON
+    #: object mapping its values to graphguard roles, and the claim naming their agency.
+    oidc_role_claim: str = "roles"
+    oidc_role_map: str | None = None
+    oidc_agency_claim: str = "agency"
 
     @property
     def audit_path(self) -> Path:
