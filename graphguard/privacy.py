@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import hashlib
 import hmac
 import re
@@ -43,6 +42,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import networkx as nx
+
+from graphguard.collector import collector_paused
 
 __all__ = [
     "IDENTIFYING_PROPERTIES",
@@ -383,13 +384,8 @@ def _compiled(words: frozenset[str]) -> re.Pattern[str] | None:
     # Parsing a pattern of some 50k values makes a million short-lived objects; the
     # cyclic collector would scan the whole heap (a loaded graph) again and again for
     # nothing, which doubles the time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return re.compile(pattern)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class YoungPersonScrubber:
