@@ -220,9 +220,13 @@ def test_a_folder_holding_someone_elses_files_is_never_replaced(tmp_path: Path) 
 # ------------------------------------------------------------------------------ SIGINT
 
 _INTERRUPTIBLE = """
-import sys, time
+import signal, sys, time
 from pathlib import Path
 import graphguard.{module} as target
+
+# A shell's background job starts with SIGINT ignored, and Python then keeps it so:
+# take it as a terminal's Ctrl-C would come, however the tests were started.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 marker = Path(sys.argv[1])
 original = target.{function}
