@@ -44,7 +44,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,7 @@ __all__ = [
     "safe_slugs",
     "sight_of",
     "skeleton",
+    "subjects_of",
     "withhold_handling_c",
     "withhold_identities",
 ]
@@ -659,6 +660,45 @@ def disclosed(value: Any, scrubber: YoungPersonScrubber, *, names_shown: bool = 
     download or a view without names gets :func:`withhold_identities`.
     """
     return value if names_shown else withhold_identities(value, scrubber)
+
+
+# --------------------------------------------------------------------------- who was disclosed
+
+
+def _is_young(attributes: Mapping[str, Any]) -> bool:
+    return attributes.get("role") == "young_person" or "YoungPerson" in (
+        attributes.get("labels") or ()
+    )
+
+
+def subjects_of(
+    entities: Mapping[str, Mapping[str, Any]] | nx.MultiDiGraph | None,
+    key: bytes,
+    *,
+    only: Iterable[str] | None = None,
+) -> list[str]:
+    """Whom a disclosure names, for its audit line's ``subjects``: sorted entity keys.
+
+    Adults, locations and vehicles by their entity id; young people by
+    :func:`pseudonym` only, so the audit log never holds a child's id.  ``entities``
+    is a graph (its nodes) or a mapping of id to attributes; ``only`` keeps the ids
+    shown, when a page shows some of them.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("YP1", role="young_person")
+    >>> g.add_node("AD1", role="adult")
+    >>> subjects_of(g, b"k")
+    ['AD1', 'YP-65d6d0a29e']
+    """
+    if entities is None:
+        return []
+    nodes: Mapping[str, Mapping[str, Any]] = (
+        entities.nodes if isinstance(entities, nx.MultiDiGraph) else entities
+    )
+    wanted = nodes if only is None else [e for e in only if e in nodes]
+    return sorted(
+        pseudonym(str(e), key) if _is_young(nodes[e]) else str(e) for e in wanted
+    )
 
 
 # --------------------------------------------------------------------------- what a role sees

@@ -28,6 +28,8 @@ __all__ = [
     "DATA_PROBLEMS",
     "GraphguardGroup",
     "command_paths",
+    "role_graph",
+    "sees_handling_c",
     "warn_data_problems",
 ]
 
@@ -106,6 +108,25 @@ def _guarded(path: str, callback: Callable[..., Any]) -> Callable[..., Any]:
         return callback(*args, **kwargs)
 
     return run
+
+
+def role_graph(store: Any, filters: Any = None) -> Any:
+    """The graph of ``store`` the acting role may see: every CLI command reads it so.
+
+    Through :func:`graphguard.privacy.role_view`, before any analysis: a role without
+    handling code C gets scores computed without those records, and a partner
+    practitioner its own agency's records and what others share.
+    """
+    from graphguard.privacy import role_view, sight_of
+    from graphguard.store.base import Filters
+
+    sight = sight_of(current_identity())  # refused (one line) before the data is read
+    return role_view(store.graph(filters if filters is not None else Filters()), sight)
+
+
+def sees_handling_c() -> bool:
+    """Whether the acting role sees handling code C (else every output it makes is shareable)."""
+    return current_identity().may(Permission.SEE_HANDLING_C)
 
 
 class GraphguardGroup(click.Group):

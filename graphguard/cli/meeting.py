@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from graphguard.audit import Event, acting_user, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, warn_data_problems
 from graphguard.cli.options import DATASET, DATE, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.files import check_destination, write_text
@@ -113,10 +113,10 @@ def changes(
     if date_to is not None and date_from >= date_to:
         raise UsageError(f"--from {date_from} must be before --to {date_to}")
     key = _key()
-    graph_to = store.graph(Filters(as_of=date_to))
+    graph_to = role_graph(store, Filters(as_of=date_to))
     try:
         report = compare(
-            store.graph(Filters(as_of=date_from)),
+            role_graph(store, Filters(as_of=date_from)),
             graph_to,
             options=options,
             date_from=date_from,
