@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from graphguard.access import Identity
 
 __all__ = [
+    "EVERYTHING",
     "IDENTIFYING_PROPERTIES",
     "MIN_ANYWHERE",
     "PLACEHOLDER",

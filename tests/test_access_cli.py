@@ -112,7 +112,7 @@ def test_a_command_without_a_declared_permission_cannot_be_registered() -> None:
     def forgot() -> None:
         """Declares nothing."""
 
-    with pytest.raises(LookupError, match="no-such-command.*COMMAND_PERMISSIONS"):
+    with pytest.raises(LookupError, match=r"no-such-command.*COMMAND_PERMISSIONS"):
         group.add_command(forgot)
 
 
