@@ -64,6 +64,7 @@ from graphguard.ingest import IngestResult
 from graphguard.model import node_kind
 from graphguard.privacy import (
     EVERYTHING,
+    SHAREABLE,
     Sight,
     YoungPersonScrubber,
     pseudonym,
@@ -564,7 +565,13 @@ def placement(
 def target_list(
     source: DataSource, filters: Filters, shareable: bool, _key: bytes, exported_on: dt.date
 ) -> TargetList:
-    """The ranked target list, exactly as ``graphguard targets`` builds it."""
+    """The ranked target list, exactly as ``graphguard targets`` builds it.
+
+    A shareable list is scored on the shareable view of the data, never on the
+    evidence it withholds.
+    """
+    if shareable and source.sight == EVERYTHING:
+        source = dataclasses.replace(source, sight=SHAREABLE)
     return build_target_list(
         network(source, filters),
         key=_key,

@@ -60,6 +60,7 @@ __all__ = [
     "IDENTIFYING_PROPERTIES",
     "MIN_ANYWHERE",
     "PLACEHOLDER",
+    "SHAREABLE",
     "Sight",
     "YoungPersonScrubber",
     "disclosed",
@@ -76,6 +77,7 @@ __all__ = [
     "subjects_of",
     "withhold_handling_c",
     "withhold_identities",
+    "withhold_unseen",
 ]
 
 #: What replaces a young person's identifying value found in any exported text.
@@ -736,6 +738,8 @@ class Sight:
 
 #: What the analyst and the police liaison see: every record.
 EVERYTHING = Sight()
+#: The shareable view: every record but those of handling code C.
+SHAREABLE = Sight(handling_c=False)
 
 
 def _folded_agency(value: Any) -> str | None:
@@ -772,28 +776,34 @@ def sight_of(identity: Identity) -> Sight:
         return Sight(handling_c=False, agency=agency)
     if identity.may(Permission.SEE_HANDLING_C):
         return EVERYTHING
-    return Sight(handling_c=False)
+    return SHAREABLE
 
 
 def role_view(graph: nx.MultiDiGraph, sight: Sight) -> nx.MultiDiGraph:
     """What of ``graph`` a role with ``sight`` may see: the graph its analysis runs on.
 
-    Links outside the sight are taken out, and so is an entity that only they linked
-    (who it is would be disclosed by the withheld record alone).  Analysing the result
-    recomputes every score on what the role may see.  ``graph`` itself is returned
-    when nothing is withheld; otherwise a copy (``graph`` is never changed).
+    Links outside the sight are taken out, and so is an adult, place or vehicle that
+    only they linked (who it is would be disclosed by the withheld record alone).
+    Young people all stay: they are shown by pseudonym only, and every scrubber built
+    from the view must still know each of them, whatever text mentions them.
+    Analysing the result recomputes every score on what the role may see.  ``graph``
+    itself is returned when nothing is withheld; otherwise a copy (``graph`` is never
+    changed).
 
     Examples
     --------
     >>> g = nx.MultiDiGraph()
+    >>> g.add_nodes_from(["YP1", "YP2"], role="young_person")
     >>> g.add_edge("AD1", "YP1", handling="C", agency="police")
     0
     >>> g.add_edge("AD2", "YP1", handling="P", agency="education")
     0
+    >>> g.add_edge("AD1", "YP2", handling="C", agency="police")
+    0
     >>> sorted(role_view(g, Sight(handling_c=False)).nodes)
-    ['AD2', 'YP1']
+    ['AD2', 'YP1', 'YP2']
     >>> role_view(g, Sight(handling_c=False, agency="police")).number_of_edges()
-    2
+    3
     """
     if sight == EVERYTHING:
         return graph
@@ -805,5 +815,30 @@ def role_view(graph: nx.MultiDiGraph, sight: Sight) -> nx.MultiDiGraph:
     seen = graph.copy()
     seen.remove_edges_from(withheld)
     touched = {node for s, t, _ in withheld for node in (s, t)}
-    seen.remove_nodes_from([node for node in touched if seen.degree(node) == 0])
+    seen.remove_nodes_from(
+        [
+            node
+            for node in touched
+            if seen.degree(node) == 0 and not _is_young(seen.nodes[node])
+        ]
+    )
     return seen
+
+
+def withhold_unseen(
+    records: list[dict[str, Any]], graph: nx.MultiDiGraph, *, evidence: str = "evidence"
+) -> list[dict[str, Any]]:
+    """The records (alerts) whose every evidence link is in ``graph``, the role's view.
+
+    An alert raised on a record the role may not see says what that record said: it
+    is withheld with it.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_edge("AD1", "YP1", link_id="L1")
+    0
+    >>> [a["key"] for a in withhold_unseen([{"key": "a", "evidence": ["L1"]},
+    ...                                     {"key": "b", "evidence": ["L1", "L2"]}], g)]
+    ['a']
+    """
+    seen = {str(data.get("link_id")) for _, _, data in graph.edges(data=True)}
+    return [r for r in records if seen.issuperset(str(link) for link in r.get(evidence) or ())]

@@ -29,6 +29,7 @@ __all__ = [
     "GraphguardGroup",
     "command_paths",
     "role_graph",
+    "sees_everything",
     "sees_handling_c",
     "warn_data_problems",
 ]
@@ -122,6 +123,13 @@ def role_graph(store: Any, filters: Any = None) -> Any:
 
     sight = sight_of(current_identity())  # refused (one line) before the data is read
     return role_view(store.graph(filters if filters is not None else Filters()), sight)
+
+
+def sees_everything() -> bool:
+    """Whether the acting role sees every record (else alerts on withheld ones are withheld)."""
+    from graphguard.privacy import EVERYTHING, sight_of
+
+    return sight_of(current_identity()) == EVERYTHING
 
 
 def sees_handling_c() -> bool:

@@ -24,7 +24,7 @@ from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSE
 from graphguard.errors import UsageError
 from graphguard.export import export_format
 from graphguard.files import check_destination
-from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
+from graphguard.privacy import SHAREABLE, YoungPersonScrubber, neutral_text, pseudonym, role_view
 
 if TYPE_CHECKING:
     from graphguard.analysis.options import AnalysisOptions
@@ -130,6 +130,9 @@ def targets(
     # A role that may not see handling code C never holds it: what it writes is shareable.
     shareable = shareable or not sees_handling_c()
     graph, source = _graph(dataset, options)
+    if shareable:
+        # Scored on the shareable picture, never on the evidence the list withholds.
+        graph = role_view(graph, SHAREABLE)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
