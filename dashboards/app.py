@@ -17,6 +17,7 @@ from typing import Any
 import common
 import sidebar
 import streamlit as st
+from menu import ACCESS_PAGE, PAGES
 from wording import count, plain
 
 from graphguard.access import Identity, Permission, Scope, acting
@@ -27,34 +28,6 @@ from graphguard.settings import pseudonym_key
 # No icons: Streamlit shows a page's Material icon as the tab's favicon by fetching it
 # from fonts.gstatic.com, and the dashboard must work offline.
 st.set_page_config(page_title="graphguard", layout="wide")
-
-P = Permission
-
-#: Every page, by menu section: its file, title and the permission it needs.
-PAGES: dict[str, list[tuple[str, str, Permission]]] = {
-    "Explore": [
-        ("views/overview.py", "Overview", P.VIEW_ANALYSIS),
-        ("views/network.py", "Network", P.VIEW_ANALYSIS),
-        ("views/groups.py", "Peer groups", P.VIEW_ANALYSIS),
-        ("views/hubs.py", "Hubs", P.VIEW_ANALYSIS),
-        ("views/contexts.py", "Places and vehicles", P.VIEW_ANALYSIS),
-        ("views/timeline.py", "Timeline", P.VIEW_ANALYSIS),
-    ],
-    "Act": [
-        ("views/disruption.py", "Disruption planner", P.PLAN_DISRUPTION),
-        ("views/cypher.py", "Cypher", P.RUN_CYPHER),
-    ],
-    "Resolve": [
-        ("views/matches.py", "Matches", P.VIEW_MATCHES),
-    ],
-    "Meeting": [
-        ("views/changes.py", "What changed", P.VIEW_MEETING),
-        ("views/alerts.py", "Alerts", P.VIEW_MEETING),
-        ("views/actions.py", "Disruption actions", P.VIEW_MEETING),
-    ],
-}
-#: The page every role has: who you are and what your role may do.
-ACCESS_PAGE = ("views/access.py", "Your access")
 
 
 def _navigation(identity: Identity) -> tuple[Any, str, Permission | None]:
