@@ -72,6 +72,7 @@ __all__ = [
     "safe_cell",
     "safe_json",
     "safe_slugs",
+    "scrub_graph",
     "sight_of",
     "skeleton",
     "subjects_of",
@@ -623,6 +624,40 @@ def withhold_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         [(s, t, k) for s, t, k, d in graph.edges(keys=True, data=True) if d.get("handling") == "C"]
     )
     return shareable
+
+
+def scrub_graph(
+    graph: nx.MultiDiGraph, scrubber: YoungPersonScrubber | None = None
+) -> nx.MultiDiGraph:
+    """A copy of ``graph`` whose texts name no young person: what a screen may show.
+
+    Every text of every link and entity — a place named for a household ("12 Dock Row
+    (Byron household)"), an operator, an area, a reference, a note — is scrubbed of
+    young people's identifying values, except young people's own identifying
+    properties, kept so that reveal and every later scrubber still know them.  Ids stay
+    (the graph's keys; ``scrubber`` defaults to one built with ``ids=False``).
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("YP1", role="young_person", name="Ada Byron")
+    >>> g.add_node("L2", kind="location", name="Ada Byron's flat")
+    >>> scrub_graph(g).nodes["L2"]["name"], scrub_graph(g).nodes["YP1"]["name"]
+    ("[young person]'s flat", 'Ada Byron')
+    """
+    scrubber = scrubber or YoungPersonScrubber.from_graph(graph, ids=False)
+    shown = graph.copy()
+
+    def clean(data: dict[str, Any], young: bool) -> None:
+        for name, value in data.items():
+            if young and (name == "id" or is_identifying(name)):
+                continue
+            if isinstance(value, str | list | tuple):
+                data[name] = scrubber.scrub(value)
+
+    for _, data in shown.nodes(data=True):
+        clean(data, _is_young(data))
+    for _, _, data in shown.edges(data=True):
+        clean(data, False)
+    return shown
 
 
 def withhold_identities(value: Any, scrubber: YoungPersonScrubber) -> Any:

@@ -168,7 +168,11 @@ def test_each_role_runs_what_its_row_allows(home: Path, tmp_path: Path) -> None:
         assert result.exit_code == 0, (role, result.output)
         assert json.loads((out / "hubs.json").read_text())
     partner = run(
-        Role.PARTNER_PRACTITIONER, "analyse", str(DEMO), "--out", str(tmp_path / "p"),
+        Role.PARTNER_PRACTITIONER,
+        "analyse",
+        str(DEMO),
+        "--out",
+        str(tmp_path / "p"),
         agency="education",
     )
     assert partner.exit_code == 0, partner.output
@@ -254,6 +258,7 @@ def test_a_role_without_handling_c_gets_recomputed_scores_and_none_of_the_eviden
     home: Path, tmp_path: Path
 ) -> None:
     graph = _demo_graph()
+
     def references(c: bool) -> set[str]:
         return {
             str(d["reference"])
