@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graphguard.errors import RefusedError
+from graphguard.errors import RefusedError, UsageError
 
 if TYPE_CHECKING:
     from graphguard.access import Identity
@@ -791,6 +791,9 @@ def sight_of(identity: Identity) -> Sight:
         For a role that sees no personal data (administrator), and for a partner
         practitioner without an agency (``GRAPHGUARD_AGENCY``, or the identity
         provider's agency claim): whose records are "its own" is then unknown.
+    UsageError
+        For a partner practitioner whose agency is none the data knows (a typo would
+        otherwise quietly show it only what others share).
     """
     from graphguard.access import Permission, Scope
 
@@ -807,6 +810,14 @@ def sight_of(identity: Identity) -> Sight:
                 f"{identity.user} ({identity.role.spoken}) sees its own agency's records, "
                 "but no agency is set: set GRAPHGUARD_AGENCY (or the identity provider's "
                 "agency claim)"
+            )
+        from graphguard.model import Agency
+
+        known = [a.value for a in Agency]
+        if agency not in known:
+            raise UsageError(
+                f"{identity.user}'s agency {identity.agency!r} is not an agency of the data "
+                f"({', '.join(known)}): set GRAPHGUARD_AGENCY (or the agency claim) to one"
             )
         return Sight(handling_c=False, agency=agency)
     if identity.may(Permission.SEE_HANDLING_C):

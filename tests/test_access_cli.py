@@ -215,6 +215,10 @@ def test_the_sight_of_each_role() -> None:
 
     with pytest.raises(RefusedError, match="may not see personal data"):
         sight(Role.ADMINISTRATOR)
+    from graphguard.errors import UsageError
+
+    with pytest.raises(UsageError, match="'educaton' is not an agency of the data"):
+        sight(Role.PARTNER_PRACTITIONER, "educaton")
 
 
 def test_role_view_withholds_handling_c_and_keeps_own_agency() -> None:
