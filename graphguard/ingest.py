@@ -20,13 +20,13 @@ import csv
 import dataclasses
 import datetime as dt
 import functools
-import gc
 import hashlib
 from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphguard.collector import collector_paused
 from graphguard.errors import DataError, UsageError
 from graphguard.linktable import LinkTable
 from graphguard.model import (
@@ -1037,20 +1037,17 @@ def read_dataset(
     sources: _Sources | None = None
     # Millions of small records and no cycles among them: the cyclic garbage collector
     # would only rescan them again and again while they are being read.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        if layout is not None:
-            reader.dataset.source = str(layout.path)
-            warnings = _read_v2(reader, layout, limits)
-        else:
-            sources = _find_sources(path, limits)
-            reader.dataset.source = sources.label
-            warnings = sources.warnings
-            _read_all(reader, sources)
+        with collector_paused():
+            if layout is not None:
+                reader.dataset.source = str(layout.path)
+                warnings = _read_v2(reader, layout, limits)
+            else:
+                sources = _find_sources(path, limits)
+                reader.dataset.source = sources.label
+                warnings = sources.warnings
+                _read_all(reader, sources)
     finally:
-        if collecting:
-            gc.enable()
         if sources is not None and sources.workbook is not None:
             sources.workbook.close()
     records = reader.dataset

@@ -380,6 +380,8 @@ def parse_phone(value: object) -> str:
     if digits.startswith("440") and len(digits) in (12, 13):
         digits = "44" + digits[3:]  # "+44 07700 900123": the trunk 0 written after the code
     if plus:
+        if digits.startswith("0"):
+            raise ValueError(f"{text!r} is not a phone number (no country code begins with 0)")
         return "+" + digits
     if digits.startswith("0") and len(digits) in (10, 11):
         return "+44" + digits[1:]

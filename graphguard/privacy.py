@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import gc
 import hashlib
 import hmac
 import re
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from graphguard.collector import collector_paused
 from graphguard.errors import RefusedError, UsageError
 
 if TYPE_CHECKING:
@@ -402,13 +402,8 @@ def _compiled(words: frozenset[str]) -> re.Pattern[str] | None:
     # Parsing a pattern of some 50k values makes a million short-lived objects; the
     # cyclic collector would scan the whole heap (a loaded graph) again and again for
     # nothing, which doubles the time.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return re.compile(pattern)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class YoungPersonScrubber:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from graphguard.errors import UsageError
+from graphguard.files import atomic_folder
 
 __all__ = [
     "MIN_YOUNG_PEOPLE",
@@ -286,6 +287,10 @@ class _Ids:
         number = (self.issued * _ID_SCRAMBLE + 1) % self.modulus
         self.issued += 1
         return f"{self.prefix}{number:0{self.width}d}"
+
+
+#: The files a town folder holds (graphguard.files.atomic_folder replaces them as one).
+_OWNED = ("people.csv", "locations.csv", "vehicles.csv", "links.csv", "truth.json")
 
 
 class _Files:
@@ -1083,7 +1088,8 @@ def write_town(
     ----------
     out : str or Path
         The folder to write ``people.csv``, ``locations.csv``, ``vehicles.csv``,
-        ``links.csv`` and ``truth.json`` into; created if missing, files overwritten.
+        ``links.csv`` and ``truth.json`` into, as one set that replaces a previous town
+        there; created if missing.  A folder holding any other file is refused.
     young_people : int
         How many young people live in the town (at least :data:`MIN_YOUNG_PEOPLE`).
         There are about ten links per young person.
@@ -1133,10 +1139,11 @@ def write_town(
         raise UsageError(
             f"a town needs at least {MIN_YOUNG_PEOPLE} young people, not {young_people}"
         )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as stack:
-        town = _Town(_Files(out, stack), young_people, seed, end, progress)
-        truth = town.write()
-    (out / "truth.json").write_text(truth.to_json(), encoding="utf-8", newline="\n")
+    # The town's files take the folder's place as one set: an interrupted run leaves
+    # the previous town whole, never a people.csv without its links.
+    with atomic_folder(out, _OWNED) as staging:
+        with ExitStack() as stack:
+            town = _Town(_Files(staging, stack), young_people, seed, end, progress)
+            truth = town.write()
+        (staging / "truth.json").write_text(truth.to_json(), encoding="utf-8", newline="\n")
     return truth

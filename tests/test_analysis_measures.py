@@ -156,3 +156,13 @@ def test_tiny_graphs() -> None:
     assert network_measures(nx.Graph()).rows == []
     [row] = network_measures(nx.Graph([(1, 1)])).rows
     assert (row.degree, row.betweenness, row.closeness, row.eigenvector) == (1.0, 0.0, 0.0, 0.0)
+
+
+def test_the_10k_agreement_is_quoted_only_for_a_sample_it_describes() -> None:
+    from graphguard.analysis.measures import NetworkMeasures
+
+    quoted = "betweenness_top100_agreement_10k_town"
+    assert NetworkMeasures(exact=False, samples=1000).method()[quoted] == 0.81
+    assert NetworkMeasures(exact=False, samples=128).method()[quoted] is None  # 100k's budget
+    assert NetworkMeasures(exact=True).method()[quoted] is None
+    assert NetworkMeasures(exact=False, samples=1000, budgeted=False).method()[quoted] is None

@@ -240,6 +240,8 @@ def test_phone_numbers_normalised(text: str, normal: str) -> None:
         ("07700 900123 ext 4", "not a phone number"),
         ("12345", "not a phone number"),
         ("7700 900123", "not a UK phone number"),
+        ("+07700 900123", "no country code begins with 0"),
+        ("000 7700 900123", "no country code begins with 0"),
     ],
 )
 def test_phone_numbers_refused(text: str, why: str) -> None:

@@ -93,6 +93,22 @@ def test_a_shared_nhs_number_joins_records_that_share_little_else() -> None:
     assert "NHS number: same" in candidate(resolution, "health:H1", "social:S1").agreements
 
 
+@pytest.mark.parametrize("placeholder", ["0000000000", "9999999999"])
+def test_a_placeholder_nhs_number_neither_joins_nor_separates(placeholder: str) -> None:
+    # Two children the same system wrote "not known" for: nothing else in common.
+    a = person("health:H1", name="Kai Moss", nhs_number=placeholder)
+    b = person("social:S1", name="Ruby Tate", nhs_number=placeholder)
+    resolution = match_records(records(a, b))
+    assert not together(resolution, "health:H1", "social:S1")
+    # One child's two records, one carrying the placeholder: not held apart by it.
+    same = {"name": "Logan Ahmed", "date_of_birth": "2014-05-25", "postcode": "GG4 4LL"}
+    c = person("health:H2", **same, nhs_number=placeholder)
+    d = person("social:S2", **same, nhs_number=NHS_2)
+    resolution = match_records(records(c, d))
+    assert "NHS numbers" not in (candidate(resolution, "health:H2", "social:S2").rule or "")
+    assert together(resolution, "health:H2", "social:S2")
+
+
 def test_nicknames_are_one_name_both_ways() -> None:
     assert "jessica" in name_forms("Jess") and "jess" in name_forms("JESSICA")
     assert canonical_first_name("Tommy") == canonical_first_name("Thomas")

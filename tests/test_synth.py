@@ -369,3 +369,22 @@ def test_placements_near_a_criminal_networks_dock(
         kept = [protective[i] for i in placement["protective_links"]]
         assert {link.type for link in kept} == {LinkType.FAMILY_OF, LinkType.ATTENDS}
         assert all(link.protective is True for link in kept)
+
+
+def test_a_town_replaces_the_previous_one_as_a_set_or_not_at_all(tmp_path: Path) -> None:
+    folder = tmp_path / "town"
+    write_town(folder, 150, seed=4)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    def interrupt(written: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_town(folder, 200, seed=5, progress=interrupt)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["town"]  # no partial folder left
+
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError, match="notes.txt"):
+        write_town(folder, 150, seed=4)
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -35,7 +35,8 @@ from graphguard.analysis.groups import PURPOSE, PeerGroup, groups_from_town
 from graphguard.analysis.hubs import COMPONENT_WEIGHTS, CONCERN_SCORE, Hub, hubs_from_town
 from graphguard.analysis.measures import NetworkMeasures, network_measures
 from graphguard.analysis.options import AnalysisOptions
-from graphguard.analysis.town import SCORED_ATTRIBUTES, Town, collector_paused
+from graphguard.analysis.town import SCORED_ATTRIBUTES, Town
+from graphguard.collector import collector_paused
 from graphguard.files import atomic_folder, new_private_file
 
 __all__ = [

@@ -10,10 +10,8 @@ cannot reach any score.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import NamedTuple
 
 import networkx as nx
@@ -25,6 +23,7 @@ from graphguard.analysis.evidence import (
     default_as_of,
     evidence_components,
 )
+from graphguard.collector import collector_paused
 from graphguard.model import LinkType
 
 __all__ = [
@@ -35,7 +34,6 @@ __all__ = [
     "Town",
     "RiskRules",
     "cite",
-    "collector_paused",
     "noisy_or",
     "time_overlap",
 ]
@@ -162,23 +160,6 @@ def noisy_or(weights: Iterable[float]) -> float:
     for weight in weights:
         remaining *= 1.0 - weight
     return 1.0 - remaining
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while millions of records are made.
-
-    The records hold no reference cycles, but each collection of the oldest
-    generation walks every object alive, so reading a town of a million links
-    would otherwise spend most of its time collecting nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class Town:

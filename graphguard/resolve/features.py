@@ -136,6 +136,22 @@ PERSON_COLUMNS: tuple[str, ...] = (
 )
 
 
+def _issued_nhs_number(number: str | None) -> str | None:
+    """``number``, or None when it is a placeholder rather than a person's number.
+
+    Every ten-digit number of one repeated digit (``0000000000``, ``9999999999``)
+    passes the modulus-11 check, and systems write them for "not known": two
+    children given the same placeholder must not be joined on it, nor two records of
+    one child kept apart because one has it.
+
+    >>> _issued_nhs_number("9434765919"), _issued_nhs_number("0000000000")
+    ('9434765919', None)
+    """
+    if number is None or len(set(number)) == 1:
+        return None
+    return number
+
+
 def person_row(record_id: str, person: Person) -> dict[str, Any]:
     """The columns the resolver compares for one person record.
 
@@ -181,7 +197,7 @@ def person_row(record_id: str, person: Person) -> dict[str, Any]:
         "postcode_district": district,
         "phone": person.phone,
         "email": person.email,
-        "nhs_number": person.nhs_number,
+        "nhs_number": _issued_nhs_number(person.nhs_number),
         "upn": person.upn,
         "pnc_id": person.pnc_id,
     }
