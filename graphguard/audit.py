@@ -82,6 +82,10 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    #: An analyst showed young people's names, with a stated reason (its hash is logged).
+    REVEAL = "reveal identity"
+    #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).
+    VIEW_PAGE = "view page"
 
 
 class AuditError(RefusedError):

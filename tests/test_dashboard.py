@@ -229,7 +229,7 @@ def test_hubs_rank_the_unflagged_driver_and_selecting_one_changes_the_graph(
 
 
 def test_groups_show_a_group_and_names_only_when_asked() -> None:
-    at = start(gg_show_names=True)
+    at = start(gg_show_names=True, gg_revealed=True)  # names shown, the reason given
     at = visit(at, "groups")
     assert_fine(at)
     assert "not surveillance" in at.caption[0].value
@@ -858,7 +858,7 @@ def test_the_planners_views_are_audited_once_by_pseudonym() -> None:
     assert_fine(at)
     lines = [line for line in audit_lines()[before:] if line["event"] in views]
     assert {line["event"] for line in lines} == set(views)
-    assert all(line["via"] == "dashboard" for line in lines)
+    assert all(line["channel"] == "dashboard" for line in lines)
     for line in lines:
         if "young_person" in line:
             assert re.fullmatch(r"YP-[0-9a-f]{10}", line["young_person"]), line
