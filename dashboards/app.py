@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import common
 import sidebar
+import signin
 import streamlit as st
 from wording import count, plain
+
+from graphguard import access
 
 # No icons: Streamlit shows a page's Material icon as the tab's favicon by fetching it
 # from fonts.gstatic.com, and the dashboard must work offline.
 st.set_page_config(page_title="graphguard", layout="wide")
+# Sign-in (or local mode's checks and banner) before anything about the data is shown.
+identity = signin.gate()
 
 PAGES = {
     "Explore": [
@@ -89,6 +94,7 @@ if st.sidebar.button("Reload data", help="Read the data again after it changed."
 if notice:
     st.error(notice)
 try:
-    page.run()
+    with access.acting(identity):
+        page.run()
 except Exception as error:
     common.show_error(error)

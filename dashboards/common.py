@@ -40,10 +40,11 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+import signin
 import streamlit as st
 from wording import plain, plain_keeping_code
 
-from graphguard import viewcache
+from graphguard import access, viewcache
 from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
@@ -117,6 +118,11 @@ def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
         found = file.stat()
         stamps.append((name, found.st_mtime_ns, found.st_size))
     return tuple(stamps)
+
+
+def acting_identity() -> access.Identity:
+    """Who is using the dashboard: the signed-in user, or the local user (local mode)."""
+    return signin.acting_identity()
 
 
 def data_source(settings: Settings | None = None) -> DataSource:

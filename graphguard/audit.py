@@ -82,6 +82,8 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    SIGN_IN = "sign in"
+    SIGN_OUT = "sign out"
 
 
 class AuditError(RefusedError):

@@ -124,6 +124,22 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     oidc_role_map: str | None = None
     oidc_agency_claim: str = "agency"
+    #: Sign-in: the identity provider's discovery document (``.../.well-known/
+    #: openid-configuration``); setting it turns sign-in on (docs/deploy.md).
+    oidc_metadata_url: str | None = None
+    #: Sign-in: the dashboard's client id and secret registered with the provider.
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    #: Sign-in: the client secret read from this file instead (a mounted secret).
+    oidc_client_secret_file: Path | None = None
+    #: Sign-in: where the provider sends users back, the dashboard's public address
+    #: ending ``/oauth2callback``; default ``http://localhost:PORT/oauth2callback``.
+    oidc_redirect_uri: str | None = None
+    #: Sign-in: the key signing the dashboard's sign-in cookie; default, one generated
+    #: once into the state home's ``dashboard/cookie-secret``.
+    oidc_cookie_secret: SecretStr | None = None
+    #: Sign-in: the scopes asked of the provider (some need one that carries roles).
+    oidc_scope: str = "openid profile email"
 
     @property
     def audit_path(self) -> Path:
