@@ -598,7 +598,7 @@ def audit_view(
     if key in seen:
         return
     try:
-        with audited(event, source=source.location, via="dashboard", **fields):
+        with audited(event, source=source.location, channel="dashboard", **fields):
             pass
     except GraphguardError as error:
         show_error(error)

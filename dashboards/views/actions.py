@@ -265,7 +265,7 @@ def pack_file(shareable_pack: bool) -> Callable[[], bytes]:
             "targets": len(pack.targets.rows),
             "source": view.source.location,
         }
-        with audited(Event.DOWNLOAD_BRIEFING, via="dashboard", **details) as audit:
+        with audited(Event.DOWNLOAD_BRIEFING, channel="dashboard", **details) as audit:
             data, pages = render_briefing(pack)
             audit.note(pages=pages)
         return data
