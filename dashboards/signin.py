@@ -21,6 +21,7 @@ from typing import NoReturn
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
+from wording import plain, plain_keeping_code
 
 from graphguard import access, audit
 from graphguard.errors import GraphguardError, RefusedError
@@ -41,10 +42,7 @@ def signed_in() -> bool:
 
 def local_banner(identity: access.Identity) -> str:
     """What every page says in local single-user mode."""
-    return (
-        f"Local single-user mode: you are {identity.user} ({identity.role.spoken}); "
-        "no sign-in"
-    )
+    return f"Local single-user mode: you are {identity.user} ({identity.role.spoken}); no sign-in"
 
 
 def acting_identity() -> access.Identity:
@@ -91,14 +89,13 @@ def _local() -> access.Identity:
         )
     if isinstance(visitor, str) and not is_loopback(visitor):
         _stop(
-            "This dashboard has no sign-in and serves only the machine it runs on "
-            "(docs/deploy.md)."
+            "This dashboard has no sign-in and serves only the machine it runs on (docs/deploy.md)."
         )
     try:
         identity = access.cli_identity()
     except GraphguardError as error:
         _stop(str(error))
-    st.info(local_banner(identity))
+    st.info(plain(local_banner(identity)))
     return identity
 
 
@@ -128,7 +125,10 @@ def _signed_in() -> access.Identity:
             _audit_or_stop({"event": str(audit.Event.SIGN_IN), "outcome": "ok"})
         st.session_state[_AUDITED_KEY] = True
     agency = f", {identity.agency}" if identity.agency else ""
-    st.sidebar.markdown(f"Signed in as **{identity.user}** ({identity.role.spoken}{agency})")
+    # Claims are the provider's text: shown literally, never as Markdown or a link.
+    st.sidebar.markdown(
+        f"Signed in as **{plain(identity.user)}** ({identity.role.spoken}{plain(agency)})"
+    )
     if st.sidebar.button("Sign out"):
         with access.acting(identity):
             _audit_or_stop({"event": str(audit.Event.SIGN_OUT), "outcome": "ok"})
@@ -170,7 +170,7 @@ def _refuse_sign_in(claims: Mapping[str, object], reason: str) -> NoReturn:
         )
         st.session_state[_AUDITED_KEY] = True
     st.title("graphguard")
-    st.error(f"Not allowed: {reason}. Ask your administrator for a graphguard role.")
+    st.error(f"Not allowed: {plain(reason)}. Ask your administrator for a graphguard role.")
     if st.button("Sign out"):
         _logout()
     st.stop()
@@ -184,5 +184,5 @@ def _audit_or_stop(fields: dict[str, object]) -> None:
 
 
 def _stop(message: str) -> NoReturn:
-    st.error(message)
+    st.error(plain_keeping_code(message))
     st.stop()
