@@ -557,14 +557,24 @@ def cypher_file(result: QueryResult, kind: str, scrubber: YoungPersonScrubber) -
 
 
 def neo4j_driver(settings: Settings) -> Any:
-    """The driver of the Neo4j in ``NEO4J_URI``: the one its (cached) store holds."""
+    """The driver for Cypher queries on ``NEO4J_URI``: the reader account's when one is
+    configured (``GRAPHGUARD_NEO4J_READER_USERNAME``), else the one its store holds."""
     from graphguard.store.neo4j import Neo4jStore
 
     if not settings.neo4j_uri:
         raise UsageError("NEO4J_URI is not set (see `graphguard neo4j env`)")
+    if settings.neo4j_reader_username:
+        return _reader_driver(settings.neo4j_uri, settings.neo4j_reader_username, settings)
     found = store(DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database))
     assert isinstance(found, Neo4jStore)
     return found.driver
+
+
+@st.cache_resource(show_spinner=False)
+def _reader_driver(uri: str, username: str, _settings: Settings) -> Any:
+    from graphguard.store.neo4j import connect
+
+    return connect(uri, *_settings.query_account())
 
 
 def clear_caches() -> None:
