@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from graphguard.cli import main
 from graphguard.settings import get_settings
 
 pytestmark = pytest.mark.neo4j
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -71,3 +73,19 @@ def test_a_wrong_reader_password_is_not_rescued_by_the_loaders(
     )
     assert result.exit_code == 4, result.output
     assert "Traceback" not in result.output
+
+
+def test_the_dashboards_cypher_connection_is_the_readers(
+    neo4j_env: Any, reader: tuple[str, str], monkeypatch: pytest.MonkeyPatch, home: Any
+) -> None:
+    name, password = reader
+    monkeypatch.setenv("GRAPHGUARD_NEO4J_READER_USERNAME", name)
+    monkeypatch.setenv("GRAPHGUARD_NEO4J_READER_PASSWORD", password)
+    get_settings.cache_clear()
+    monkeypatch.syspath_prepend(str(ROOT / "dashboards"))
+    import common
+
+    driver = common.neo4j_driver(get_settings())
+    records, _, _ = driver.execute_query("SHOW CURRENT USER YIELD user", database_="system")
+    assert [record["user"] for record in records] == [name]
+    common.clear_caches()
