@@ -84,6 +84,10 @@ class Event(enum.StrEnum):
     REFUSED = "refused"
     SIGN_IN = "sign in"
     SIGN_OUT = "sign out"
+    #: An analyst showed young people's names, with a stated reason (its hash is logged).
+    REVEAL = "reveal identity"
+    #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).
+    VIEW_PAGE = "view page"
 
 
 class AuditError(RefusedError):

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from graphguard.access import MATRIX, Permission, Role
+from graphguard.access import Role
 from graphguard.neo4j_local import free_port
 
 pytestmark = [
@@ -47,21 +47,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-#: The permission each page of dashboards/app.py needs (docs/access.md).
-PAGE_PERMISSION = {
-    "Overview": Permission.VIEW_ANALYSIS,
-    "Network": Permission.VIEW_ANALYSIS,
-    "Peer groups": Permission.VIEW_ANALYSIS,
-    "Hubs": Permission.VIEW_ANALYSIS,
-    "Places and vehicles": Permission.VIEW_ANALYSIS,
-    "Timeline": Permission.VIEW_ANALYSIS,
-    "Disruption planner": Permission.PLAN_DISRUPTION,
-    "Cypher": Permission.RUN_CYPHER,
-    "Matches": Permission.VIEW_MATCHES,
-    "What changed": Permission.VIEW_MEETING,
-    "Alerts": Permission.VIEW_MEETING,
-    "Disruption actions": Permission.VIEW_MEETING,
-}
 ROLE_MAP = {f"gg-{role.value}": role.value for role in Role}
 UNMAPPED = "visitor@elsewhere.example"
 
@@ -71,9 +56,13 @@ def user_of(role: Role) -> str:
 
 
 def expected_pages(role: Role) -> set[str]:
-    """The pages a role's row of the matrix allows."""
-    permissions = MATRIX[role].permissions
-    return {page for page, needs in PAGE_PERMISSION.items() if needs in permissions}
+    """The pages a role's row of the matrix gives it (dashboards/menu.py)."""
+    sys.path.insert(0, str(ROOT / "dashboards"))
+    try:
+        from menu import pages_of
+    finally:
+        sys.path.remove(str(ROOT / "dashboards"))
+    return set(pages_of(role))
 
 
 @pytest.fixture(scope="module")
@@ -279,11 +268,6 @@ def test_each_role_signs_in_sees_its_pages_and_signs_out(
         assert events[-1] == "sign out"
         tab.goto(url)  # the sign-in cookie is gone: a reload asks again
         tab.get_by_role("button", name="Sign in").wait_for()
-    if shown == set(PAGE_PERMISSION) != expected_pages(role):
-        # The page list by role is the roles lane's (dashboards/app.py); until it lands
-        # every signed-in user gets every page.  Once the list depends on the role at
-        # all, it must be exactly the matrix's.
-        pytest.xfail("the dashboard does not choose pages by role yet (roles lane)")
     assert shown == expected_pages(role)
 
 
