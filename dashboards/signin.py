@@ -146,10 +146,11 @@ def _login() -> None:
         )
 
 
-def _logout() -> None:
+def _logout() -> NoReturn:
     st.session_state.pop(_IDENTITY_KEY, None)
     st.session_state.pop(_AUDITED_KEY, None)
     st.logout()
+    st.stop()  # st.logout sends the browser away; nothing more of this run is shown
 
 
 def _refuse_sign_in(claims: Mapping[str, object], reason: str) -> NoReturn:
