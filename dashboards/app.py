@@ -16,6 +16,7 @@ from typing import Any
 
 import common
 import sidebar
+import signin
 import streamlit as st
 from menu import ACCESS_PAGE, PAGES
 from wording import count, plain
@@ -29,6 +30,9 @@ from graphguard.settings import pseudonym_key
 # No icons: Streamlit shows a page's Material icon as the tab's favicon by fetching it
 # from fonts.gstatic.com, and the dashboard must work offline.
 st.set_page_config(page_title="graphguard", layout="wide")
+# Sign-in (or local mode's checks and banner) before the menu or any data is shown;
+# it stops the run for anyone not let in.
+signin.gate()
 
 
 def _navigation(identity: Identity) -> tuple[Any, str, Permission | None]:

@@ -41,11 +41,12 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+import signin
 import streamlit as st
 from wording import plain, plain_keeping_code
 
 from graphguard import viewcache
-from graphguard.access import Identity, Permission, cli_identity, current_identity, require
+from graphguard.access import Identity, Permission, current_identity, require
 from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
@@ -96,9 +97,10 @@ def acting_identity() -> Identity:
     """Who is using the dashboard: the one function every page and audit line asks.
 
     In local single-user mode the operating-system user in the role settings give
-    (:func:`graphguard.access.cli_identity`); with sign-in, the signed-in user.
+    (:func:`graphguard.access.cli_identity`); with sign-in, the signed-in user
+    (``signin.gate`` checked them at the top of the run).
     """
-    return cli_identity()
+    return signin.acting_identity()
 
 
 @dataclass(frozen=True)
@@ -622,14 +624,24 @@ def cypher_file(result: QueryResult, kind: str, scrubber: YoungPersonScrubber) -
 
 
 def neo4j_driver(settings: Settings) -> Any:
-    """The driver of the Neo4j in ``NEO4J_URI``: the one its (cached) store holds."""
+    """The driver for Cypher queries on ``NEO4J_URI``: the reader account's when one is
+    configured (``GRAPHGUARD_NEO4J_READER_USERNAME``), else the one its store holds."""
     from graphguard.store.neo4j import Neo4jStore
 
     if not settings.neo4j_uri:
         raise UsageError("NEO4J_URI is not set (see `graphguard neo4j env`)")
+    if settings.neo4j_reader_username:
+        return _reader_driver(settings.neo4j_uri, settings.neo4j_reader_username, settings)
     found = store(DataSource("neo4j", settings.neo4j_uri, settings.neo4j_database))
     assert isinstance(found, Neo4jStore)
     return found.driver
+
+
+@st.cache_resource(show_spinner=False)
+def _reader_driver(uri: str, username: str, _settings: Settings) -> Any:
+    from graphguard.store.neo4j import connect
+
+    return connect(uri, *_settings.query_account())
 
 
 def clear_caches() -> None:

@@ -82,6 +82,8 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    SIGN_IN = "sign in"
+    SIGN_OUT = "sign out"
     #: An analyst showed young people's names, with a stated reason (its hash is logged).
     REVEAL = "reveal identity"
     #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("NEO4J_DATABASE")
     )
 
+    #: The query connection's own Neo4j account (``graphguard cypher run`` and the
+    #: dashboard's Cypher page), when it is not NEO4J_USERNAME: on Enterprise, a user
+    #: with the built-in ``reader`` role, so the liaison's connection cannot write.
+    neo4j_reader_username: str | None = None
+    neo4j_reader_password: SecretStr | None = None
+
     #: The state home: the pseudonym key, the audit log, settings.env, the local Neo4j.
     home: Path = Field(default_factory=_default_home)
     #: Half-life, in days, of the evidence of a link (see docs/methodology.md); every
@@ -124,6 +130,30 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     oidc_role_map: str | None = None
     oidc_agency_claim: str = "agency"
+    #: Sign-in: the identity provider's discovery document (``.../.well-known/
+    #: openid-configuration``); setting it turns sign-in on (docs/deploy.md).
+    oidc_metadata_url: str | None = None
+    #: Sign-in: the dashboard's client id and secret registered with the provider.
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    #: Sign-in: the client secret read from this file instead (a mounted secret).
+    oidc_client_secret_file: Path | None = None
+    #: Sign-in: where the provider sends users back, the dashboard's public address
+    #: ending ``/oauth2callback``; default ``http://localhost:PORT/oauth2callback``.
+    oidc_redirect_uri: str | None = None
+    #: Sign-in: the key signing the dashboard's sign-in cookie; default, one generated
+    #: once into the state home's ``dashboard/cookie-secret``.
+    oidc_cookie_secret: SecretStr | None = None
+    #: Sign-in: the scopes asked of the provider (some need one that carries roles).
+    oidc_scope: str = "openid profile email"
+
+    def query_account(self) -> tuple[str, str | None]:
+        """The Neo4j user and password for read-only queries: the reader's, else NEO4J_*."""
+        if self.neo4j_reader_username:
+            password = self.neo4j_reader_password
+            return self.neo4j_reader_username, password.get_secret_value() if password else None
+        password = self.neo4j_password
+        return self.neo4j_username, password.get_secret_value() if password else None
 
     @property
     def audit_path(self) -> Path:

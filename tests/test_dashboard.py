@@ -858,7 +858,8 @@ def test_the_planners_views_are_audited_once_by_pseudonym() -> None:
     assert_fine(at)
     lines = [line for line in audit_lines()[before:] if line["event"] in views]
     assert {line["event"] for line in lines} == set(views)
-    assert all(line["channel"] == "dashboard" for line in lines)
+    # `via` says how the user was identified (local mode here); `channel` where they acted.
+    assert all(line["channel"] == "dashboard" and line["via"] == "local" for line in lines)
     for line in lines:
         if "young_person" in line:
             assert re.fullmatch(r"YP-[0-9a-f]{10}", line["young_person"]), line

@@ -136,9 +136,10 @@ def run(
     settings = get_settings()
     if not settings.neo4j_uri:
         raise UsageError("NEO4J_URI is not set: point it at the shared Neo4j (see docs/cypher.md)")
-    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    # The reader account when one is configured (docs/deploy.md), else NEO4J_*.
+    username, password = settings.query_account()
     options = run_options(settings, timeout=timeout, row_limit=row_limit, byte_limit=byte_limit)
-    driver = connect(settings.neo4j_uri, settings.neo4j_username, password)
+    driver = connect(settings.neo4j_uri, username, password)
     try:
         if spec is not None:
             result = run_library_query(driver, spec, raw, **options)

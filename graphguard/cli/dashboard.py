@@ -2,8 +2,14 @@
 
 The command only works out what to show and runs ``python -m streamlit run
 dashboards/app.py`` with it; the dataset travels in ``GRAPHGUARD_DATASET``.  The
-server listens on 127.0.0.1 unless told otherwise, since the data is sensitive, never
-sends Streamlit's usage statistics and never stops to ask for an e-mail address.
+server never sends Streamlit's usage statistics and never stops to ask for an e-mail
+address.
+
+With an identity provider configured (``GRAPHGUARD_OIDC_*``, :mod:`graphguard.signin`)
+Streamlit is given its sign-in configuration in a private secrets file and every page
+asks for sign-in; it may then listen on another address (behind a reverse proxy).
+Without one the dashboard is a local single-user tool and listens on the loopback
+interface only: any other ``--address`` is refused.
 """
 
 from __future__ import annotations
@@ -15,8 +21,11 @@ from pathlib import Path
 
 import click
 
+from graphguard.access import cli_identity
 from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.paths import project_root
+from graphguard.settings import get_settings
+from graphguard.signin import check_local_address, sign_in, write_streamlit_secrets
 from graphguard.store.open import DATASET_ENV, choose_data
 
 __all__ = ["DATASET_ENV", "dashboard", "dashboard_app", "dashboard_env", "streamlit_command"]
@@ -52,8 +61,15 @@ def dashboard_env(dataset: Path | None, environ: Mapping[str, str]) -> dict[str,
     return env
 
 
-def streamlit_command(app: Path, port: int, headless: bool, address: str) -> list[str]:
-    """The ``python -m streamlit run`` command line for the dashboard."""
+def streamlit_command(
+    app: Path, port: int, headless: bool, address: str, secrets_file: Path | None = None
+) -> list[str]:
+    """The ``python -m streamlit run`` command line for the dashboard.
+
+    ``secrets_file`` is the only secrets file Streamlit reads (the sign-in
+    configuration); without it, none is read, so a ``.streamlit/secrets.toml`` in the
+    working directory cannot switch sign-in on or change it.
+    """
     return [
         sys.executable,
         "-m",
@@ -73,7 +89,13 @@ def streamlit_command(app: Path, port: int, headless: bool, address: str) -> lis
         # Streamlit otherwise asks for an e-mail address on a fresh machine's first run.
         "--server.showEmailPrompt",
         "false",
+        "--secrets.files",
+        str(secrets_file) if secrets_file is not None else _NO_SECRETS,
     ]
+
+
+# Streamlit reads no secrets from a path that does not exist.
+_NO_SECRETS = os.devnull + ".graphguard-no-secrets"
 
 
 @click.command()
@@ -86,18 +108,32 @@ def streamlit_command(app: Path, port: int, headless: bool, address: str) -> lis
     "--address",
     default="127.0.0.1",
     show_default=True,
-    help="The address to listen on (the data is sensitive: keep it local unless you must).",
+    help="The address to listen on: 127.0.0.1 without sign-in; with sign-in, the address "
+    "the reverse proxy reaches (docs/deploy.md).",
 )
 def dashboard(dataset: Path | None, port: int, headless: bool, address: str) -> None:
     """Start the Streamlit dashboard on DATASET, on Neo4j (NEO4J_URI), or on the demo town.
 
     Without DATASET it shows GRAPHGUARD_DATASET if set, else Neo4j when NEO4J_URI is
     set, else the bundled demo town (fixtures/demo).  Stop it with Ctrl+C.
+
+    With GRAPHGUARD_OIDC_METADATA_URL set, everyone signs in with the identity
+    provider (docs/deploy.md); without it, the dashboard is local single-user, on
+    127.0.0.1 only, as the operating-system user in GRAPHGUARD_ROLE.
     """
+    settings = get_settings()
+    config = sign_in(settings, port)
+    if config is None:
+        check_local_address(address)
+        secrets_file = None
+        mode = f"local single-user mode, as {cli_identity(settings).user}"
+    else:
+        secrets_file = write_streamlit_secrets(config, settings)
+        mode = f"sign-in with {config.metadata_url}"
     env = dashboard_env(dataset, os.environ)
-    command = streamlit_command(dashboard_app(), port, headless, address)
+    command = streamlit_command(dashboard_app(), port, headless, address, secrets_file)
     shown = env.get(DATASET_ENV) or f"Neo4j at {env.get('NEO4J_URI')}"
-    click.echo(f"graphguard dashboard on {shown}: http://{address}:{port}", err=True)
+    click.echo(f"graphguard dashboard on {shown} ({mode}): http://{address}:{port}", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     # Become Streamlit rather than wait for it, so a SIGTERM or Ctrl+C sent to this
