@@ -71,6 +71,7 @@ IDENTIFYING_PROPERTIES: frozenset[str] = frozenset(
         "name",
         "aliases",
         "date_of_birth",
+        "postcode",
         "phone",
         "email",
         "nhs_number",
