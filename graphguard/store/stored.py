@@ -9,7 +9,8 @@ else:
 
 * a young person's entity node is keyed by their keyed pseudonym
   (:func:`graphguard.privacy.pseudonym`, ``YP-…``) and keeps the analytic attributes
-  only: every identifying property (:func:`graphguard.privacy.is_identifying`: name,
+  only (``birth_year`` stands for the date of birth): every identifying property
+  (:func:`graphguard.privacy.is_identifying`: name,
   aliases, date of birth, postcode, phone, e-mail, NHS number, UPN, PNC id, any other
   identifier column) is taken out;
 * a young person's record node (v2) is keyed ``YR-…`` (the record id's pseudonym),
@@ -30,12 +31,13 @@ graphguard reads it (:func:`restore_node`, :func:`restore_link`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from graphguard.ingest import Dataset
-from graphguard.model import Entity, Link, Person, Role
+from graphguard.model import Entity, Link, Location, Person, Role
 from graphguard.privacy import YoungPersonScrubber, is_identifying, pseudonym
 from graphguard.resolve.types import split_qualified
 from graphguard.store.base import link_attributes, node_attributes
@@ -51,6 +53,7 @@ from graphguard.store.rows import (
 from graphguard.workspace.identity import HeldIdentity
 
 __all__ = [
+    "BIRTH_YEAR",
     "ENTITY_PREFIX",
     "LINK_PREFIX",
     "RECORD_PREFIX",
@@ -61,6 +64,9 @@ __all__ = [
     "stored_form",
 ]
 
+#: What a young person's node holds of their date of birth: the year (for their age).
+BIRTH_YEAR = "birth_year"
+
 #: Pseudonym prefixes: a young person's entity, their record, a link id that named one.
 ENTITY_PREFIX = "YP"
 RECORD_PREFIX = "YR"
@@ -68,6 +74,8 @@ LINK_PREFIX = "LK"
 
 # A record's own id fields repeat record_id.
 _RECORD_ID_FIELDS = frozenset({"person_id", "location_id", "vehicle_id"})
+# The texts of a location that may name a household.
+_LOCATION_LABELS = ("name", "address")
 # Ids and keys the store sets itself: never scrubbed as text.
 _KEYS = frozenset({"id", "record_id", "link_id", "source", HASH_PROPERTY})
 
@@ -125,6 +133,15 @@ class StoredForm:
         return self.stored_ids.get(graphguard_id, graphguard_id)
 
 
+def _surnames(attributes: Mapping[str, Any]) -> Iterator[str]:
+    """The last word of a young person's name and of each alias (a household's name)."""
+    names: list[Any] = [attributes.get("name"), *(attributes.get("aliases") or ())]
+    for name in names:
+        words = str(name or "").split()
+        if len(words) > 1:
+            yield words[-1]
+
+
 def _is_young(entity: Entity) -> bool:
     return isinstance(entity, Person) and entity.role is Role.YOUNG_PERSON
 
@@ -149,6 +166,12 @@ class _Former:
                     young[record.id] = attributes
                     self.form.stored_ids[record.id] = pseudonym(record.id, key, RECORD_PREFIX)
         self.scrubber = YoungPersonScrubber(young, replace_id=self._replacement)
+        # A location's label names a household by its surname ("121 Sluice Road
+        # (Whimbrelwhistle household)"): a child's surnames are looked for there too.
+        self.households = YoungPersonScrubber(
+            {person: {"name": list(_surnames(data))} for person, data in young.items()},
+            ids=False,
+        )
 
     def _replacement(self, young_id: str) -> str:
         return self.form.stored_ids.get(young_id) or pseudonym(young_id, self.key, ENTITY_PREFIX)
@@ -171,13 +194,29 @@ class _Former:
         if values:
             self.form.identities.append(HeldIdentity(key, kind, graphguard_id, values))
 
+    def _households(self, entity: Entity, props: dict[str, Any]) -> dict[str, Any]:
+        """A location's name and address without young people's surnames; the originals."""
+        originals: dict[str, Any] = {}
+        if isinstance(entity, Location):
+            for name in _LOCATION_LABELS:
+                value = props.get(name)
+                if isinstance(value, str) and self.households(value) != value:
+                    originals[name] = value
+                    props[name] = self.households(value)
+        return originals
+
     def entity(self, entity: Entity) -> None:
         props = node_attributes(entity)
         stored_id = self.form.stored(entity.id)
         held: dict[str, Any] = {}
         if _is_young(entity):
             held = {k: props.pop(k) for k in sorted(props) if is_identifying(k)}
+            born = held.get("date_of_birth")
+            if isinstance(born, dt.date):
+                # Age is analytic, the date of birth identifying: the graph keeps the year.
+                props.setdefault(BIRTH_YEAR, born.year)
         held.update(self._scrubbed(props))
+        held = {**self._households(entity, props), **held}
         props = plain_values(props)
         props["id"] = stored_id
         labels = entity_labels(entity)
@@ -201,6 +240,7 @@ class _Former:
                 props["identity_recorded"] = sorted(held)
             held["local_id"] = local_id
         held.update(self._scrubbed(props))
+        held = {**self._households(record, props), **held}
         props = plain_values(props)
         props.update(record_id=stored_id, source=source)
         if not _is_young(record):
@@ -284,6 +324,9 @@ def restore_node(
     if found is None:
         return stored_id, props
     props.update(found.values)
+    born = found.values.get("date_of_birth")
+    if isinstance(born, dt.date) and props.get(BIRTH_YEAR) == born.year:
+        del props[BIRTH_YEAR]  # the date it was derived from is back
     return found.entity_id, props
 
 
