@@ -1,7 +1,8 @@
 // name: person_profile
 // question: Who is this person on our records: role, age, area, care and missing history,
 //   flags, and how many links of each type they have?
-// param: person_id string (required) — the id of a young person or an adult
+// param: person_id string (required) — the id of a young person or an adult (a
+//   young person's: their pseudonym, YP-…)
 // returns: person_id, role, name, age, area, looked_after, placement_area, missing_episodes,
 //   excluded_from_school, suspected, professional, links, link_types
 // note: name is returned for adults only (the liaison acts on adults); a young person is
