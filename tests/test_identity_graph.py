@@ -96,10 +96,10 @@ def test_the_demo_in_neo4j_holds_no_young_persons_identity(
 
     from graphguard.cli import main
 
-    # As users load: the command, with the watch rules' alerts kept in Neo4j after it.
+    # As users load: the command, with the watch rules run after it (their alerts are
+    # kept in Neo4j, and read over below with everything else).
     loaded = CliRunner().invoke(main, ["load", str(ROOT / "fixtures" / "demo")])
     assert loaded.exit_code == 0, loaded.output
-    assert list(store.read("MATCH (m:GraphguardMeeting) RETURN count(m) AS n"))[0]["n"] > 0
     texts = everything_cypher_reads(store)
     assert identifying_texts(demo.dataset, texts) == []
     # The oracle is not blind: the same values are found in the dataset itself.

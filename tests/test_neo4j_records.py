@@ -236,15 +236,19 @@ def test_records_behind_an_entity_query(store: Neo4jStore, tmp_path: Path) -> No
     merged = resolve_by_hand(data, [["police:P1", "education:S17"]])
     store.load(merged, records=data)
     spec = load_library()["records_behind_entity"]
+    # The liaison names the girl by her pseudonym, and gets her records' pseudonyms.
+    assert "E-education:S17" not in str(list(store.read("MATCH (n) RETURN properties(n)")))
     result = run_library_query(
         store.driver,
         spec,
-        {"entity_id": "E-education:S17"},
+        {"entity_id": stored_id(store, "E-education:S17")},
         timeout=30,
         row_limit=100,
         audit_path=tmp_path / "audit.log",
     )
-    rows = {row["record_id"]: row for row in result.rows}
+    assert all(row["record_id"].startswith("YR-") for row in result.rows)
+    ids = store.graphguard_ids()
+    rows = {ids[row["record_id"]]: row for row in result.rows}
     assert set(rows) == {"education:S17", "police:P1"}
     police, school = rows["police:P1"], rows["education:S17"]
     assert (police["source"], police["agency"], police["extracted_on"]) == (
