@@ -227,3 +227,28 @@ def test_generated_towns_leave_no_identity_in_neo4j(store: Neo4jStore, town: Dat
     texts = everything_cypher_reads(store)
     assert identifying_texts(town, texts) == []
     assert comparable(store.graph()) == comparable(graph_from_dataset(town))
+
+
+def test_a_derived_link_id_of_a_childs_link_is_keyed(tmp_path: Path) -> None:
+    """``auto:`` + SHA-1 of the row would let a guessed id be confirmed: it is keyed."""
+    from graphguard.store.stored import stored_form
+
+    (tmp_path / "people.csv").write_text(
+        "person_id,role,name\nYP1,young_person,Ada Whimbrel\nA1,adult,Dean Krill\n"
+        "A2,adult,Sam Cole\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "links.csv").write_text(
+        "source_id,target_id,type\nA1,YP1,ALLEGED_HARM\nA1,A2,ASSOCIATES_WITH\n",
+        encoding="utf-8",
+    )
+    dataset = read_dataset(tmp_path).dataset
+    assert all(link.link_id.startswith("auto:") for link in dataset.links)
+    form = stored_form(dataset, None, b"k" * 32)
+    stored = {row["props"]["link_id"]: (row["source"], row["target"]) for _, row in form.links}
+    adults = next(link.link_id for link in dataset.links if link.target_id == "A2")
+    assert stored.pop(adults) == ("A1", "A2")  # adults' links keep their ids
+    ((child_link, ends),) = stored.items()
+    assert re.fullmatch(r"LK-[0-9a-f]{10}", child_link) and ends[1].startswith("YP-")
+    held = {h.pseudonym: h for h in form.identities}
+    assert held[f"link:{child_link}"].entity_id.startswith("auto:")

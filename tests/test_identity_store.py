@@ -58,6 +58,8 @@ def test_the_file_holds_no_plaintext_name_and_gives_every_value_back(
             "aliases": ("Bandz", name[:3]),
         }
         assert again.entity_of(f"YP-{i:010d}") == f"YP{i:03d}"
+        # … and by the young person's own id, as the graph read back names them.
+        assert again.reveal(f"YP{i:03d}") == again.reveal(f"YP-{i:010d}")
 
 
 def test_files_are_owner_only_and_writes_replace_the_file(tmp_path: Path) -> None:

@@ -21,8 +21,8 @@ else:
   (Whimbrelwhistle household)"), a link's reference or notes, an adult's extra column,
   a link id — is scrubbed of every young person's identifying values
   (:class:`graphguard.privacy.YoungPersonScrubber`): a young person's id becomes their
-  pseudonym, any other value ``[young person]``; a link id that held one becomes
-  ``LK-…``.
+  pseudonym, any other value ``[young person]``; a link id that held one, or that was
+  derived from the content of a young person's link (``auto:…``), becomes ``LK-…``.
 
 What was taken out is returned as :class:`~graphguard.workspace.identity.HeldIdentity`
 entries for the identity store, which gives the graph back its ids and values when
@@ -74,6 +74,8 @@ LINK_PREFIX = "LK"
 
 # A record's own id fields repeat record_id.
 _RECORD_ID_FIELDS = frozenset({"person_id", "location_id", "vehicle_id"})
+# What starts a link id derived from the row's content (graphguard.ingest).
+_DERIVED = "auto:"
 # The texts of a location that may name a household.
 _LOCATION_LABELS = ("name", "address")
 # Ids and keys the store sets itself: never scrubbed as text.
@@ -165,6 +167,7 @@ class _Former:
                     attributes["local_id"] = split_qualified(record.id)[1]
                     young[record.id] = attributes
                     self.form.stored_ids[record.id] = pseudonym(record.id, key, RECORD_PREFIX)
+        self.young = frozenset(young)
         self.scrubber = YoungPersonScrubber(young, replace_id=self._replacement)
         # A location's label names a household by its surname ("121 Sluice Road
         # (Whimbrelwhistle household)"): a child's surnames are looked for there too.
@@ -259,7 +262,13 @@ class _Former:
         props = link_attributes(link)  # no tuples among a link's fields
         link_type = str(props.pop("type"))
         held = self._scrubbed(props)
-        if self.scrubber(link.link_id) != link.link_id:
+        # A link id derived from the row's content (``auto:`` + SHA-1, DATA-FORMAT.md) is an
+        # unkeyed hash of the row, a child's id included: with the rest of the row in
+        # Neo4j, guessing ids would confirm one.  Such an id of a child's link is keyed too.
+        derived = _DERIVED in link.link_id and (
+            link.source_id in self.young or link.target_id in self.young
+        )
+        if derived or self.scrubber(link.link_id) != link.link_id:
             stored_link = pseudonym(link.link_id, self.key, LINK_PREFIX)
             self.form.stored_ids[link.link_id] = stored_link
             props["link_id"] = stored_link

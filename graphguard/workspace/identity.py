@@ -212,9 +212,15 @@ class IdentityStore:
     def reveal(self, pseudonym: str) -> dict[str, Any] | None:
         """The identifying values held for ``pseudonym``, or None when none are held.
 
-        The caller decides who may see them and audits the reveal (:mod:`graphguard.access`).
+        ``pseudonym`` is what Neo4j holds (``YP-…``, ``YR-…``) or a young person's own
+        entity id, as the graph graphguard reads back names them.  The caller decides
+        who may see the values and audits the reveal (:mod:`graphguard.access`).
         """
-        found = self.held().get(pseudonym)
+        held = self.held()
+        found = held.get(pseudonym) or next(
+            (h for h in held.values() if h.kind == "young_person" and h.entity_id == pseudonym),
+            None,
+        )
         return dict(found.values) if found is not None else None
 
     def entity_of(self, pseudonym: str) -> str | None:
