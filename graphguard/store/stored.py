@@ -74,12 +74,19 @@ LINK_PREFIX = "LK"
 
 # A record's own id fields repeat record_id.
 _RECORD_ID_FIELDS = frozenset({"person_id", "location_id", "vehicle_id"})
+# Numbers below this cannot be an identifier worth finding (NHS numbers have 10 digits).
+_SHORTEST_NUMBER = 100_000
 # What starts a link id derived from the row's content (graphguard.ingest).
 _DERIVED = "auto:"
 # The texts of a location that may name a household.
 _LOCATION_LABELS = ("name", "address")
-# Ids and keys the store sets itself: never scrubbed as text.
-_KEYS = frozenset({"id", "record_id", "link_id", "source", HASH_PROPERTY})
+# Ids and keys the store sets itself, and the model's enumerated fields (DATA-FORMAT.md):
+# never scrubbed as text, as no child's value can be one of them.
+_KEYS = frozenset(
+    {"id", "record_id", "link_id", "source", HASH_PROPERTY}
+    | {"kind", "role", "location_kind", "placement_area", "category"}
+    | {"agency", "source_grade", "intel_grade", "handling"}
+)
 
 
 def held_key(element: str, stored_id: str) -> str:
@@ -183,8 +190,10 @@ class _Former:
         """Scrub every value but the store's keys in place; the originals of those changed."""
         originals: dict[str, Any] = {}
         for name, value in props.items():
-            if name in _KEYS:
+            if name in _KEYS or isinstance(value, bool | float | dt.date):
                 continue
+            if isinstance(value, int) and abs(value) < _SHORTEST_NUMBER:
+                continue  # a count or an episode number, not a phone or NHS number
             clean = self.scrubber.scrub(value)
             if isinstance(value, tuple):
                 clean = tuple(clean)
