@@ -45,7 +45,8 @@ from typing import Any
 from graphguard.ingest import read_dataset
 from graphguard.model import LinkType
 from graphguard.store import queries
-from graphguard.store.neo4j import Neo4jStore, connect, entity_labels, entity_row, link_row
+from graphguard.store.neo4j import Neo4jStore, connect
+from graphguard.store.stored import stored_form
 from graphguard.synth import write_town
 
 NAIVE_SAMPLE = 2_000
@@ -139,15 +140,15 @@ def unlocked_load(driver: Any, dataset: Any, batch_size: int) -> float:
             session.execute_write(lambda tx: tx.run(query, rows=rows).consume())
 
     start = time.perf_counter()
+    form = stored_form(dataset, None, b"benchmark key")
     groups: dict[tuple[str, ...], list[Any]] = {}
-    for entity in dataset.entities():
-        groups.setdefault(entity_labels(entity), []).append(entity_row(entity))
+    for entity_row in form.entities:
+        groups.setdefault(entity_row["labels"], []).append(entity_row)
     for labels, rows in groups.items():
         for i in range(0, len(rows), batch_size):
             write(queries.merge_entities(labels), rows[i : i + batch_size])
     by_type: dict[str, list[Any]] = {}
-    for link in dataset.links:
-        link_type, row = link_row(link)
+    for link_type, row in form.links:
         by_type.setdefault(link_type, []).append(row)
     for link_type, rows in sorted(by_type.items()):
         for i in range(0, len(rows), batch_size):

@@ -90,6 +90,7 @@ IDENTIFYING_PROPERTIES: frozenset[str] = frozenset(
         "name",
         "aliases",
         "date_of_birth",
+        "postcode",
         "phone",
         "email",
         "nhs_number",

@@ -22,6 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "demo"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The session's state home, set before any module fixture loads Neo4j.
+
+    A load keeps young people's identities in the state home's identity store, keyed by
+    its pseudonym key: a module fixture that loads before the function-scoped
+    ``_no_real_neo4j`` ran would otherwise write them into the developer's real home.
+    """
+    patch = pytest.MonkeyPatch()
+    patch.setenv("GRAPHGUARD_HOME", str(tmp_path_factory.getbasetemp() / "home"))
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _no_real_neo4j(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory

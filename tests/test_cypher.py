@@ -818,13 +818,38 @@ def audit(tmp_path: Path) -> Path:
     return tmp_path / "audit.jsonl"
 
 
+def stored_ids(driver: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """graphguard's ids → what Neo4j holds (young people's pseudonyms), and back."""
+    from graphguard.store.neo4j import Neo4jStore
+
+    back = Neo4jStore(driver).graphguard_ids()
+    return {v: k for k, v in back.items()}, back
+
+
+def translated(value: Any, ids: dict[str, str]) -> Any:
+    """``value`` with every string that is a key of ``ids`` replaced, however nested."""
+    if isinstance(value, str):
+        return ids.get(value, value)
+    if isinstance(value, list | tuple):
+        return [translated(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: translated(v, ids) for k, v in value.items()}
+    return value
+
+
 def run_named(driver: Any, name: str, audit: Path, **params: Any) -> list[dict[str, Any]]:
+    """Run a library query as a liaison would: young people named by their pseudonyms.
+
+    The demo story names young people by their ids: they go in as the pseudonyms Neo4j
+    holds, and come back translated, so the checks read as the story does.
+    """
     spec = load_library()[name]
-    result = run_library_query(driver, spec, params, timeout=30, row_limit=10_000,
-                               audit_path=audit)
+    forward, back = stored_ids(driver)
+    result = run_library_query(driver, spec, translated(params, forward), timeout=30,
+                               row_limit=10_000, audit_path=audit)
     assert not result.truncated
     assert result.columns == spec.returns, name
-    return result.rows
+    return [translated(row, back) for row in result.rows]
 
 
 def graph_state(driver: Any) -> dict[str, Any]:
@@ -845,8 +870,11 @@ def graph_state(driver: Any) -> dict[str, Any]:
 @pytest.mark.neo4j
 def test_every_library_query_runs_with_its_documented_params(driver: Any, audit: Path) -> None:
     library = load_library()
+    forward, _ = stored_ids(driver)
     for name, spec in library.items():
-        result = run_library_query(driver, spec, spec.examples, timeout=30, row_limit=10_000,
+        # An example naming a demo young person means their pseudonym in the graph.
+        examples = translated(spec.examples, forward)
+        result = run_library_query(driver, spec, examples, timeout=30, row_limit=10_000,
                                    audit_path=audit)
         assert result.columns == spec.returns, name
         assert result.query_name == name
@@ -1453,7 +1481,11 @@ def test_cli_runs_library_and_ad_hoc_queries(
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {N1["flat"], N2["hotel"]} <= {r["location_id"] for r in rows}
     flat = next(r for r in rows if r["location_id"] == N1["flat"])
-    assert set(N1["found_at_flat"]) <= set(flat["young_person_ids"].split("; "))
+    # Young people come out as the pseudonyms Neo4j holds.
+    forward, _ = stored_ids(driver)
+    found = set(flat["young_person_ids"].split("; "))
+    assert {forward[y] for y in N1["found_at_flat"]} <= found
+    assert not set(N1["found_at_flat"]) & found
 
     code, out, err = cli("run", "vehicles_with_young_people", "-p", "min_young_people=3",
                          "--format", "json")

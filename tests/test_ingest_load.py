@@ -80,8 +80,9 @@ def test_load_of_a_windows_1252_dataset_with_rejects(
     [row] = list(csv.DictReader(rejects.open(encoding="utf-8")))
     assert row["person_id"] == "XX1"
     assert store.counts()["nodes"] == 5
+    young = {v: k for k, v in store.graphguard_ids().items()}["YP1"]  # by its pseudonym
     [person], _, _ = neo4j_driver.execute_query(
-        "MATCH (p {id: 'YP1'}) RETURN p.`prénom_usuel` AS value"
+        "MATCH (p {id: $id}) RETURN p.`prénom_usuel` AS value", id=young
     )
     [link], _, _ = neo4j_driver.execute_query(
         "MATCH ()-[r {link_id: 'L2'}]->() RETURN r.`référence_école` AS value, r.notes AS notes"

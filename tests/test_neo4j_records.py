@@ -131,13 +131,20 @@ def as_comparable(graph: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def resolved_to(store: Neo4jStore) -> dict[str, list[str]]:
+    """Record → entities as Neo4j holds them, pseudonyms read back as graphguard's ids."""
+    ids = store.graphguard_ids()
     rows = store.read(
         "MATCH (r:Record)-[:RESOLVED_TO]->(e:Entity) RETURN r.record_id AS r, e.id AS e"
     )
     found: dict[str, list[str]] = {}
     for row in rows:
-        found.setdefault(row["r"], []).append(row["e"])
+        found.setdefault(ids.get(row["r"], row["r"]), []).append(ids.get(row["e"], row["e"]))
     return found
+
+
+def stored_id(store: Neo4jStore, graphguard_id: str) -> str:
+    """The id Neo4j holds for one of graphguard's (a young person's: a pseudonym)."""
+    return {v: k for k, v in store.graphguard_ids().items()}.get(graphguard_id, graphguard_id)
 
 
 @pytest.fixture
@@ -160,9 +167,11 @@ def test_v2_load_writes_records_resolved_to_entities(store: Neo4jStore) -> None:
     }  # type: ignore[union-attr]
     # Entities are what every downstream command reads: the same graph as in memory.
     assert as_comparable(store.graph()) == as_comparable(graph_from_dataset(apart))
-    # Each link keeps the record ids of its ends as the agency wrote them.
+    # Each link keeps the record ids of its ends as the agency wrote them (a young
+    # person's record by its pseudonym).
+    ids = store.graphguard_ids()
     ends = {
-        r["link_id"]: (r["s"], r["t"])
+        r["link_id"]: (ids.get(r["s"], r["s"]), ids.get(r["t"], r["t"]))
         for r in store.read(
             "MATCH ()-[r]->() WHERE r.link_id IS NOT NULL "
             "RETURN r.link_id AS link_id, r.source_record AS s, r.target_record AS t"
@@ -184,8 +193,10 @@ def test_young_peoples_records_hold_no_identifying_values(store: Neo4jStore) -> 
         r["id"]: r["props"]
         for r in store.read("MATCH (r:Record) RETURN r.record_id AS id, properties(r) AS props")
     }
-    girl = props["police:P1"]
-    for identifying in ("name", "date_of_birth", "pnc_id", "person_id"):
+    assert "police:P1" not in props and "education:S17" not in props
+    girl = props[stored_id(store, "police:P1")]
+    assert girl["record_id"].startswith("YR-")
+    for identifying in ("name", "date_of_birth", "pnc_id", "person_id", "local_id"):
         assert identifying not in girl
     assert girl["identity_recorded"] == ["date_of_birth", "name", "pnc_id"]
     assert (girl["area"], girl["category"], girl["source"]) == ("Docklands", ["victim"], "police")
@@ -225,15 +236,19 @@ def test_records_behind_an_entity_query(store: Neo4jStore, tmp_path: Path) -> No
     merged = resolve_by_hand(data, [["police:P1", "education:S17"]])
     store.load(merged, records=data)
     spec = load_library()["records_behind_entity"]
+    # The liaison names the girl by her pseudonym, and gets her records' pseudonyms.
+    assert "E-education:S17" not in str(list(store.read("MATCH (n) RETURN properties(n)")))
     result = run_library_query(
         store.driver,
         spec,
-        {"entity_id": "E-education:S17"},
+        {"entity_id": stored_id(store, "E-education:S17")},
         timeout=30,
         row_limit=100,
         audit_path=tmp_path / "audit.log",
     )
-    rows = {row["record_id"]: row for row in result.rows}
+    assert all(row["record_id"].startswith("YR-") for row in result.rows)
+    ids = store.graphguard_ids()
+    rows = {ids[row["record_id"]]: row for row in result.rows}
     assert set(rows) == {"education:S17", "police:P1"}
     police, school = rows["police:P1"], rows["education:S17"]
     assert (police["source"], police["agency"], police["extracted_on"]) == (
@@ -263,17 +278,19 @@ def test_check_finds_and_repairs_a_record_moved_behind_the_loaders_back(
     data = records()
     apart = resolve_by_hand(data, [])
     store.load(apart, records=data)
+    pupil = stored_id(store, "education:S17")
     with store.driver.session() as session:
         session.run(
-            "MATCH (r:Record {record_id: 'education:S17'})-[old:RESOLVED_TO]->() DELETE old "
-            "WITH 1 AS one MATCH (r:Record {record_id: 'education:S17'}), "
-            "(e:Entity {id: 'E-police:A1'}) CREATE (r)-[:RESOLVED_TO]->(e)"
+            "MATCH (r:Record {record_id: $pupil})-[old:RESOLVED_TO]->() DELETE old "
+            "WITH 1 AS one MATCH (r:Record {record_id: $pupil}), "
+            "(e:Entity {id: 'E-police:A1'}) CREATE (r)-[:RESOLVED_TO]->(e)",
+            pupil=pupil,
         ).consume()
         session.run("MATCH (r:Record {record_id: 'police:L1'}) DETACH DELETE r").consume()
     with store.lock("check") as lock:
         found = check(store, apart, data)
         assert not found.ok
-        assert found.changed_records == ["education:S17"]
+        assert found.changed_records == [pupil]
         assert found.missing_records == ["police:L1"]
         fixed = repair(store, apart, found, lock, records=data)
     assert fixed.written_records == 2 and fixed.after.ok
@@ -284,7 +301,7 @@ def test_a_property_edited_behind_the_loaders_back_is_found_by_check(
     store: Neo4jStore, demo: Any
 ) -> None:
     store.load(demo.dataset)
-    person_id = next(iter(demo.dataset.people))
+    person_id = stored_id(store, next(iter(demo.dataset.people)))
     with store.driver.session() as session:
         session.run("MATCH (n:Entity {id: $id}) SET n.area = 'Elsewhere'", id=person_id).consume()
     # The stored hash still says the node is as loaded, so a load trusts it and skips it …
@@ -331,11 +348,12 @@ def test_demo_agencies_load_end_to_end(store: Neo4jStore, neo4j_env: Any) -> Non
     # Every entity's records are its provenance's records.
     assert entities.resolution is not None
     joined = next(p for p in entities.resolution.provenance.values() if len(p.records) > 1)
+    ids = store.graphguard_ids()
     behind = {
-        r["id"]
+        ids.get(r["id"], r["id"])
         for r in store.read(
             "MATCH (r:Record)-[:RESOLVED_TO]->(:Entity {id: $id}) RETURN r.record_id AS id",
-            id=joined.entity_id,
+            id=stored_id(store, joined.entity_id),
         )
     }
     assert behind == set(joined.records)

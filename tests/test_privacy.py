@@ -165,10 +165,11 @@ def test_scrub_walks_values_and_numbers() -> None:
 
 def test_what_is_identifying() -> None:
     identifying = ("name", "aliases", "date_of_birth", "nhs_number", "upn", "pnc_id", "phone",
-                   "email", "lccis_id", "ni_number", "case_ref", "known_as", "dob")  # fmt: skip
+                   "email", "lccis_id", "ni_number", "case_ref", "known_as", "dob",
+                   "postcode")  # fmt: skip
     for name in identifying:
         assert is_identifying(name), name
-    for name in ("area", "gender", "looked_after", "missing_episodes", "role", "postcode"):
+    for name in ("area", "gender", "looked_after", "missing_episodes", "role", "birth_year"):
         assert not is_identifying(name), name
     values = identifying_values("Y1", {"aliases": "A; B", "dob": "2011-02-03", "area": "X"})
     assert set(values) == {"A; B", "A", "B", "2011-02-03", "Y1"}
@@ -586,6 +587,13 @@ def identity_town(neo4j_driver: Any, tmp_path_factory: pytest.TempPathFactory) -
         store.load(read_dataset(ROOT / "fixtures" / "demo").dataset)
 
 
+def _pseudonym(young_person_id: str) -> str:
+    """What Neo4j holds for a young person: their pseudonym under this state home's key."""
+    from graphguard.settings import pseudonym_key
+
+    return pseudonym(young_person_id, pseudonym_key())
+
+
 def _fixed_town() -> Town:
     young = [
         Young(f"QZX{i}0{i}", f"Qjx{i}zx Qkvz{i}x", f"Qwyx{i}x", f"Jq{'x' * i}",
@@ -616,7 +624,9 @@ def test_cli_cypher_output_withholds_identities_and_formulas(
         result = CliRunner().invoke(main, ["cypher", "run", "-q", IDENTITY_QUERY, "--format", kind])
         assert result.exit_code == 0, result.output
         out = result.stdout
-        assert all(y.person_id in out for y in identity_town.young)  # ids are the keys
+        # The graph's keys are the young people's pseudonyms, never their ids.
+        assert all(_pseudonym(y.person_id) in out for y in identity_town.young)
+        assert not any(y.person_id in out for y in identity_town.young)
         cells = table_cells(out) if kind == "table" else export_strings(f"r.{kind}", out.encode())
         assert_no_young_person(cells, identity_town.young, ids=False)
         if kind != "table":
@@ -673,6 +683,6 @@ def test_dashboard_cypher_downloads_withhold_identities_and_formulas(
         assert_no_young_person(cells, identity_town.young, ids=False)
         assert not [c for c in cells if c.startswith(FORMULA_STARTS)], cells
         assert "'=HYPERLINK" in files[name].decode() and "'@SUM(1)" in files[name].decode()
-        assert all(y.person_id in files[name].decode() for y in identity_town.young)
+        assert all(_pseudonym(y.person_id) in files[name].decode() for y in identity_town.young)
     # The file is the CLI's: the same formatter over the same withheld result.
     assert files["ad_hoc.csv"].decode().startswith("shout,born,who,y,link,plus,at,id\r\n")

@@ -1,6 +1,7 @@
 // name: adults_near_young_person
 // question: Which adults are linked to this young person within a few steps, and how?
-// param: young_person_id string (required) — the young person's id
+// param: young_person_id string (required) — the young person's pseudonym (YP-…), as
+//   graphguard's target lists and packs name them: the graph holds no child's id
 // param: max_steps integer 1..4 = 2 — how many links away to look (1 to 4)
 // returns: adult_id, suspected, professional, steps, direct_link_types, path_ids,
 //   path_types, gradings
@@ -9,6 +10,8 @@
 // note: direct_link_types lists every link recorded directly between the two (empty when
 //   they are not directly linked).
 // note: the pattern is capped at 4 steps and filtered to max_steps.
+// note: the example is the demo's young person of that id; in Neo4j they are its
+//   pseudonym, keyed by the loading state home's pseudonym.key.
 // :param young_person_id => 'YP028'
 // :param max_steps => 2
 MATCH (young_person:YoungPerson {id: $young_person_id})

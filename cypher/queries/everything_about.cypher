@@ -1,7 +1,8 @@
 // name: everything_about
 // question: What is recorded about this person, place or vehicle: every link, who recorded
 //   it, when, and how it was graded?
-// param: entity_id string (required) — the id of a young person, adult, location or vehicle
+// param: entity_id string (required) — the id of a young person, adult, location or vehicle (a
+//   young person's: their pseudonym, YP-…)
 // returns: link_id, link_type, direction, other_id, other_kind, other_role, first_seen,
 //   last_seen, count, agency, reference, grading, protective, notes
 // note: direction is 'out' when the entity is the link's source (the adult in ALLEGED_HARM,

@@ -1,10 +1,13 @@
 // name: protective_factors
 // question: What protects this young person: trusted adults, family, school and other
 //   links recorded as protective?
-// param: young_person_id string (required) — the young person's id
+// param: young_person_id string (required) — the young person's pseudonym (YP-…), as
+//   graphguard's target lists and packs name them: the graph holds no child's id
 // returns: link_id, link_type, other_id, other_kind, other_role, professional, first_seen,
 //   last_seen, agency, grading
 // note: these are the ties a move away would cut; disrupt the risk, do not move the child.
+// note: the example is the demo's young person of that id; in Neo4j they are its
+//   pseudonym, keyed by the loading state home's pseudonym.key.
 // :param young_person_id => 'YP076'
 MATCH (young_person:YoungPerson {id: $young_person_id})-[r]-(other:Entity)
 WHERE coalesce(r.protective, false) OR type(r) = 'SUPPORTS'

@@ -1,7 +1,8 @@
 // name: records_behind_entity
 // question: Which agency records is this person, place or vehicle made from: each record's
 //   source and agency, what that record says, and how many of the entity's links it brought?
-// param: entity_id string (required) — the id of a young person, adult, location or vehicle
+// param: entity_id string (required) — the id of a young person, adult, location or vehicle (a
+//   young person's: their pseudonym, YP-…)
 // returns: entity_id, record_id, source, agency, extracted_on, record, identity_recorded,
 //   links
 // note: agency extracts (input format v2) give one row per source record resolved to the

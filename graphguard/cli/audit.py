@@ -61,19 +61,22 @@ def verify(output_format: str) -> None:
 @click.command("where")
 @FORMAT
 def where(output_format: str) -> None:
-    """Print the state home and what is in it: key, audit log, settings, workspace, Neo4j.
+    """Print the state home and what is in it: keys, identities, audit log, workspace, Neo4j.
 
     The state home is GRAPHGUARD_HOME, else the per-user data directory; never the
     working directory.
     """
     from graphguard.settings import SETTINGS_FILE, get_settings, state_home
     from graphguard.workspace import database_path
+    from graphguard.workspace.identity import IDENTITY_FILE, IDENTITY_KEY_FILE
 
     settings = get_settings()
     home = state_home(settings)
     items = {
         "settings file": home / SETTINGS_FILE,
         "pseudonym key": home / "pseudonym.key",
+        "identity store": home / IDENTITY_FILE,
+        "identity key": home / IDENTITY_KEY_FILE,
         "audit log": settings.audit_path,
         "workspace": database_path(settings),
         "local Neo4j": home / "neo4j",

@@ -366,12 +366,21 @@ def cypher_matches(
     concern = sorted(adults_of_concern)
     matches = []
     with store.reachable("running the watch rules"):
+        # Neo4j knows young people (and links that named them) by pseudonyms; alerts
+        # are kept, and compared with the Python rules', under graphguard's ids.
+        ids = store.graphguard_ids()
         for name, spec in rules.items():
             params: dict[str, Any] = {"since": since, "as_of": as_of}
             if any(p.name == "adults_of_concern" for p in spec.params):
                 params["adults_of_concern"] = concern
             for record in store.read(spec.text, **params):
-                matches.append(Match.of(name, dict(record)))
+                row = {
+                    key: [ids.get(v, v) for v in value]
+                    if isinstance(value, list)
+                    else ids.get(value, value)
+                    for key, value in dict(record).items()
+                }
+                matches.append(Match.of(name, row))
     return sorted(matches, key=_match_order)
 
 

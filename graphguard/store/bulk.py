@@ -1,9 +1,10 @@
 """``graphguard load --initial``: a first load through ``neo4j-admin database import``.
 
 An offline import writes the store files directly and is the fastest way to fill an
-empty database.  It writes exactly what the loader writes — the same labels, properties,
-content hashes (:mod:`graphguard.store.rows`), relationships, records and sources — then
-the server is started again and the schema (``cypher/schema.cypher``) applied, so that a
+empty database.  It writes exactly what the loader writes — the same stored form
+(:mod:`graphguard.store.stored`: labels, properties, pseudonyms, scrubbed text, content
+hashes, relationships, records and sources), and keeps the same identities — then the
+server is started again and the schema (``cypher/schema.cypher``) applied, so that a
 later ``graphguard load`` or ``check`` finds the database as if the loader had filled it.
 
 Because the import replaces a database, it is refused (:class:`~graphguard.errors.RefusedError`,
@@ -26,15 +27,9 @@ from urllib.parse import urlsplit
 
 from graphguard.errors import RefusedError
 from graphguard.ingest import Dataset
-from graphguard.store.neo4j import LoadReport, Neo4jStore, _is_loopback, link_ends
-from graphguard.store.rows import (
-    RECORD_LABEL,
-    RESOLVED_TO,
-    entity_row,
-    link_row,
-    record_row,
-    source_row,
-)
+from graphguard.store.neo4j import LoadReport, Neo4jStore, _is_loopback
+from graphguard.store.rows import RECORD_LABEL, RESOLVED_TO
+from graphguard.store.stored import StoredForm
 
 __all__ = ["ImportFiles", "initial_load", "write_import_files"]
 
@@ -98,12 +93,11 @@ def _write_table(
     return path
 
 
-def write_import_files(dataset: Dataset, records: Dataset | None, folder: Path) -> ImportFiles:
-    """Write the neo4j-admin import files of a dataset (v2: with its records) to ``folder``."""
+def write_import_files(form: StoredForm, folder: Path) -> ImportFiles:
+    """Write the neo4j-admin import files of a dataset's stored form to ``folder``."""
     files = ImportFiles()
     by_labels: dict[tuple[str, ...], list[tuple[list[str], dict[str, Any]]]] = defaultdict(list)
-    for entity in dataset.entities():
-        row = entity_row(entity)
+    for row in form.entities:
         props = {k: v for k, v in row["props"].items() if k != "id"}
         by_labels[row["labels"]].append(([row["id"], ";".join(("Entity", *row["labels"]))], props))
         files.entities += 1
@@ -111,12 +105,10 @@ def write_import_files(dataset: Dataset, records: Dataset | None, folder: Path) 
         files.nodes.append(
             _write_table(folder / f"entities-{number}.csv", ["id:ID(Entity)", ":LABEL"], rows)
         )
-    if records is not None and dataset.resolution is not None:
-        entity_of = dataset.resolution.entity_of
+    if form.records:
         record_rows: list[tuple[list[str], dict[str, Any]]] = []
         resolved: list[tuple[list[str], dict[str, Any]]] = []
-        for record in records.entities():
-            row = record_row(record, entity_of[record.id])
+        for row in form.records:
             props = {k: v for k, v in row["props"].items() if k != "record_id"}
             record_rows.append(([row["id"], RECORD_LABEL], props))
             resolved.append(([row["id"], row["entity"], RESOLVED_TO], {}))
@@ -129,18 +121,16 @@ def write_import_files(dataset: Dataset, records: Dataset | None, folder: Path) 
                 folder / "resolved.csv", [":START_ID(Record)", ":END_ID(Entity)", ":TYPE"], resolved
             )
         )
-        sources = []
-        for name, info in sorted(dataset.sources.items()):
-            props = {k: v for k, v in source_row(name, info)["props"].items() if k != "name"}
-            sources.append(([name, "Source"], props))
-        if sources:
-            files.nodes.append(
-                _write_table(folder / "sources.csv", ["name:ID(Source)", ":LABEL"], sources)
-            )
-    ends = link_ends(records if dataset.version == 2 else None)
+    sources = []
+    for source in form.sources:
+        props = {k: v for k, v in source["props"].items() if k != "name"}
+        sources.append(([source["name"], "Source"], props))
+    if sources:
+        files.nodes.append(
+            _write_table(folder / "sources.csv", ["name:ID(Source)", ":LABEL"], sources)
+        )
     by_type: dict[str, list[tuple[list[str], dict[str, Any]]]] = defaultdict(list)
-    for link in dataset.links:
-        link_type, row = link_row(link, ends[link.link_id] if ends is not None else None)
+    for link_type, row in form.links:
         by_type[link_type].append(([row["source"], row["target"], link_type], row["props"]))
         files.links += 1
     for link_type, rows in sorted(by_type.items()):
@@ -224,9 +214,13 @@ def initial_load(
                 "changed)"
             )
         store.check_free_space(len(dataset) + (len(records) if records else 0))
+        form = store.stored_form(dataset, records)
+        identities = store.identities
+        if identities is not None:
+            identities.update(form.identities)  # first, as a load does
         with tempfile.TemporaryDirectory(prefix="import-", dir=data_dir) as folder:
             say("writing the import files…")
-            files = write_import_files(dataset, records, Path(folder))
+            files = write_import_files(form, Path(folder))
             database = store.database or "neo4j"
             import_database(
                 data_dir,
@@ -242,6 +236,7 @@ def initial_load(
         say("creating the constraints and indexes…")
         store.apply_schema()
         store.await_indexes()
+        store.keep_identities(form)
     report.nodes, report.relationships, report.records_total = (
         files.entities,
         files.links,

@@ -27,16 +27,9 @@ from graphguard.ingest import Dataset
 from graphguard.store import queries
 from graphguard.store.content import HASH_PROPERTY, digest
 from graphguard.store.lock import LoadLock
-from graphguard.store.neo4j import (
-    LoadReport,
-    Neo4jStore,
-    entity_row,
-    link_ends,
-    link_row,
-    native_properties,
-    record_row,
-)
+from graphguard.store.neo4j import LoadReport, Neo4jStore, native_properties
 from graphguard.store.rows import RECORD_LABEL, entity_hash, link_hash, record_hash
+from graphguard.store.stored import StoredForm
 
 __all__ = ["CheckReport", "RepairReport", "check", "repair"]
 
@@ -97,24 +90,20 @@ class _Side:
         return digest(hashes)
 
 
-def _dataset_side(dataset: Dataset, records: Dataset | None = None) -> _Side:
+def _dataset_side(form: StoredForm) -> _Side:
     entities: dict[str, _Node] = {}
-    for entity in dataset.entities():
-        row = entity_row(entity)
+    for row in form.entities:
         props, stored = _split(row["props"])
-        entities[entity.id] = (tuple(sorted(("Entity", *row["labels"]))), props, stored)
-    ends = link_ends(records)
+        entities[row["id"]] = (tuple(sorted(("Entity", *row["labels"]))), props, stored)
     links: list[_Link] = []
-    for link in dataset.links:
-        link_type, row = link_row(link, ends[link.link_id] if ends is not None else None)
+    for link_type, row in form.links:
         props, stored = _split(row["props"])
-        links.append((None, link.link_id, link_type, row["source"], row["target"], props, stored))
+        link_id = props["link_id"]
+        links.append((None, link_id, link_type, row["source"], row["target"], props, stored))
     side_records: dict[str, _Record] = {}
-    if records is not None and dataset.resolution is not None:
-        for record in records.entities():
-            row = record_row(record, dataset.resolution.entity_of[record.id])
-            props, stored = _split(row["props"])
-            side_records[record.id] = ((row["entity"],), props, stored)
+    for row in form.records:
+        props, stored = _split(row["props"])
+        side_records[row["id"]] = ((row["entity"],), props, stored)
     return _Side(entities, links, side_records)
 
 
@@ -285,10 +274,9 @@ def check(store: Neo4jStore, dataset: Dataset, records: Dataset | None = None) -
     writes while it reads, and so that a :func:`repair` after it finds the database
     as it was read.
     """
-    if dataset.version != 2:
-        records = None
+    form = store.stored_form(dataset, records)
     with store.reachable("checking the database"):
-        return _compare(_dataset_side(dataset, records), _neo4j_side(store))
+        return _compare(_dataset_side(form), _neo4j_side(store))
 
 
 @dataclass
@@ -317,34 +305,28 @@ def repair(
     ``found`` must have been checked under the same ``lock``, so that nothing has
     changed since (the element ids it names are still the ones it read).
     """
-    if dataset.version != 2:
-        records = None
+    form = store.stored_form(dataset, records)
     tick = progress or (lambda _n: None)
     load = LoadReport()
     with store.reachable("repairing the database"):
+        identities = store.identities
+        if identities is not None:
+            identities.update(form.identities)  # first, as a load does
         store.apply_schema()
         store.delete(queries.DELETE_RELATIONSHIPS, found._delete_relationships, lock, load)
         store.delete(queries.DELETE_RECORDS, found.extra_records, lock, load)
         deleted_records = load.counters.get("nodes_deleted", 0)
         store.delete(queries.DELETE_ENTITIES, found.extra_entities, lock, load)
         wanted = set(found._write_entities)
-        store.write_entities([e for e in dataset.entities() if e.id in wanted], lock, load, tick)
-        record_rows = []
-        if records is not None and dataset.resolution is not None:
-            entity_of = dataset.resolution.entity_of
-            chosen = set(found._write_records)
-            record_rows = [
-                record_row(r, entity_of[r.id]) for r in records.entities() if r.id in chosen
-            ]
+        store.write_entities([r for r in form.entities if r["id"] in wanted], lock, load, tick)
+        chosen = set(found._write_records)
+        record_rows = [row for row in form.records if row["id"] in chosen]
+        if record_rows:
             store.write_records(record_rows, lock, load, tick)
         links = set(found._write_links)
-        ends = link_ends(records)
-        rows = [
-            link_row(link, ends[link.link_id] if ends is not None else None)
-            for link in dataset.links
-            if link.link_id in links
-        ]
+        rows = [(t, row) for t, row in form.links if row["props"]["link_id"] in links]
         store.write_links(rows, lock, load, tick)
+        store.keep_identities(form)
     return RepairReport(
         deleted_entities=load.counters.get("nodes_deleted", 0) - deleted_records,
         deleted_relationships=load.counters.get("relationships_deleted", 0),

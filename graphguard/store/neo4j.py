@@ -39,12 +39,19 @@ import networkx as nx
 
 from graphguard.errors import BackendUnavailable, UsageError
 from graphguard.ingest import Dataset
-from graphguard.model import Entity
 from graphguard.store import queries
 from graphguard.store.base import Filters, finish_graph
 from graphguard.store.content import HASH_PROPERTY, STORE_PROPERTIES
 from graphguard.store.lock import LoadLock
-from graphguard.store.rows import entity_labels, entity_row, link_row, record_row, source_row
+from graphguard.store.rows import entity_labels
+from graphguard.store.stored import (
+    StoredForm,
+    restore_link,
+    restore_node,
+    stored_form,
+    stored_ids,
+)
+from graphguard.workspace.identity import HeldIdentity, IdentityStore
 
 __all__ = [
     "BOLT_SCHEMES",
@@ -52,12 +59,9 @@ __all__ = [
     "LoadReport",
     "Changes",
     "LinkHolder",
+    "STATE_HOME",
     "connect",
     "entity_labels",
-    "entity_row",
-    "link_row",
-    "record_row",
-    "link_ends",
 ]
 
 #: The URI schemes of Neo4j's Bolt protocol, the only one graphguard speaks.
@@ -67,6 +71,9 @@ BOLT_SCHEMES: tuple[str, ...] = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s
 #: deadlock, a leader switch) before giving up: long enough for those, short enough
 #: that a server that went away is reported within seconds rather than half a minute.
 RETRY_SECONDS = 10.0
+
+#: The default identity store and pseudonym key of a :class:`Neo4jStore`: the state home's.
+STATE_HOME = "state home"
 
 #: Disk a load needs per row (entity or link) on a fresh database, store files and
 #: transaction log together: about 0.75 KB measured on a synthetic town, rounded up
@@ -206,13 +213,6 @@ class LoadReport:
         )
 
 
-def link_ends(records: Dataset | None) -> dict[str, tuple[str, str]] | None:
-    """Link id → the record ids of its source and target, from the record-level dataset."""
-    if records is None:
-        return None
-    return {link.link_id: (link.source_id, link.target_id) for link in records.links}
-
-
 def _native(value: Any) -> Any:
     to_native = getattr(value, "to_native", None)
     if to_native is not None:
@@ -236,16 +236,66 @@ class Neo4jStore:
         The database to use; the server's default when None.
     batch_size : int, default 5000
         Rows per ``UNWIND`` batch, each batch one managed write transaction.
+    identities : IdentityStore or None, default the state home's
+        Where a load keeps what Neo4j does not hold (young people's identifying values,
+        scrubbed text) and where reading the graph finds it again.  None: a load keeps
+        nothing and the graph read back keeps its pseudonyms (it still analyses).
+    key : bytes, optional
+        The pseudonym key; the state home's (:func:`~graphguard.settings.pseudonym_key`)
+        by default, read when a load first needs it.
     """
 
     backend = "neo4j"
 
-    def __init__(self, driver: Any, database: str | None = None, batch_size: int = 5_000) -> None:
+    def __init__(
+        self,
+        driver: Any,
+        database: str | None = None,
+        batch_size: int = 5_000,
+        *,
+        identities: IdentityStore | str | None = STATE_HOME,
+        key: bytes | None = None,
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.driver = driver
         self.database = database
         self.batch_size = batch_size
+        self._identities = identities
+        self._key = key
+
+    @property
+    def identities(self) -> IdentityStore | None:
+        """The identity store this store reads and keeps (opened on first use)."""
+        if isinstance(self._identities, str):
+            self._identities = IdentityStore.default()
+        return self._identities
+
+    def held(self) -> dict[str, HeldIdentity]:
+        """What the identity store holds (empty without one)."""
+        identities = self.identities
+        return identities.held() if identities is not None else {}
+
+    def stored_form(self, dataset: Dataset, records: Dataset | None = None) -> StoredForm:
+        """What Neo4j holds of ``dataset`` (:func:`~graphguard.store.stored.stored_form`)."""
+        if self._key is None:
+            from graphguard.settings import pseudonym_key
+
+            self._key = pseudonym_key()
+        return stored_form(dataset, records, self._key)
+
+    def keep_identities(self, form: StoredForm) -> None:
+        """Update the identity store with ``form``'s identities, for what Neo4j now holds.
+
+        Entries for elements Neo4j no longer holds (pruned, merged away) are dropped, so
+        the store never keeps a child's identity the graph has let go of.
+        """
+        identities = self.identities
+        if identities is None:
+            return
+        with self._session(default_access_mode="READ") as session:
+            present = [r["key"] for r in session.run(queries.HELD_KEYS)]
+        identities.update(form.identities, keep=present)
 
     def _session(self, **kwargs: Any) -> Any:
         return self.driver.session(database=self.database, **kwargs)
@@ -378,22 +428,28 @@ class Neo4jStore:
         tick: Callable[[int], object],
         prune: bool,
     ) -> None:
+        form = self.stored_form(dataset, records)
+        identities = self.identities
+        if identities is not None:
+            # First: a load stopped part way leaves identities Neo4j does not hold yet
+            # (dropped by the next load), never a pseudonym nobody can reveal.
+            identities.update(form.identities)
         existing = self.existing_entities()
-        entity_rows = [entity_row(entity) for entity in dataset.entities()]
-        report.nodes = len(entity_rows)
-        self._write_entities(entity_rows, existing, lock, report, tick)
+        report.nodes = len(form.entities)
+        self._write_entities(form.entities, existing, lock, report, tick)
         if records is not None:
-            assert dataset.resolution is not None
-            self._write_sources(dataset, lock, report)
-            self._write_records(records, dataset.resolution.entity_of, lock, report, tick, prune)
+            if form.sources:
+                self._write(queries.MERGE_SOURCES, form.sources, lock, report)
+            self._write_records(form, lock, report, tick, prune)
         held = self.existing_links()
-        kept = self._write_dataset_links(dataset, records, held, lock, report, tick)
+        kept = self._write_dataset_links(form, held, lock, report, tick)
+        stored_entities = form.entity_ids()
         if records is not None:
             # Entities whose every record now resolves elsewhere: a merge folded them.
             gone = [
                 entity_id
                 for entity_id, (_, resolved) in existing.items()
-                if resolved and dataset.entity(entity_id) is None
+                if resolved and entity_id not in stored_entities
             ]
             report.entities.removed += self._delete_counting(
                 queries.DELETE_ORPHANS, gone, lock, report
@@ -401,11 +457,12 @@ class Neo4jStore:
         if prune:
             if records is None:  # a v1 dataset holds no records: a v2 load's go
                 self._prune_records(None, self.existing_records(), lock, report)
-            self._prune(dataset, kept, held, existing, lock, report)
+            self._prune(stored_entities, kept, held, existing, lock, report)
         else:
             report.duplicates_left = sorted(
                 link_id for link_id, h in held.items() if len(h) > 1 and link_id not in kept
             )
+        self.keep_identities(form)
 
     def _write_entities(
         self,
@@ -435,15 +492,9 @@ class Neo4jStore:
                 queries.merge_entities(labels), group, lock, report, tick
             )
 
-    def _write_sources(self, dataset: Dataset, lock: LoadLock, report: LoadReport) -> None:
-        rows = [source_row(name, info) for name, info in sorted(dataset.sources.items())]
-        if rows:
-            self._write(queries.MERGE_SOURCES, rows, lock, report)
-
     def _write_records(
         self,
-        records: Dataset,
-        entity_of: dict[str, str],
+        form: StoredForm,
         lock: LoadLock,
         report: LoadReport,
         tick: Callable[[int], object],
@@ -452,63 +503,58 @@ class Neo4jStore:
         existing = self.existing_records()
         new: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
-        total = 0
-        for record in records.entities():
-            row = record_row(record, entity_of[record.id])
-            total += 1
-            held = existing.get(record.id, False)
+        for row in form.records:
+            held = existing.get(row["id"], False)
             if held is False:
                 new.append(row)
             elif held != row["props"][HASH_PROPERTY]:
                 changed.append(row)
             else:
                 report.records.unchanged += 1
-        report.records_total = total
+        report.records_total = len(form.records)
         tick(report.records.unchanged)
         report.records.added = self._write_all(queries.CREATE_RECORDS, new, lock, report, tick)
         report.records.changed = self._write_all(
             queries.UPDATE_RECORDS, changed, lock, report, tick
         )
         if prune:
-            self._prune_records(records, existing, lock, report)
+            self._prune_records(form.record_ids(), existing, lock, report)
 
     def _prune_records(
         self,
-        records: Dataset | None,
+        ids: set[str] | None,
         existing: dict[str, str | None],
         lock: LoadLock,
         report: LoadReport,
     ) -> None:
-        """Delete the records Neo4j holds that ``records`` does not (v1: every record)."""
-        ids = {record.id for record in records.entities()} if records is not None else set()
+        """Delete the records Neo4j holds whose (stored) ids are not ``ids`` (None: every one)."""
+        ids = ids or set()
         gone = [record_id for record_id in existing if record_id not in ids]
         report.records.removed = self._delete_counting(queries.DELETE_RECORDS, gone, lock, report)
 
     def _write_dataset_links(
         self,
-        dataset: Dataset,
-        records: Dataset | None,
+        form: StoredForm,
         held: dict[str, list[LinkHolder]],
         lock: LoadLock,
         report: LoadReport,
         tick: Callable[[int], object],
     ) -> set[str]:
         """Create the dataset's new and changed links, deleting what they replace."""
-        ends = link_ends(records)
         stale: dict[str, set[str]] = defaultdict(set)  # type -> link ids to delete
         rows: list[tuple[str, dict[str, Any]]] = []
         kept: set[str] = set()
-        for link in dataset.links:
-            link_type, row = link_row(link, ends[link.link_id] if ends is not None else None)
-            kept.add(link.link_id)
+        for link_type, row in form.links:
+            link_id = row["props"]["link_id"]
+            kept.add(link_id)
             wanted = row["props"][HASH_PROPERTY]
-            holders = held.get(link.link_id, [])
+            holders = held.get(link_id, [])
             # A holder with the link's hash is the link as it should be (the hash covers
             # the type and both ends); every other holder is deleted.
             good = [holder for holder in holders if holder.hash == wanted]
             for holder in holders:
                 if holder not in good[:1]:
-                    stale[holder.type].add(link.link_id)
+                    stale[holder.type].add(link_id)
             if len(holders) > 1:
                 report.repaired_duplicates += 1
             if good:
@@ -554,15 +600,14 @@ class Neo4jStore:
 
     def write_entities(
         self,
-        entities: Iterable[Entity],
+        rows: Iterable[dict[str, Any]],
         lock: LoadLock,
         report: LoadReport,
         tick: Callable[[int], object] = lambda _n: None,
     ) -> int:
-        """Upsert entities (merged on id, whatever Neo4j holds) in batches; how many."""
+        """Upsert entity rows (of a :class:`StoredForm`, merged on id) in batches; how many."""
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for entity in entities:
-            row = entity_row(entity)
+        for row in rows:
             groups[row["labels"]].append(row)
         return sum(
             self._write_all(queries.merge_entities(labels), rows, lock, report, tick)
@@ -576,7 +621,7 @@ class Neo4jStore:
         report: LoadReport,
         tick: Callable[[int], object] = lambda _n: None,
     ) -> int:
-        """Upsert links (``(type, row)`` from :func:`link_row`) in batches; how many."""
+        """Upsert links (``(type, row)`` of a :class:`StoredForm`) in batches; how many."""
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for link_type, row in rows:
             by_type[link_type].append(row)
@@ -592,7 +637,7 @@ class Neo4jStore:
         report: LoadReport,
         tick: Callable[[int], object] = lambda _n: None,
     ) -> int:
-        """Rewrite records (rows of :func:`record_row`) that exist, create the others."""
+        """Rewrite records (rows of a :class:`StoredForm`) that exist, create the others."""
         with self._session(default_access_mode="READ") as session:
             ids = [row["id"] for row in rows]
             present = {r["id"] for r in session.run(queries.RECORDS_PRESENT, ids=ids)}
@@ -620,7 +665,7 @@ class Neo4jStore:
 
     def _prune(
         self,
-        dataset: Dataset,
+        entity_ids: set[str],
         kept: set[str],
         held: dict[str, list[LinkHolder]],
         existing: dict[str, tuple[str | None, bool]],
@@ -635,7 +680,7 @@ class Neo4jStore:
                     report.pruned_relationships += 1
         self.delete_links(stale, lock, report)
         report.links.removed += report.pruned_relationships
-        gone = [entity_id for entity_id in existing if dataset.entity(entity_id) is None]
+        gone = [entity_id for entity_id in existing if entity_id not in entity_ids]
         deleted = self._delete_counting(queries.DELETE_ENTITIES, gone, lock, report)
         report.pruned_nodes += deleted
         report.entities.removed += deleted
@@ -740,27 +785,43 @@ class Neo4jStore:
             "ungraded": filters.include_ungraded,
         }
         graph = nx.MultiDiGraph()
-        with (
-            self.reachable("reading the graph"),
-            self._session(default_access_mode="READ") as session,
-        ):
-            for record in session.run(queries.READ_ENTITIES, params):
-                props = native_properties(record["props"])
-                props.pop("id", None)
-                props.pop(HASH_PROPERTY, None)
-                # Neo4j gives lists back; the model's list fields (aliases, categories)
-                # are tuples, and both stores return equal graphs.
-                for name, value in props.items():
-                    if isinstance(value, list):
-                        props[name] = tuple(value)
-                graph.add_node(record["id"], **props)
-            for record in session.run(queries.READ_LINKS, params):
-                props = native_properties(record["props"])
-                for name in STORE_PROPERTIES:
-                    props.pop(name, None)
-                props["type"] = record["type"]
-                graph.add_edge(record["source"], record["target"], key=props["link_id"], **props)
+        with self.reachable("reading the graph"):
+            held = self.held()
+            # Pseudonyms back to graphguard's ids, names back on young people: the
+            # graph is the one the embedded store gives (the identity store's, or, without
+            # it, the pseudonymous graph Neo4j holds).
+            ids: dict[str, str] = {}
+            with self._session(default_access_mode="READ") as session:
+                for record in session.run(queries.READ_ENTITIES, params):
+                    props = native_properties(record["props"])
+                    props.pop("id", None)
+                    props.pop(HASH_PROPERTY, None)
+                    # Neo4j gives lists back; the model's list fields (aliases,
+                    # categories) are tuples, and both stores return equal graphs.
+                    for name, value in props.items():
+                        if isinstance(value, list):
+                            props[name] = tuple(value)
+                    node, props = restore_node(record["id"], props, held)
+                    ids[record["id"]] = node
+                    graph.add_node(node, **props)
+                for record in session.run(queries.READ_LINKS, params):
+                    props = native_properties(record["props"])
+                    for name in STORE_PROPERTIES:
+                        props.pop(name, None)
+                    props = restore_link(props, held)
+                    props["type"] = record["type"]
+                    source = ids.get(record["source"], record["source"])
+                    target = ids.get(record["target"], record["target"])
+                    graph.add_edge(source, target, key=props["link_id"], **props)
         return finish_graph(graph, filters)
+
+    def graphguard_ids(self) -> dict[str, str]:
+        """The ids Neo4j holds (pseudonyms) → graphguard's, where they differ.
+
+        For results read from Neo4j by Cypher (the watch rules) that graphguard then
+        keeps or shows next to what the embedded store computes.
+        """
+        return dict(stored_ids(self.held()))
 
     def read(self, query: str, **parameters: Any) -> Iterator[Any]:
         """The records of a read statement of :mod:`~.queries`, streamed."""

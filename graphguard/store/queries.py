@@ -35,6 +35,7 @@ __all__ = [
     "DELETE_ORPHANS",
     "EXISTING_ENTITIES",
     "EXISTING_RECORDS",
+    "HELD_KEYS",
     "RECORDS_PRESENT",
     "CHECK_RECORDS",
     "DELETE_ENTITIES",
@@ -205,6 +206,17 @@ EXISTING_ENTITIES = (
 
 #: Which of the record ids in ``$ids`` Neo4j holds.
 RECORDS_PRESENT = "UNWIND $ids AS id MATCH (r:Record {record_id: id}) RETURN id"
+
+#: The identity store's key of every element Neo4j holds (graphguard.store.stored):
+#: a young person's or record's pseudonym, and entity:, record:, link: of every id.
+HELD_KEYS = (
+    "MATCH (n:YoungPerson) RETURN n.id AS key "
+    "UNION ALL MATCH (n:Entity) RETURN 'entity:' + n.id AS key "
+    "UNION ALL MATCH (r:Record) RETURN r.record_id AS key "
+    "UNION ALL MATCH (r:Record) RETURN 'record:' + r.record_id AS key "
+    "UNION ALL MATCH (:Entity)-[l]->(:Entity) WHERE l.link_id IS NOT NULL "
+    "RETURN 'link:' + l.link_id AS key"
+)
 
 #: Every record's id and content hash.
 EXISTING_RECORDS = "MATCH (r:Record) RETURN r.record_id AS id, r.content_hash AS hash"
