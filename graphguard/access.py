@@ -84,6 +84,9 @@ class Permission(enum.StrEnum):
     MANAGE_DATA = "manage data"
     #: Read and verify the audit log.
     READ_AUDIT = "read audit log"
+    #: The fairness report (``fairness`` and its page): aggregate counts only, small
+    #: numbers suppressed, so the administrator (for the data-protection officer) too.
+    VIEW_FAIRNESS = "view fairness report"
 
 
 class Scope(enum.StrEnum):
@@ -130,6 +133,7 @@ MATRIX: dict[Role, RoleRow] = {
                     _P.VIEW_MEETING,
                     _P.MANAGE_ACTIONS,
                     _P.EXPORT_BRIEFING,
+                    _P.VIEW_FAIRNESS,
                 }
             ),
             Scope.ALL,
@@ -144,6 +148,7 @@ MATRIX: dict[Role, RoleRow] = {
                     _P.RUN_CYPHER,
                     _P.VIEW_MEETING,
                     _P.MANAGE_ALERTS,
+                    _P.VIEW_FAIRNESS,
                 }
             ),
             Scope.ALL,
@@ -158,7 +163,7 @@ MATRIX: dict[Role, RoleRow] = {
         ),
         RoleRow(
             Role.ADMINISTRATOR,
-            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT}),
+            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT, _P.VIEW_FAIRNESS}),
             Scope.NONE,
             "runs the deployment: loads and checks data, reads the audit log; sees no "
             "personal data",

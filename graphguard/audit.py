@@ -82,6 +82,8 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    EXPORT_FAIRNESS = "export fairness report"
+    VIEW_FAIRNESS = "view fairness report"
 
 
 class AuditError(RefusedError):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORY_ORDER",
     "DERIVATION_RULES",
+    "DERIVED_BECAUSE",
     "PERSON_OF_INTEREST",
     "PersonCategories",
     "categorise",
@@ -62,6 +63,11 @@ DERIVATION_RULES: Mapping[Category, str] = {
     "its grading (safeguarding treats a disclosure or intelligence of harm as enough)",
     Category.SUSPECT: "an adult whose record flags them as suspected (named by a partner "
     "as a person who may pose a risk)",
+}
+#: Derived category → why, in a few words, as exports show it beside the category.
+DERIVED_BECAUSE: Mapping[Category, str] = {
+    Category.VICTIM: "named as the target of alleged harm",
+    Category.SUSPECT: "flagged as suspected by a partner",
 }
 #: What a target list says of an adult target who is a suspect in no record.
 PERSON_OF_INTEREST = "person of interest: no partner has named them"
@@ -120,7 +126,7 @@ class PersonCategories:
     def sources(self) -> str:
         """Which record said which, and each derivation's rule, in one text."""
         parts = list(self.records)
-        parts += [f"{c.value}, derived: {DERIVATION_RULES[c]}" for c in self.derived]
+        parts += [f"{c.value}: derived, {DERIVED_BECAUSE[c]}" for c in self.derived]
         return " | ".join(parts)
 
 

@@ -2,8 +2,8 @@
 // question: What protects this young person: trusted adults, family, school and other
 //   links recorded as protective?
 // param: young_person_id string (required) — the young person's id
-// returns: link_id, link_type, other_id, other_kind, other_role, professional, first_seen,
-//   last_seen, agency, grading
+// returns: link_id, link_type, other_id, other_kind, other_role, other_categories,
+//   professional, first_seen, last_seen, agency, grading
 // note: these are the ties a move away would cut; disrupt the risk, do not move the child.
 // :param young_person_id => 'YP076'
 MATCH (young_person:YoungPerson {id: $young_person_id})-[r]-(other:Entity)
@@ -13,6 +13,8 @@ RETURN r.link_id AS link_id,
        other.id AS other_id,
        other.kind AS other_kind,
        other.role AS other_role,
+       coalesce(other.category, []) +
+         [c IN coalesce(other.category_derived, []) | c + ' (derived)'] AS other_categories,
        coalesce(other.professional, false) AS professional,
        r.first_seen AS first_seen,
        r.last_seen AS last_seen,
