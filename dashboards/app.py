@@ -23,6 +23,7 @@ PAGES = {
         st.Page("views/hubs.py", title="Hubs"),
         st.Page("views/contexts.py", title="Places and vehicles"),
         st.Page("views/timeline.py", title="Timeline"),
+        st.Page("views/fairness.py", title="Fairness"),
     ],
     "Act": [
         st.Page("views/disruption.py", title="Disruption planner"),

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from graphguard.analysis.disruption import disruption_analysis
+from graphguard.analysis.disruption import DisruptionAnalysis, disruption_analysis
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.errors import DataError
 from graphguard.model import PROTECTED_CHARACTERISTICS
@@ -63,6 +63,7 @@ __all__ = [
     "Finding",
     "Table",
     "fairness_report",
+    "parse_population",
     "read_population",
     "render_html",
 ]
@@ -256,7 +257,13 @@ def read_population(path: str | Path) -> dict[str, dict[str, int]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from exc
-    rows = csv.reader(text.splitlines())
+    return parse_population(text, str(path))
+
+
+def parse_population(text: str, name: str) -> dict[str, dict[str, int]]:
+    """An area population file's text (:func:`read_population`); ``name`` is for errors."""
+    path = name
+    rows = csv.reader(text.removeprefix("\ufeff").splitlines())
     header = [h.strip().lower() for h in next(rows, [])]
     wanted = ("characteristic", "value", "count")
     missing = [c for c in wanted if c not in header]
@@ -327,6 +334,7 @@ def fairness_report(
     population_name: str | None = None,
     hubs_shown: int = HUBS_SHOWN,
     source: str | None = None,
+    analysis: DisruptionAnalysis | None = None,
 ) -> FairnessReport:
     """The fairness report of a graph: each picked-out group by protected characteristic.
 
@@ -344,6 +352,8 @@ def fairness_report(
         How many of the hub ranking's first adults with a score above zero are hubs.
     source : str, optional
         Where the data came from, for the report.
+    analysis : DisruptionAnalysis, optional
+        The graph's analysis with ``options``, when the caller has it already.
 
     Returns
     -------
@@ -351,7 +361,7 @@ def fairness_report(
         One table per characteristic recorded for anyone; findings for every
         over-represented value (:data:`RATIO_THRESHOLD`, :data:`ALPHA`, Holm-corrected).
     """
-    found = disruption_analysis(graph, options=options)
+    found = analysis or disruption_analysis(graph, options=options)
     people = {n: d for n, d in graph.nodes(data=True) if d.get("kind") == "person"}
     members = {
         "hubs": [h.id for h in found.hubs if h.score > 0][:hubs_shown],
