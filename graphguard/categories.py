@@ -118,9 +118,7 @@ class PersonCategories:
         >>> PersonCategories().label()
         'none recorded'
         """
-        parts = [
-            f"{c.value} (derived)" if c not in self.recorded else c.value for c in self.all
-        ]
+        parts = [f"{c.value} (derived)" if c not in self.recorded else c.value for c in self.all]
         return "; ".join(parts) or "none recorded"
 
     def sources(self) -> str:

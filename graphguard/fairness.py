@@ -105,7 +105,9 @@ def _two_sided(pmf: Sequence[float], observed: int) -> float:
 
 
 def fisher_p(k: int, n: int, successes: int, total: int) -> float:
-    """Two-sided Fisher exact p: ``k`` of a group of ``n`` drawn from ``total`` holding ``successes``.
+    """Two-sided Fisher exact p of ``k`` in a group of ``n`` drawn from ``total``.
+
+    ``successes`` of the ``total`` hold the value.
 
     Examples
     --------
@@ -133,8 +135,7 @@ def binomial_p(k: int, n: int, p: float) -> float:
     if p <= 0.0 or p >= 1.0:
         return 1.0 if k == round(p * n) else 0.0
     pmf = [
-        math.exp(_log_comb(n, x) + x * math.log(p) + (n - x) * math.log1p(-p))
-        for x in range(n + 1)
+        math.exp(_log_comb(n, x) + x * math.log(p) + (n - x) * math.log1p(-p)) for x in range(n + 1)
     ]
     return _two_sided(pmf, k)
 
@@ -256,7 +257,9 @@ def read_population(path: str | Path) -> dict[str, dict[str, int]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from exc
+        raise DataError(
+            f"{path}: cannot be read ({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
     return parse_population(text, str(path))
 
 
@@ -268,7 +271,9 @@ def parse_population(text: str, name: str) -> dict[str, dict[str, int]]:
     wanted = ("characteristic", "value", "count")
     missing = [c for c in wanted if c not in header]
     if missing:
-        raise DataError(f"{path}: line 1: missing column {missing[0]!r} (needs {', '.join(wanted)})")
+        raise DataError(
+            f"{path}: line 1: missing column {missing[0]!r} (needs {', '.join(wanted)})"
+        )
     at = {name: header.index(name) for name in wanted}
     found: dict[str, dict[str, int]] = {}
     for line, row in enumerate(rows, start=2):
@@ -290,9 +295,7 @@ def parse_population(text: str, name: str) -> dict[str, dict[str, int]]:
             )
         counts = found.setdefault(characteristic, {})
         if value in counts:
-            raise DataError(
-                f"{path}: line {line}: {characteristic} {value!r} is given twice"
-            )
+            raise DataError(f"{path}: line {line}: {characteristic} {value!r} is given twice")
         counts[value] = int(cells["count"])
     return found
 
@@ -378,9 +381,7 @@ def fairness_report(
         role: [n for n, d in people.items() if d.get("role") == role]
         for role in ("adult", "young_person")
     }
-    recorded = sorted(
-        c for c in PROTECTED_CHARACTERISTICS if any(c in d for d in people.values())
-    )
+    recorded = sorted(c for c in PROTECTED_CHARACTERISTICS if any(c in d for d in people.values()))
     tables: list[Table] = []
     pending: list[tuple[Table, str, str, str, float, float, str, bool]] = []
     for characteristic in recorded:
