@@ -84,8 +84,8 @@ class Permission(enum.StrEnum):
     MANAGE_DATA = "manage data"
     #: Read and verify the audit log.
     READ_AUDIT = "read audit log"
-    #: The fairness report (``fairness`` and its page): aggregate counts only, small
-    #: numbers suppressed, so the administrator (for the data-protection officer) too.
+    #: The fairness report (``fairness`` and its page), on the role's view like every
+    #: score: roles that see every agency's records.
     VIEW_FAIRNESS = "view fairness report"
 
 
@@ -163,7 +163,7 @@ MATRIX: dict[Role, RoleRow] = {
         ),
         RoleRow(
             Role.ADMINISTRATOR,
-            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT, _P.VIEW_FAIRNESS}),
+            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT}),
             Scope.NONE,
             "runs the deployment: loads and checks data, reads the audit log; sees no "
             "personal data",

@@ -82,7 +82,13 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    #: An analyst showed young people's names, with a stated reason (its hash is logged).
+    REVEAL = "reveal identity"
+    #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).
+    VIEW_PAGE = "view page"
+    #: The fairness report written (``fairness``) or downloaded from its page.
     EXPORT_FAIRNESS = "export fairness report"
+    #: The fairness page viewed (aggregates only: no subjects).
     VIEW_FAIRNESS = "view fairness report"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from graphguard.audit import Event, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, warn_data_problems
 from graphguard.cli.options import AS_OF, DATASET, FORCE, HALF_LIFE
 from graphguard.errors import UsageError
 from graphguard.files import check_destination, write_text
@@ -79,7 +79,7 @@ def fairness(
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
     report = fairness_report(
-        store.graph(Filters(as_of=options.as_of)),
+        role_graph(store, Filters(as_of=options.as_of)),
         options=options,
         population=population,
         population_name=str(population_path) if population_path is not None else None,
