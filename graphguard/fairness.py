@@ -27,10 +27,10 @@ difference in a large town.  Holm's correction keeps the chance of any false
 statement in a report at 5% however many values are tested.
 
 **Small numbers are suppressed**: a count from 1 to 4 is shown as ``<5``, with its
-share and ratio; where a column's total would let a suppressed count be worked out
-(one suppressed cell), the next smallest cell is suppressed too (secondary
-suppression), or the total when there is none.  A statement about a suppressed cell
-gives no figures.
+share and ratio; while the column's total and shown counts would let a suppressed
+count be worked out, the smallest count of 5 or more is withheld too (secondary
+suppression, shown ``*``), or the total when there is none.  A statement about a
+suppressed cell gives no figures.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ __all__ = [
     "GROUPS",
     "HUBS_SHOWN",
     "RATIO_THRESHOLD",
+    "SECONDARY_MARK",
     "SUPPRESS_BELOW",
     "Cell",
     "Column",
@@ -65,6 +66,7 @@ __all__ = [
     "fairness_report",
     "parse_population",
     "read_population",
+    "recoverable",
     "render_html",
 ]
 
@@ -74,6 +76,8 @@ RATIO_THRESHOLD = 1.25
 ALPHA = 0.05
 #: Counts from 1 up to (not including) this are shown as "<5".
 SUPPRESS_BELOW = 5
+#: How a count withheld to protect a small one is shown (it is 5 or more).
+SECONDARY_MARK = "*"
 #: How many of the hub ranking's first adults (with a score above zero) count as hubs.
 HUBS_SHOWN = 20
 #: The picked-out groups: key → what the report calls them.
@@ -160,10 +164,14 @@ class Cell:
 
     value: str
     count: int
+    #: Not shown: a count from 1 to 4, or (``secondary``) one hidden to protect one.
     suppressed: bool = False
+    secondary: bool = False
 
     @property
     def shown(self) -> str:
+        if self.secondary:
+            return SECONDARY_MARK
         return f"<{SUPPRESS_BELOW}" if self.suppressed else str(self.count)
 
 
@@ -314,19 +322,47 @@ def _value_of(attributes: Mapping[str, object], characteristic: str) -> str:
 
 
 def _suppress(column: Column) -> None:
-    """Primary (1 to 4) and secondary suppression, so no hidden count can be recovered."""
+    """Primary suppression (1 to 4), then secondary until no hidden count can be worked out.
+
+    A reader knows the column's total, every shown count, that a ``<5`` cell holds 1 to
+    4 and that a cell withheld for another's sake holds 5 or more.  While those bounds
+    pin any ``<5`` cell to one value (:func:`recoverable`), the smallest shown count of 5
+    or more is withheld too; when none is left, the total is.
+    """
     for cell in column.cells.values():
         cell.suppressed = 0 < cell.count < SUPPRESS_BELOW
+        cell.secondary = False
+    column.total_suppressed = False
+    while recoverable(column):
+        shown = sorted(
+            (c for c in column.cells.values() if not c.suppressed and c.count >= SUPPRESS_BELOW),
+            key=lambda c: (c.count, c.value),
+        )
+        if not shown:
+            column.total_suppressed = True
+            return
+        shown[0].suppressed = shown[0].secondary = True
+
+
+def recoverable(column: Column) -> bool:
+    """Whether the shown total and counts pin a ``<5`` cell of ``column`` to one value."""
+    if column.total_suppressed:
+        return False
     hidden = [c for c in column.cells.values() if c.suppressed]
-    if len(hidden) != 1:
-        return
-    others = sorted(
-        (c for c in column.cells.values() if not c.suppressed), key=lambda c: (c.count, c.value)
-    )
-    if others:
-        others[0].suppressed = True
-    else:
-        column.total_suppressed = True
+    left = column.total - sum(c.count for c in column.cells.values() if not c.suppressed)
+    bounds = [
+        (SUPPRESS_BELOW, math.inf) if c.secondary else (1, SUPPRESS_BELOW - 1) for c in hidden
+    ]
+    for i, cell in enumerate(hidden):
+        if cell.secondary:
+            continue
+        others_low = sum(low for j, (low, _) in enumerate(bounds) if j != i)
+        others_high = sum(high for j, (_, high) in enumerate(bounds) if j != i)
+        low = max(bounds[i][0], left - others_high)
+        high = min(bounds[i][1], left - others_low)
+        if low >= high:
+            return True
+    return False
 
 
 def fairness_report(
@@ -540,8 +576,9 @@ def render_html(report: FairnessReport) -> str:
         "the ratio alone would flag groups of three, the test alone trivial differences in a "
         "large town. A statement is a prompt to examine the data sources and practice behind "
         "it, not a finding of bias; no score reads any protected characteristic. Counts from "
-        f"1 to {SUPPRESS_BELOW - 1} are shown as &lt;{SUPPRESS_BELOW}, and one more cell (or "
-        "the total) is withheld where a total would reveal one.</p>"
+        f"1 to {SUPPRESS_BELOW - 1} are shown as &lt;{SUPPRESS_BELOW}; where the total would "
+        f"reveal one, the smallest count of {SUPPRESS_BELOW} or more is withheld too (shown "
+        f"{SECONDARY_MARK}), or the total.</p>"
     )
     for table in report.tables:
         parts.append(f"<h2>{e(table.characteristic.replace('_', ' '))}</h2>")

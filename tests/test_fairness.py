@@ -27,6 +27,7 @@ from graphguard.fairness import (
     fairness_report,
     fisher_p,
     read_population,
+    recoverable,
     render_html,
 )
 from graphguard.model import PROTECTED_CHARACTERISTICS
@@ -85,22 +86,33 @@ def test_nothing_is_flagged_when_nothing_is_planted(graph: nx.MultiDiGraph) -> N
     assert "ethnicity" in {t.characteristic for t in report.tables}
 
 
+def _column(**counts: int) -> Column:
+    column = Column("g", {v: Cell(v, n) for v, n in counts.items()})
+    _suppress(column)
+    return column
+
+
 def test_small_cells_are_suppressed_and_cannot_be_recovered() -> None:
-    one = Column("g", {"a": Cell("a", 3), "b": Cell("b", 40), "c": Cell("c", 12)})
-    _suppress(one)
-    shown = {v: c.shown for v, c in one.cells.items()}
-    # 3 is primary; the next smallest (12) secondary, so 55 - 40 gives no single count
-    assert shown == {"a": "<5", "b": "40", "c": "<5"}
-    assert not one.total_suppressed
-    two = Column("g", {"a": Cell("a", 2), "b": Cell("b", 1), "c": Cell("c", 9)})
-    _suppress(two)
-    assert [c.shown for c in two.cells.values()] == ["<5", "<5", "9"]  # two hidden already
-    alone = Column("g", {"a": Cell("a", 4), "b": Cell("b", 0)})
-    _suppress(alone)
-    assert alone.cells["a"].shown == "<5" and alone.cells["b"].suppressed
-    lonely = Column("g", {"a": Cell("a", 4)})
-    _suppress(lonely)
-    assert lonely.total_suppressed  # no other cell: the total would give it away
+    one = _column(a=3, b=40, c=12)
+    # 3 alone would be 55 - 40 - 12: the next smallest count of 5 or more is withheld
+    assert {v: c.shown for v, c in one.cells.items()} == {"a": "<5", "b": "40", "c": "*"}
+    assert not one.total_suppressed and not recoverable(one)
+    # two small cells holding 3 together: 1 and 2, or 2 and 1; nothing more to hide
+    two = _column(a=2, b=1, c=9)
+    assert [c.shown for c in two.cells.values()] == ["<5", "<5", "9"]
+    # two small cells holding 8 together can only be 4 and 4
+    full = _column(a=4, b=4, c=9, d=30)
+    assert [c.shown for c in full.cells.values()] == ["<5", "<5", "*", "30"]
+    # one small and one withheld cell holding 6 could only be 1 and 5: one more withheld
+    six = _column(a=1, b=5, c=7, d=20)
+    assert [c.shown for c in six.cells.values()] == ["<5", "*", "*", "20"]
+    assert not recoverable(six)
+    # a zero is no protection (it is shown): with nothing else to withhold, the total is
+    alone = _column(a=4, b=0)
+    assert alone.cells["a"].shown == "<5" and alone.cells["b"].shown == "0"
+    assert alone.total_suppressed
+    nothing = _column(a=0, b=12, c=30)
+    assert not any(c.suppressed for c in nothing.cells.values())
 
 
 def test_the_report_suppresses_small_cells(graph: nx.MultiDiGraph) -> None:
@@ -112,9 +124,8 @@ def test_the_report_suppresses_small_cells(graph: nx.MultiDiGraph) -> None:
     table = next(t for t in report.tables if t.characteristic == "ethnicity")
     for column in table.columns.values():
         counts = [c.count for c in column.cells.values()]
-        hidden = [c for c in column.cells.values() if c.suppressed]
         assert all(c.suppressed for c in column.cells.values() if 0 < c.count < 5)
-        assert len(hidden) != 1 or column.total_suppressed, column.name
+        assert not recoverable(column), column.name
         assert sum(counts) == column.total
     page = render_html(report)
     assert "&lt;5" in page and "group c" in page

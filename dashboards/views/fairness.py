@@ -14,6 +14,7 @@ from graphguard.fairness import (
     GROUPS,
     HUBS_SHOWN,
     RATIO_THRESHOLD,
+    SECONDARY_MARK,
     SUPPRESS_BELOW,
     render_html,
 )
@@ -26,7 +27,8 @@ st.caption(
     "everyone of the same role in this view (and an area population, if you give one). No "
     "score reads these characteristics; this report exists to check that the people picked "
     f"out are not drawn disproportionately from one group. Counts from 1 to "
-    f"{SUPPRESS_BELOW - 1} show as <{SUPPRESS_BELOW}."
+    f"{SUPPRESS_BELOW - 1} show as <{SUPPRESS_BELOW}, and {SECONDARY_MARK} marks a count "
+    "withheld so that a total cannot give one away."
 )
 left, right = st.columns([1, 2])
 hubs_shown = int(
