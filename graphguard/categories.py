@@ -196,7 +196,9 @@ def _harmed(dataset: Dataset) -> set[str]:
     """The ids of everyone named as the target of an ALLEGED_HARM link."""
     links = dataset.links
     if isinstance(links, LinkTable):
-        return {target for _, target, _, data in links.edges() if data["type"] == "ALLEGED_HARM"}
+        # two columns, not a model or an attribute dict per link
+        pairs = zip(links.column("type"), links.column("target_id"), strict=True)
+        return {target for kind, target in pairs if kind == LinkType.ALLEGED_HARM}
     return {link.target_id for link in links if link.type is LinkType.ALLEGED_HARM}
 
 

@@ -133,8 +133,8 @@ def binomial_p(k: int, n: int, p: float) -> float:
 
     Examples
     --------
-    >>> round(binomial_p(7, 10, 0.5), 4)
-    0.3438
+    >>> round(binomial_p(9, 10, 0.5) * 1024, 6)  # 9 heads in 10 fair tosses: 22 in 1024
+    22.0
     """
     if p <= 0.0 or p >= 1.0:
         return 1.0 if k == round(p * n) else 0.0
