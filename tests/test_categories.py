@@ -180,6 +180,15 @@ def test_target_lists_carry_categories_and_person_of_interest(
         assert rows["AD1"]["categories"] == "suspect (derived)", suffix
 
 
+def test_hubs_json_carries_categories(v1: Path, tmp_path: Path, home: Path) -> None:
+    out = tmp_path / "analysis"
+    result = CliRunner().invoke(main, ["analyse", str(v1), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    hubs = {h["id"]: h for h in json.loads((out / "hubs.json").read_text(encoding="utf-8"))}
+    assert hubs["AD1"]["categories"] == "suspect (derived)"
+    assert hubs["AD2"]["categories"] == "witness"
+
+
 def test_tooltips_show_categories_of_people_only(v1: Path) -> None:
     graph = MemoryStore.from_path(v1).graph()
     assert "categories: victim (derived); suspect" in entity_tooltip(
