@@ -59,8 +59,10 @@ from graphguard.analysis.disruption import (
     relocation_comparison,
 )
 from graphguard.audit import Event, audited
+from graphguard.categories import PersonCategories, person_categories
 from graphguard.cypher.results import QueryResult, format_result, without_identities
 from graphguard.errors import GraphguardError, UsageError
+from graphguard.fairness import FairnessReport, fairness_report, parse_population
 from graphguard.ingest import IngestResult
 from graphguard.model import node_kind
 from graphguard.privacy import (
@@ -540,6 +542,30 @@ def disruption(source: DataSource, filters: Filters) -> DisruptionAnalysis:
     return disruption_analysis(network(source, filters), options=analysis_options(filters))
 
 
+@st.cache_data(show_spinner="Building the fairness report…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def fairness(
+    source: DataSource, filters: Filters, population_csv: str | None, hubs_shown: int
+) -> FairnessReport:
+    """The fairness report of the view, exactly as ``graphguard fairness`` builds it.
+
+    ``population_csv`` is an uploaded area population file's text (or None).
+    """
+    population = (
+        parse_population(population_csv, "the population file")
+        if population_csv is not None
+        else None
+    )
+    return fairness_report(
+        network(source, filters),
+        options=analysis_options(filters),
+        population=population,
+        population_name="the uploaded file" if population is not None else None,
+        hubs_shown=hubs_shown,
+        source=source.location,
+        analysis=disruption(source, filters),
+    )
+
+
 @st.cache_data(show_spinner="Planning…", max_entries=32, hash_funcs=_HASH_FUNCS)
 def plan(source: DataSource, filters: Filters, k: int) -> Plan:
     """The greedy plan of ``k`` targets."""
@@ -784,6 +810,23 @@ def show_error(error: BaseException) -> None:
             f"Something went wrong on this page ({type(error).__name__}: "
             f"{plain(_first_line(error))}). The dashboard's log has the details."
         )
+
+
+def categories(view: View, entity_id: str) -> PersonCategories:
+    """A person's data-protection categories as the view holds them (empty for others)."""
+    return person_categories(entities(view).get(entity_id, {}))
+
+
+def show_categories(view: View, entity_id: str) -> None:
+    """One line under a person's heading: their categories and which record said which."""
+    known = entities(view)
+    if entity_id not in known or node_kind(known[entity_id]) not in ("young_person", "adult"):
+        return
+    found = person_categories(known[entity_id])
+    line = f"Data-protection categories: {found.label()}"
+    if found.sources():
+        line += f" — {found.sources()}"
+    st.caption(plain(line))
 
 
 def entity_name(view: View, entity_id: str) -> str:

@@ -21,6 +21,7 @@ PAGES: dict[str, list[tuple[str, str, Permission]]] = {
         ("views/hubs.py", "Hubs", _P.VIEW_ANALYSIS),
         ("views/contexts.py", "Places and vehicles", _P.VIEW_ANALYSIS),
         ("views/timeline.py", "Timeline", _P.VIEW_ANALYSIS),
+        ("views/fairness.py", "Fairness", _P.VIEW_FAIRNESS),
     ],
     "Act": [
         ("views/disruption.py", "Disruption planner", _P.PLAN_DISRUPTION),

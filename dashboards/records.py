@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain
 
+from graphguard.categories import DERIVED_BECAUSE
 from graphguard.drawing_index import SHOWN_ATTRIBUTES
 from graphguard.ingest import Dataset
 from graphguard.resolve.types import Candidate, Resolution, split_qualified
@@ -60,6 +61,15 @@ def show_provenance(view: common.View, entity_id: str) -> None:
             }
             for attribute, values in made.attributes.items()
             for value in values
+        ]
+        rows += [
+            {
+                "attribute": "category",
+                "value": f"{category.value} (derived)",
+                "record": "graphguard",
+                "source": f"derived: {DERIVED_BECAUSE[category]}",
+            }
+            for category in common.categories(view, entity_id).derived
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         if any(row["value"] == WITHHELD for row in rows):

@@ -84,6 +84,9 @@ class Permission(enum.StrEnum):
     MANAGE_DATA = "manage data"
     #: Read and verify the audit log.
     READ_AUDIT = "read audit log"
+    #: The fairness report (``fairness`` and its page), on the role's view like every
+    #: score: roles that see every agency's records.
+    VIEW_FAIRNESS = "view fairness report"
 
 
 class Scope(enum.StrEnum):
@@ -130,6 +133,7 @@ MATRIX: dict[Role, RoleRow] = {
                     _P.VIEW_MEETING,
                     _P.MANAGE_ACTIONS,
                     _P.EXPORT_BRIEFING,
+                    _P.VIEW_FAIRNESS,
                 }
             ),
             Scope.ALL,
@@ -144,6 +148,7 @@ MATRIX: dict[Role, RoleRow] = {
                     _P.RUN_CYPHER,
                     _P.VIEW_MEETING,
                     _P.MANAGE_ALERTS,
+                    _P.VIEW_FAIRNESS,
                 }
             ),
             Scope.ALL,

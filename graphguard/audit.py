@@ -88,6 +88,10 @@ class Event(enum.StrEnum):
     REVEAL = "reveal identity"
     #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).
     VIEW_PAGE = "view page"
+    #: The fairness report written (``fairness``) or downloaded from its page.
+    EXPORT_FAIRNESS = "export fairness report"
+    #: The fairness page viewed (aggregates only: no subjects).
+    VIEW_FAIRNESS = "view fairness report"
 
 
 class AuditError(RefusedError):

@@ -31,6 +31,9 @@ from graphguard.viz import DEFAULT_MAX_NODES, NetworkDrawing, _kind, _render
 
 __all__ = ["SHOWN_ATTRIBUTES", "DRAWN_LINK_ATTRIBUTES", "DrawingIndex", "NodeTable"]
 
+# Data-protection categories (graphguard.categories) are shown wherever a person is; they
+# are not identifying, so a young person's are kept too.
+_CATEGORIES = ("category", "category_derived", "category_records")
 #: The entity attributes kept, by drawn kind: what labels, tooltips and the pages' tables show.
 SHOWN_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     "young_person": (
@@ -41,8 +44,9 @@ SHOWN_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
         "placement_area",
         "missing_episodes",
         "excluded_from_school",
+        *_CATEGORIES,
     ),
-    "adult": ("kind", "role", "name", "area", "suspected", "professional"),
+    "adult": ("kind", "role", "name", "area", "suspected", "professional", *_CATEGORIES),
     "location": ("kind", "location_kind", "name", "postcode", "area", "latitude", "longitude"),
     "vehicle": ("kind", "registration", "make", "model", "colour", "private_hire", "operator"),
 }

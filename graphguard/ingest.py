@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graphguard.categories import categorise
 from graphguard.collector import collector_paused
 from graphguard.errors import DataError, UsageError
 from graphguard.linktable import LinkTable
@@ -1051,7 +1052,9 @@ def read_dataset(
         if sources is not None and sources.workbook is not None:
             sources.workbook.close()
     records = reader.dataset
-    if layout is None or not resolve:
+    if layout is None:
+        return IngestResult(categorise(records), reader.files, reader.rejects, warnings)
+    if not resolve:
         return IngestResult(records, reader.files, reader.rejects, warnings)
     return _resolved(records, reader.files, reader.rejects, warnings)
 

@@ -12,7 +12,7 @@ graph's edges straight from the columns without making the models at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, MutableSequence
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
 from enum import Enum
 from typing import Any, overload
 
@@ -157,6 +157,18 @@ class LinkTable(MutableSequence[Link]):
         return construct_parsed(Link, fields, set(self._given[i]))
 
     # ------------------------------------------------------------ graph
+
+    def column(self, name: str) -> Sequence[Any]:
+        """Every link's value of one field, in order, read-only (a fast path for one field).
+
+        Examples
+        --------
+        >>> from graphguard.model import Link
+        >>> table = LinkTable([Link(link_id="L1", source_id="A", target_id="B", type="FAMILY_OF")])
+        >>> [str(t) for t in table.column("type")]
+        ['FAMILY_OF']
+        """
+        return tuple(self._columns[name])
 
     def edges(self) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
         """``(source_id, target_id, link_id, attributes)`` of every link, in order.

@@ -599,6 +599,10 @@ class Person(_Record):
     upn: Annotated[str | None, _cell(parse_upn)] = None
     pnc_id: Annotated[str | None, _cell(parse_pnc_id)] = None
     category: Annotated[tuple[Category, ...] | None, _cell(parse_categories)] = None
+    # Set by graphguard.categories, never read from a file (no column parses into
+    # them): the categories links and flags imply, and which record said which.
+    category_derived: tuple[Category, ...] | None = None
+    category_records: tuple[str, ...] | None = None
 
     @property
     def id(self) -> str:

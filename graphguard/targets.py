@@ -51,6 +51,7 @@ from graphguard.analysis.disruption import (
 )
 from graphguard.analysis.evidence import age_in_years
 from graphguard.analysis.options import AnalysisOptions
+from graphguard.categories import PERSON_OF_INTEREST, person_categories
 from graphguard.export import write_table
 from graphguard.privacy import SHAREABLE, YoungPersonScrubber, pseudonym, role_view
 
@@ -78,7 +79,13 @@ TARGET_COLUMNS: tuple[str, ...] = (
     "explanation",
 )
 #: Written after :data:`TARGET_COLUMNS`.
-EXTRA_COLUMNS: tuple[str, ...] = ("linked_young_people_pseudonyms", "handling")
+EXTRA_COLUMNS: tuple[str, ...] = (
+    "linked_young_people_pseudonyms",
+    "handling",
+    "categories",
+    "category_sources",
+    "category_note",
+)
 
 #: The tactics, each with its legal basis, from the Home Office Child exploitation
 #: disruption toolkit (2019, updated 2022).  :func:`suggested_tactics` says when each
@@ -547,6 +554,7 @@ def build_target_list(
                 "explanation": scrub(explanation),
                 "linked_young_people_pseudonyms": sorted(pseudonym(y, key) for y in linked),
                 "handling": _handling(items, shareable),
+                **_categories(graph, target),
             }
         )
     notes = _notes(ex.as_of, shareable, exported_on or dt.date.today(), source, len(rows))
@@ -556,6 +564,18 @@ def build_target_list(
         as_of=ex.as_of,
         shareable=shareable,
     )
+
+
+def _categories(graph: nx.MultiDiGraph, target: Candidate) -> dict[str, str]:
+    """An adult target's data-protection categories; blank for a place or vehicle."""
+    if target.kind != "adult":
+        return {"categories": "", "category_sources": "", "category_note": ""}
+    found = person_categories(graph.nodes[target.id])
+    return {
+        "categories": found.label(),
+        "category_sources": found.sources(),
+        "category_note": "" if found.named_suspect else PERSON_OF_INTEREST,
+    }
 
 
 def _notes(
@@ -584,6 +604,9 @@ def _notes(
         "impact: the fall in total exposure of all young people if the target were disrupted; "
         "score: the analysis score (hub score for adults, context score for places and "
         "vehicles). See docs/methodology.md, Disruption.",
+        "categories: the adult's data-protection categories (DPA 2018 Part 3) as the "
+        "records give them, '(derived)' where graphguard derived one (docs/data-format.md); "
+        f"'{PERSON_OF_INTEREST}' marks an adult no record names or flags as a suspect.",
         "An allegation is not a fact: each evidence item shows its 3x5x2 grading "
         "(source/intelligence/handling); intelligence graded 3 or E counts for little.",
         "suggested_tactics map the Home Office Child exploitation disruption toolkit "

@@ -33,6 +33,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 import pandas as pd
 
+from graphguard.categories import person_categories
 from graphguard.errors import UsageError
 from graphguard.model import node_kind
 
@@ -268,6 +269,10 @@ def entity_tooltip(
         flags.append(f"{episodes} missing episode{'' if episodes == 1 else 's'}")
     if flags:
         lines.append("; ".join(flags))
+    if kind in ("young_person", "adult"):
+        found = person_categories(attributes)
+        if found.all:
+            lines.append(f"categories: {found.label()}")
     if score is not None:
         lines.append(f"score {score:.2f}")
     return "\n".join(line for line in lines if line)

@@ -72,6 +72,7 @@ ARGS: dict[str, list[str]] = {
     "alerts action": ["K"],
     "audit verify": [],
     "where": [],
+    "fairness": [str(DEMO), "--out", "OUT.html"],
 }
 
 

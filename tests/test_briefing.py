@@ -147,6 +147,7 @@ def test_the_pack_has_every_section_and_draws_its_pictures(
     assert truth.boss in text
     assert "newly linked to an adult of concern" in text and "dismissed one" not in text
     assert "NOT FOR SHARING" in text
+    assert "Categories: " in text  # each adult target's data-protection categories
     images = page_images(out, tmp_path)
     assert len(images) == pages == len(PdfReader(out).pages)
     for image in images:

@@ -38,6 +38,7 @@ PAGES = {
     "timeline": "Timeline",
     "disruption": "Disruption planner",
     "cypher": "Cypher",
+    "fairness": "Fairness",
 }
 
 

@@ -385,6 +385,6 @@ def test_a_town_replaces_the_previous_one_as_a_set_or_not_at_all(tmp_path: Path)
     assert [p.name for p in tmp_path.iterdir()] == ["town"]  # no partial folder left
 
     (folder / "notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(UsageError, match="notes.txt"):
+    with pytest.raises(UsageError, match=r"notes\.txt"):
         write_town(folder, 150, seed=4)
     assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -3,8 +3,8 @@
 // param: young_person_id string (required) — the young person's pseudonym (YP-…), as
 //   graphguard's target lists and packs name them: the graph holds no child's id
 // param: max_steps integer 1..4 = 2 — how many links away to look (1 to 4)
-// returns: adult_id, suspected, professional, steps, direct_link_types, path_ids,
-//   path_types, gradings
+// returns: adult_id, suspected, categories, professional, steps, direct_link_types,
+//   path_ids, path_types, gradings
 // note: one shortest chain of links per adult, from the young person to the adult;
 //   professionals and family are included, so read professional and path_types.
 // note: direct_link_types lists every link recorded directly between the two (empty when
@@ -21,6 +21,8 @@ WITH adult, young_person, chain
 WHERE length(chain) <= $max_steps
 RETURN adult.id AS adult_id,
        coalesce(adult.suspected, false) AS suspected,
+       coalesce(adult.category, []) +
+         [c IN coalesce(adult.category_derived, []) | c + ' (derived)'] AS categories,
        coalesce(adult.professional, false) AS professional,
        length(chain) AS steps,
        [(young_person)-[direct]-(adult) | type(direct)] AS direct_link_types,

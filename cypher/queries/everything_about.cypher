@@ -3,8 +3,9 @@
 //   it, when, and how it was graded?
 // param: entity_id string (required) — the id of a young person, adult, location or vehicle (a
 //   young person's: their pseudonym, YP-…)
-// returns: link_id, link_type, direction, other_id, other_kind, other_role, first_seen,
-//   last_seen, count, agency, reference, grading, protective, notes
+// returns: link_id, link_type, direction, other_id, other_kind, other_role,
+//   other_categories, first_seen, last_seen, count, agency, reference, grading,
+//   protective, notes
 // note: direction is 'out' when the entity is the link's source (the adult in ALLEGED_HARM,
 //   the person in SEEN_AT) and 'in' when it is the target.
 // note: grading is source/intelligence/handling in the 3x5x2 system, '-' where not
@@ -18,6 +19,8 @@ RETURN r.link_id AS link_id,
        other.id AS other_id,
        other.kind AS other_kind,
        other.role AS other_role,
+       coalesce(other.category, []) +
+         [c IN coalesce(other.category_derived, []) | c + ' (derived)'] AS other_categories,
        r.first_seen AS first_seen,
        r.last_seen AS last_seen,
        coalesce(r.count, 1) AS count,

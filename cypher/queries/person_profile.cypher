@@ -3,8 +3,9 @@
 //   flags, and how many links of each type they have?
 // param: person_id string (required) — the id of a young person or an adult (a
 //   young person's: their pseudonym, YP-…)
-// returns: person_id, role, name, age, area, looked_after, placement_area, missing_episodes,
-//   excluded_from_school, suspected, professional, links, link_types
+// returns: person_id, role, name, age, area, looked_after, placement_area,
+//   missing_episodes, excluded_from_school, suspected, categories, professional, links,
+//   link_types
 // note: name is returned for adults only (the liaison acts on adults); a young person is
 //   known here by their pseudonym alone (YP-…): the graph holds no child's name.
 // note: age is in whole years today, from the recorded date of birth; for a young person,
@@ -30,6 +31,8 @@ RETURN person.id AS person_id,
        person.missing_episodes AS missing_episodes,
        person.excluded_from_school AS excluded_from_school,
        person.suspected AS suspected,
+       coalesce(person.category, []) +
+         [c IN coalesce(person.category_derived, []) | c + ' (derived)'] AS categories,
        person.professional AS professional,
        links,
        link_types;

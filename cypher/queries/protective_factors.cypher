@@ -3,8 +3,8 @@
 //   links recorded as protective?
 // param: young_person_id string (required) — the young person's pseudonym (YP-…), as
 //   graphguard's target lists and packs name them: the graph holds no child's id
-// returns: link_id, link_type, other_id, other_kind, other_role, professional, first_seen,
-//   last_seen, agency, grading
+// returns: link_id, link_type, other_id, other_kind, other_role, other_categories,
+//   professional, first_seen, last_seen, agency, grading
 // note: these are the ties a move away would cut; disrupt the risk, do not move the child.
 // note: the example is the demo's young person of that id; in Neo4j they are its
 //   pseudonym, keyed by the loading state home's pseudonym.key.
@@ -16,6 +16,8 @@ RETURN r.link_id AS link_id,
        other.id AS other_id,
        other.kind AS other_kind,
        other.role AS other_role,
+       coalesce(other.category, []) +
+         [c IN coalesce(other.category_derived, []) | c + ' (derived)'] AS other_categories,
        coalesce(other.professional, false) AS professional,
        r.first_seen AS first_seen,
        r.last_seen AS last_seen,

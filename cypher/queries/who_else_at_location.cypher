@@ -3,8 +3,8 @@
 // param: location_id string (required) — the location's id
 // param: from date = null — the window's first day (null: no lower bound)
 // param: to date = null — the window's last day (null: no upper bound)
-// returns: entity_id, kind, role, link_type, first_seen, last_seen, count, agency,
-//   reference, grading
+// returns: entity_id, kind, role, categories, link_type, first_seen, last_seen, count,
+//   agency, reference, grading
 // note: a record is in the window when its first_seen..last_seen span overlaps it; a
 //   record with no dates is always shown.
 // :param location_id => 'LOC033'
@@ -17,6 +17,8 @@ WHERE ($from IS NULL OR ends IS NULL OR ends >= $from)
 RETURN other.id AS entity_id,
        other.kind AS kind,
        other.role AS role,
+       coalesce(other.category, []) +
+         [c IN coalesce(other.category_derived, []) | c + ' (derived)'] AS categories,
        type(r) AS link_type,
        r.first_seen AS first_seen,
        r.last_seen AS last_seen,

@@ -70,6 +70,7 @@ with left:
                 {
                     "young person": common.entity_name(view, m),
                     "needs": flags(m),
+                    "categories": common.categories(view, m).label(),
                 }
                 for m in group.members
             ]
@@ -85,6 +86,7 @@ with middle:
                     {
                         "adult": common.entity_name(view, a["id"]),
                         "id": a["id"],
+                        "categories": common.categories(view, a["id"]).label(),
                         "score": round(a["score"], 2),
                         "members reached": a["members_reached"],
                     }

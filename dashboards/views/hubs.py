@@ -43,6 +43,7 @@ table = pd.DataFrame(
             "name": common.entity_name(view, hub.id),
             "score": round(hub.score, 2),
             "suspected": bool(nodes[hub.id].get("suspected")) if hub.id in nodes else False,
+            "categories": common.categories(view, hub.id).label(),
             "young people reached": int(hub.components.get("young_people_reached", 0)),
             **{name: round(hub.components.get(name, 0.0), 2) for name in COMPONENT_WEIGHTS},
         }
@@ -85,6 +86,7 @@ chosen = common.pick(
 assert chosen is not None  # the list always has its first adult chosen
 hub = by_id.get(chosen) or common.adult(view.source, view.filters, chosen)
 st.subheader(plain(f"#{hub.rank} {common.entity_name(view, hub.id)} ({hub.id})"))
+common.show_categories(view, hub.id)
 st.info(plain(hub.explanation))
 records.show_provenance(view, hub.id)
 

@@ -102,4 +102,5 @@ else:
     )
 common.show_drawing(drawn, "network drawing")
 if focus:
+    common.show_categories(view, focus)
     records.show_provenance(view, focus)

@@ -18,7 +18,7 @@ import csv
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -223,8 +223,17 @@ def _number(value: float) -> str:
     return repr(round(value, 6))
 
 
-def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
+def write_outputs(
+    result: AnalysisResult,
+    out_dir: str | Path,
+    *,
+    categories: Mapping[str, str] | None = None,
+) -> list[Path]:
     """Write the analysis files into ``out_dir`` as one set: all of them or none.
+
+    ``categories`` (entity id → its data-protection categories as shown,
+    :meth:`graphguard.categories.PersonCategories.label`) adds a ``categories`` field
+    to every hub in ``hubs.json``; no score reads them.
 
     They are written into a private folder beside ``out_dir`` that then takes its
     place (:func:`graphguard.files.atomic_folder`), so an interrupted or failed run
@@ -239,7 +248,15 @@ def write_outputs(result: AnalysisResult, out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     with atomic_folder(out, OUTPUT_FILES) as staging:
         hubs, contexts, groups, measures, summary = (staging / name for name in OUTPUT_FILES)
-        _json(hubs, [hub.as_dict() for hub in result.hubs])
+        _json(
+            hubs,
+            [
+                hub.as_dict()
+                if categories is None
+                else {**hub.as_dict(), "categories": categories.get(hub.id, "none recorded")}
+                for hub in result.hubs
+            ],
+        )
         _json(contexts, [context.as_dict() for context in result.contexts])
         _json(groups, [group.as_dict() for group in result.groups])
         with new_private_file(measures, "w", newline="") as handle:

@@ -19,6 +19,7 @@ from graphguard.cli.audit import audit, where
 from graphguard.cli.base import GraphguardGroup
 from graphguard.cli.cypher import cypher
 from graphguard.cli.dashboard import dashboard
+from graphguard.cli.fairness import fairness
 from graphguard.cli.neo4j import neo4j
 from graphguard.cli.resolve import resolve
 
@@ -64,5 +65,6 @@ for _command in (
     meeting.alerts,
     audit,
     where,
+    fairness,
 ):
     main.add_command(_command)

@@ -72,6 +72,7 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "alerts action": _P.MANAGE_ALERTS,
     "audit verify": _P.READ_AUDIT,
     "where": None,
+    "fairness": _P.VIEW_FAIRNESS,
 }
 
 #: ``ctx.meta`` key a command sets when it went on past rejected rows: the exit is then 1.

@@ -214,6 +214,7 @@ def analyse(
     """
     from graphguard.analysis import AnalysisOptions, write_outputs
     from graphguard.analysis import analyse as run_analysis
+    from graphguard.categories import person_categories
     from graphguard.store.base import Filters
     from graphguard.store.open import open_store
 
@@ -225,6 +226,11 @@ def analyse(
     graph = role_graph(store, Filters(as_of=options.as_of))
     del store  # the graph holds all the analysis reads: the records need not stay in memory
     result = run_analysis(graph, options)
+    categories = {
+        node: person_categories(data).label()
+        for node, data in graph.nodes(data=True)
+        if data.get("kind") == "person"
+    }
     with audited(
         Event.ANALYSE,
         out=str(destination),
@@ -232,7 +238,7 @@ def analyse(
         as_of=result.summary.get("as_of"),
         seed=seed,
     ):
-        paths = write_outputs(result, destination)
+        paths = write_outputs(result, destination, categories=categories)
     click.echo(f"Wrote {', '.join(p.name for p in paths)} to {out_dir}.")
     for hub in result.hubs[:3]:
         click.echo(f"  hub {hub.rank}: {hub.id} (score {hub.score:.2f})")

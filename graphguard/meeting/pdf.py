@@ -105,6 +105,14 @@ def _p(text: object, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
+def _categories_line(row: dict[str, Any]) -> list[str]:
+    """An adult target's data-protection categories, and "person of interest" if so."""
+    if not row.get("categories"):
+        return []
+    note = f" — {row['category_note']}" if row.get("category_note") else ""
+    return [f"Categories: {row['categories']}{note}"]
+
+
 def _list(items: Iterable[object], style: ParagraphStyle) -> Paragraph:
     return Paragraph("<br/>".join(escape(str(item)) for item in items) or "-", style)
 
@@ -281,7 +289,11 @@ def render_briefing(pack: Briefing) -> tuple[bytes, int]:
                 [
                     row["rank"],
                     _list(
-                        [f"{row['label']} ({row['target_id']}, {row['kind']})", row["explanation"]],
+                        [
+                            f"{row['label']} ({row['target_id']}, {row['kind']})",
+                            *_categories_line(row),
+                            row["explanation"],
+                        ],
                         styles["cell"],
                     ),
                     f"{row['impact']:.2f}",

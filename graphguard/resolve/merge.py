@@ -30,6 +30,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from graphguard.categories import categorise
 from graphguard.model import (
     IDENTITY_COLUMNS,
     Link,
@@ -61,6 +62,8 @@ _ANY_TRUE = frozenset(
 )
 _LARGEST = frozenset({"missing_episodes"})
 _UNION = frozenset({"aliases", "category"})
+#: Set on the merged entities by graphguard.categories, not combined from records.
+_CATEGORISED = ("category_derived", "category_records")
 #: The fields that are an entity's id, not an attribute.
 _ID_FIELDS = {"person": "person_id", "location": "location_id", "vehicle": "vehicle_id"}
 _MODELS: dict[str, type[Record]] = {"person": Person, "location": Location, "vehicle": Vehicle}
@@ -69,7 +72,7 @@ _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     kind: tuple(
         name
         for name in model.model_fields
-        if name not in (_ID_FIELDS[kind], "extra", "latitude", "longitude")
+        if name not in (_ID_FIELDS[kind], "extra", "latitude", "longitude", *_CATEGORISED)
     )
     for kind, model in _MODELS.items()
 }
@@ -181,7 +184,7 @@ def merge_records(records: Dataset, resolution: Resolution) -> Dataset:
         provenance=provenance,
         findings=findings,
     )
-    return out
+    return categorise(out)
 
 
 def _store_of(kind: str) -> str:
