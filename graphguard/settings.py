@@ -124,6 +124,9 @@ class Settings(BaseSettings):
     oidc_role_claim: str = "roles"
     oidc_role_map: str | None = None
     oidc_agency_claim: str = "agency"
+    #: The retention policy (a CSV file of rules, docs/data-protection.md), when it is
+    #: not the state home's ``retention-policy.csv`` or graphguard's defaults.
+    retention_policy: Path | None = None
 
     @property
     def audit_path(self) -> Path:
