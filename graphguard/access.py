@@ -84,6 +84,12 @@ class Permission(enum.StrEnum):
     MANAGE_DATA = "manage data"
     #: Read and verify the audit log.
     READ_AUDIT = "read audit log"
+    #: The retention review: what is due, and decisions to keep a record longer.
+    REVIEW_RECORDS = "review records"
+    #: Delete what is past review (``review purge``) and let a deleted record back in.
+    PURGE_RECORDS = "purge records"
+    #: Write a subject-access pack: everything graphguard holds about one person.
+    SUBJECT_ACCESS = "answer subject access"
 
 
 class Scope(enum.StrEnum):
@@ -158,10 +164,10 @@ MATRIX: dict[Role, RoleRow] = {
         ),
         RoleRow(
             Role.ADMINISTRATOR,
-            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT}),
+            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT, _P.REVIEW_RECORDS, _P.PURGE_RECORDS}),
             Scope.NONE,
-            "runs the deployment: loads and checks data, reads the audit log; sees no "
-            "personal data",
+            "runs the deployment: loads and checks data, reads the audit log, carries out "
+            "the retention review and purge (record ids and rules only); sees no personal data",
         ),
     )
 }

@@ -82,6 +82,11 @@ class Event(enum.StrEnum):
     ALERTS = "view alerts"
     ALERT_STATE = "alert state"
     REFUSED = "refused"
+    RETENTION_REVIEW = "view retention review"
+    RETENTION_KEEP = "retention keep"
+    RETENTION_RESTORE = "retention restore"
+    RETENTION_PURGE = "retention purge"
+    SUBJECT_ACCESS = "subject access"
 
 
 class AuditError(RefusedError):

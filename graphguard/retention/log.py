@@ -24,6 +24,7 @@ __all__ = [
     "Decision",
     "Deletion",
     "held_back",
+    "held_stamp",
     "keep_decisions",
     "record_decision",
     "record_deletions",
@@ -213,3 +214,16 @@ def held_back(settings: Settings | None = None) -> dict[str, Deletion]:
         for record, deletion in latest.items()
         if restored.get(record, "") <= deletion.deleted_at
     }
+
+
+def held_stamp(settings: Settings | None = None) -> str:
+    """A digest of which records are held back: it changes with every purge and restore.
+
+    The dashboard's cache keys its entries by it (with the data's content), so a view
+    built before a purge or a restore is never shown after it.
+    """
+    import hashlib
+
+    held = held_back(settings)
+    text = "\n".join(f"{ref}\t{held[ref].seq}" for ref in sorted(held))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
