@@ -22,7 +22,7 @@ from graphguard.cli.cypher import cypher
 from graphguard.cli.dashboard import dashboard
 from graphguard.cli.neo4j import neo4j
 from graphguard.cli.resolve import resolve
-from graphguard.cli.retention import review
+from graphguard.cli.retention import review, subject_access
 
 __all__ = ["main"]
 
@@ -65,6 +65,7 @@ for _command in (
     meeting.watch,
     meeting.alerts,
     review,
+    subject_access,
     audit,
     where,
 ):

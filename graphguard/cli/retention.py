@@ -3,7 +3,8 @@
 ``graphguard review [DATASET]`` (the ``list`` subcommand, which a dataset given
 straight after ``review`` stands for) lists what is due; ``keep`` and ``restore``
 record decisions; ``purge`` deletes what is due; ``log`` shows the deletion log and
-``policy`` the rules in force.  See docs/data-protection.md.
+``policy`` the rules in force.  ``graphguard subject-access`` writes what graphguard
+holds about one person.  See docs/data-protection.md.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import click
 from graphguard.cli.options import DATE, FORMAT
 from graphguard.errors import UsageError
 
-__all__ = ["review"]
+__all__ = ["review", "subject_access"]
 
 _DATASET = click.argument(
     "dataset", required=False, type=click.Path(exists=True, path_type=Path)
@@ -325,3 +326,57 @@ def policy(output_format: str) -> None:
         if rule.age_at_time:
             scope = f"{scope}, age_at_time={rule.age_at_time}".lstrip(", ")
         click.echo(f"{rule.describe()}\t{scope or 'every record'}\t{rule.reason}")
+
+
+@click.command("subject-access")
+@click.argument("entity")
+@_DATASET
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the pack (README.txt, summary.json, records.json, derived.json, "
+    "disclosures.json), written as one set.",
+)
+@click.option("--force", is_flag=True, help="Replace an earlier pack in --out.")
+def subject_access(entity: str, dataset: Path | None, out_dir: Path, force: bool) -> None:
+    """Write everything graphguard holds about one person to --out (a subject-access pack).
+
+    ENTITY is an entity id, a record id (police:P001) or a young person's pseudonym.
+    The pack holds every record about them with its provenance, every score and
+    explanation that used it, the alerts and actions naming them, and every disclosure
+    of them in the audit log.  Other young people appear by pseudonym only, other
+    adults as [third party].  DATASET defaults to GRAPHGUARD_DATASET.  Audited.
+    """
+    from graphguard.audit import Event, audited, read_audit
+    from graphguard.files import check_destination
+    from graphguard.ingest import read_dataset
+    from graphguard.meeting.state import MeetingState
+    from graphguard.settings import pseudonym_key
+    from graphguard.subject_access import build_pack, write_pack
+
+    path = _dataset(dataset)
+    destination = check_destination(out_dir, force=force)
+    key = pseudonym_key()
+    result = read_dataset(path)
+    state = MeetingState.open(path, notice=lambda _line: None)
+    meeting = {kind: state.records(kind) for kind in ("alert", "action")}
+    pack = build_pack(result, entity, key=key, audit_lines=read_audit(), meeting=meeting)
+    with audited(
+        Event.SUBJECT_ACCESS,
+        subjects=[pack.subject],
+        out=str(destination),
+        dataset=str(path.resolve()),
+    ) as action:
+        write_pack(pack, destination)
+        action.note(
+            records=pack.summary["records"],
+            links=pack.summary["links"],
+            disclosures=pack.summary["disclosures"],
+        )
+    click.echo(
+        f"Wrote the subject-access pack of {pack.subject} ({pack.kind}) to {out_dir}: "
+        f"{pack.summary['records']} records, {pack.summary['links']} links, "
+        f"{pack.summary['disclosures']} disclosures."
+    )
