@@ -53,7 +53,9 @@ PACK_FILES: tuple[str, ...] = (
 THIRD_PARTY = "[third party]"
 
 # Audit fields about who acted and the chain, never about whom.
-_AUDIT_OWN = frozenset({"seq", "time", "user", "role", "via", "agency", "pid", "prev", "hash", "run"})
+_AUDIT_OWN = frozenset(
+    {"seq", "time", "user", "role", "via", "agency", "pid", "prev", "hash", "run"}
+)
 
 
 @dataclass
@@ -173,11 +175,10 @@ def build_pack(
     record_ids = sorted(
         r for r, e in (resolution.entity_of.items() if resolution else ()) if e == entity
     ) or [entity]
-    names = frozenset(
-        {entity, shown, *record_ids, *(pseudonym(r, key) for r in record_ids)}
-    )
+    names = frozenset({entity, shown, *record_ids, *(pseudonym(r, key) for r in record_ids)})
     pattern = re.compile(
-        r"(?<![\w:.-])(?:" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+        r"(?<![\w:.-])(?:"
+        + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
         + r")(?![\w:.-])"
     )
 
@@ -210,10 +211,13 @@ def build_pack(
         info = records.sources.get(source) if source else None
         behind.append(
             {
-                "record_id": pseudonym(record_id, key) if young and records.version == 2 else record_id,
+                "record_id": pseudonym(record_id, key)
+                if young and records.version == 2
+                else record_id,
                 "source": source,
                 "agency": None if info is None else info.agency,
-                "extracted_on": None if info is None or info.extracted_on is None
+                "extracted_on": None
+                if info is None or info.extracted_on is None
                 else info.extracted_on.isoformat(),
                 "fields": _fields(record),
             }
@@ -228,7 +232,13 @@ def build_pack(
         fields = _fields(link)
         for end in ("source_id", "target_id"):
             value = fields[end]
-            fields[end] = shown if value in names else replace_id(value) if value in young_ids or value in others else value
+            fields[end] = (
+                shown
+                if value in names
+                else replace_id(value)
+                if value in young_ids or value in others
+                else value
+            )
         links.append(fields)
     record_part = {"person": behind, "links": withheld(links)}
 
@@ -238,14 +248,18 @@ def build_pack(
     analysis = analyse(graph, options)
     derived: dict[str, Any] = {
         "hub": next((h.as_dict() for h in analysis.hubs if h.id == entity), None),
-        "contexts": [c.as_dict() for c in analysis.contexts if _mentions(c.as_dict(), names, pattern)],
+        "contexts": [
+            c.as_dict() for c in analysis.contexts if _mentions(c.as_dict(), names, pattern)
+        ],
         "groups": [g.as_dict() for g in analysis.groups if entity in g.members],
         "measures": next((m.as_dict() for m in analysis.measures.rows if m.id == entity), None),
     }
     if not young:
         targets = build_target_list(graph, key=key, options=options)
         derived["targets"] = [
-            row for row in targets.rows if row.get("target_id") == entity
+            row
+            for row in targets.rows
+            if row.get("target_id") == entity
             or _mentions(row.get("explanation", ""), names, pattern)
         ]
     else:
@@ -265,14 +279,16 @@ def build_pack(
         )
     ]
     disclosures = withheld(disclosures)
-    summary = {
+    summary: dict[str, Any] = {
         "subject": shown,
         "kind": "young person" if young else "adult",
         "dataset": str(dataset.source),
         "made_on": dt.date.today().isoformat(),
         "records": len(behind),
         "links": len(links),
-        "derived": {k: (len(v) if isinstance(v, list) else int(v is not None)) for k, v in derived.items()},
+        "derived": {
+            k: (len(v) if isinstance(v, list) else int(v is not None)) for k, v in derived.items()
+        },
         "disclosures": len(disclosures),
         "withheld": (
             "Every other young person is named by pseudonym and every other adult as "
@@ -313,8 +329,10 @@ def write_pack(pack: SubjectPack, destination: Path) -> list[Path]:
     }
     with atomic_folder(destination, PACK_FILES) as staging:
         for name, value in texts.items():
-            text = value if isinstance(value, str) else json.dumps(
-                value, indent=2, ensure_ascii=False, default=str
-            ) + "\n"
+            text = (
+                value
+                if isinstance(value, str)
+                else json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
+            )
             (staging / name).write_text(text, encoding="utf-8", newline="")
     return [destination / name for name in PACK_FILES]

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -22,9 +23,7 @@ from graphguard.errors import UsageError
 
 __all__ = ["review", "subject_access"]
 
-_DATASET = click.argument(
-    "dataset", required=False, type=click.Path(exists=True, path_type=Path)
-)
+_DATASET = click.argument("dataset", required=False, type=click.Path(exists=True, path_type=Path))
 _AS_OF = click.option(
     "--as-of",
     "as_of",
@@ -88,7 +87,9 @@ def review() -> None:
 @_AS_OF
 @click.option("--all", "show_all", is_flag=True, help="List every record, not only those due.")
 @FORMAT
-def list_due(dataset: Path | None, as_of: dt.date | None, show_all: bool, output_format: str) -> None:
+def list_due(
+    dataset: Path | None, as_of: dt.date | None, show_all: bool, output_format: str
+) -> None:
     """List DATASET's records due for review: record, rule, review date and why.
 
     Young people's records are named by pseudonym.  A record kept by a decision is
@@ -105,7 +106,9 @@ def list_due(dataset: Path | None, as_of: dt.date | None, show_all: bool, output
     result = read_dataset(path)
     reviews = review_records(result, policy, pseudonym_key(), kept=keep_decisions(), today=today)
     shown = [r for r in reviews if show_all or r.due(today)]
-    with audited(Event.RETENTION_REVIEW, dataset=str(path.resolve()), as_of=today.isoformat()) as action:
+    with audited(
+        Event.RETENTION_REVIEW, dataset=str(path.resolve()), as_of=today.isoformat()
+    ) as action:
         action.note(rows=len(shown))
         if output_format == "json":
             click.echo(json.dumps([r.as_dict() | {"due": r.due(today)} for r in shown], indent=2))
@@ -155,7 +158,10 @@ def keep(record: str, until: dt.date, reason: str, dataset: Path | None) -> None
         Event.RETENTION_KEEP, record=ref, until=until.isoformat(), reason_sha256=_sha256(reason)
     ):
         made = record_decision(ref, "keep", reason, until=until)
-    click.echo(f"Recorded: keep {ref} until {until.isoformat()} (decision {made.seq}, by {made.decided_by}).")
+    click.echo(
+        f"Recorded: keep {ref} until {until.isoformat()} "
+        f"(decision {made.seq}, by {made.decided_by})."
+    )
 
 
 def _checked_ref(record: str, dataset: Path | None) -> str:
@@ -254,7 +260,8 @@ def purge(dataset: Path | None, as_of: dt.date | None, dry_run: bool, output_for
     places.append(f"{report.cache_entries} dashboard cache entries")
     places.append(f"{len(report.resolve_outputs)} resolve outputs")
     places.append(
-        "identity store: none yet" if report.identities is None
+        "identity store: none yet"
+        if report.identities is None
         else f"identity store: {report.identities}"
     )
     click.echo("Purged: " + "; ".join(places) + ".")
@@ -279,7 +286,9 @@ def log(output_format: str) -> None:
     lines = deletions()
     if output_format == "json":
         click.echo(
-            json.dumps([d.as_dict() | {"held_back": held.get(d.record) == d} for d in lines], indent=2)
+            json.dumps(
+                [d.as_dict() | {"held_back": held.get(d.record) == d} for d in lines], indent=2
+            )
         )
         return
     if not lines:
@@ -299,7 +308,7 @@ def policy(output_format: str) -> None:
     from graphguard.retention import load_policy
 
     found = load_policy()
-    rules = [
+    rules: list[dict[str, Any]] = [
         {
             "name": r.name,
             "line": r.line,
@@ -320,7 +329,8 @@ def policy(output_format: str) -> None:
     click.echo(f"Retention policy: {found.origin} (first matching rule wins).")
     for rule, row in zip(found.rules, rules, strict=True):
         scope = ", ".join(
-            f"{name}={'/'.join(row[name])}" for name in ("agency", "source", "link_type", "category")
+            f"{name}={'/'.join(row[name])}"
+            for name in ("agency", "source", "link_type", "category")
             if row[name]
         )
         if rule.age_at_time:

@@ -131,8 +131,14 @@ def _decisions(settings: Settings | None) -> list[Decision]:
         ).fetchall()
     return [
         Decision(
-            seq, record, decision, None if until is None else dt.date.fromisoformat(until),
-            reason, by, role, at,
+            seq,
+            record,
+            decision,
+            None if until is None else dt.date.fromisoformat(until),
+            reason,
+            by,
+            role,
+            at,
         )
         for seq, record, decision, until, reason, by, role, at in rows
     ]
@@ -171,8 +177,15 @@ def record_deletions(
             )
             written.append(
                 Deletion(
-                    int(cursor.lastrowid or 0), record, kind, rule, review_on, who.user,
-                    str(who.role), at, run,
+                    int(cursor.lastrowid or 0),
+                    record,
+                    kind,
+                    rule,
+                    review_on,
+                    who.user,
+                    str(who.role),
+                    at,
+                    run,
                 )
             )
     return written

@@ -214,7 +214,10 @@ def _purge_meeting(source: Any, plan: PurgePlan, settings: Settings) -> tuple[in
             continue
         changed = dict(alert)
         for name, dropped in (
-            ("evidence", links), ("trigger", links), ("adults", gone), ("contexts", gone),
+            ("evidence", links),
+            ("trigger", links),
+            ("adults", gone),
+            ("contexts", gone),
             ("young_people", gone_young),
         ):
             changed[name] = [i for i in alert.get(name, []) if i not in dropped]
@@ -224,7 +227,10 @@ def _purge_meeting(source: Any, plan: PurgePlan, settings: Settings) -> tuple[in
         changed["history"] = [
             *alert.get("history", []),
             {
-                "from": alert.get("state"), "to": alert.get("state"), "by": who, "at": when,
+                "from": alert.get("state"),
+                "to": alert.get("state"),
+                "by": who,
+                "at": when,
                 "reason": f"{len(set(cited)) + len(set(named)) + len(young)} record(s) it "
                 "cited deleted under the retention policy",
             },
@@ -317,7 +323,9 @@ def _resolve_again(dataset: Path, folder: Path, pseudonymised: bool, settings: S
     write_resolution(resolution, folder, rename=rename)
 
 
-def forget_identities(young_record_ids: Iterable[str], settings: Settings | None = None) -> int | None:
+def forget_identities(
+    young_record_ids: Iterable[str], settings: Settings | None = None
+) -> int | None:
     """Remove young people's identifying values from the identity store.
 
     The one hook between retention and the identity store
@@ -348,4 +356,3 @@ def plan_summary(plan: PurgePlan) -> dict[str, Any]:
         "entities_gone": len(plan.gone_entities),
         "records": [r.as_dict() for r in plan.due],
     }
-

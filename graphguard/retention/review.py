@@ -62,7 +62,8 @@ class RecordReview:
             "review_on": self.review_on.isoformat(),
             "why": self.why,
             "kept_until": (
-                None if self.kept is None or self.kept.until is None
+                None
+                if self.kept is None or self.kept.until is None
                 else self.kept.until.isoformat()
             ),
         }
@@ -118,7 +119,9 @@ def _dated_review(
     review_on = rule.review_after.after(dated)
     why = f"{rule.name}: {rule.review_after} after"
     if rule.until_age is not None:
-        births = [p.date_of_birth for p in people if p.role is Role.YOUNG_PERSON and p.date_of_birth]
+        births = [
+            p.date_of_birth for p in people if p.role is Role.YOUNG_PERSON and p.date_of_birth
+        ]
         if births:
             birthday = _birthday(max(births), rule.until_age)
             if birthday > review_on:
@@ -171,7 +174,13 @@ def review_records(
         )
         review_on, why = _dated_review(rule, dated, ends, today)
         review = RecordReview(
-            link.link_id, link.link_id, "link", rule, dated, review_on, f"{when}; {why}",
+            link.link_id,
+            link.link_id,
+            "link",
+            rule,
+            dated,
+            review_on,
+            f"{when}; {why}",
             kept=kept.get(link.link_id),
         )
         reviews.append(review)
@@ -212,8 +221,15 @@ def review_records(
             why = f"{why}; held until its last link's review"
         reviews.append(
             RecordReview(
-                entity.id, ref, str(entity.entity_kind), rule, dated, review_on, why,
-                young_person=young, kept=kept.get(ref),
+                entity.id,
+                ref,
+                str(entity.entity_kind),
+                rule,
+                dated,
+                review_on,
+                why,
+                young_person=young,
+                kept=kept.get(ref),
             )
         )
     reviews.sort(key=lambda r: (r.review_on, r.kind, r.ref))

@@ -1,7 +1,8 @@
 """The workspace database: what graphguard itself creates and must never lose.
 
 Alerts and their states and disruption actions (the monthly meeting's records), and
-retention decisions and the deletion log (:mod:`graphguard.retention`), live here, in one SQLite database (Python's standard ``sqlite3``):
+retention decisions and the deletion log (:mod:`graphguard.retention`), live here, in
+one SQLite database (Python's standard ``sqlite3``):
 
 - **Where**: ``workspace/workspace.sqlite3`` in the state home, or the file named by
   ``GRAPHGUARD_WORKSPACE_URL`` (a SQLAlchemy-style URL, so a shared server can take
