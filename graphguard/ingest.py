@@ -648,6 +648,11 @@ class _Reader:
                     problems.append(problem)
             link_id = values.get("link_id")
             link_key = None if link_id is None else self._key(link_id)
+            if self.held and link_key is not None:
+                # A deleted record's deletion is its reason first, before its ends'.
+                held = self._held_back(link_key, False)
+                if held:
+                    problems.insert(0, ("link_id", held))
             if link_key is not None and link_key in self.link_ids:
                 problems.append(
                     (
@@ -658,8 +663,7 @@ class _Reader:
                 )
             if link_key is None and not problems:
                 link_key = self._derived_link_id(values)
-            if self.held and link_key is not None and not problems:
-                held = self._held_back(link_key, False)
+                held = self._held_back(link_key, False) if self.held else None
                 if held:
                     problems.append(("link_id", held))
             if problems:

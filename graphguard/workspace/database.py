@@ -225,6 +225,9 @@ class Workspace:
             # WAL's usual NORMAL could lose the last commits to a power cut; these are
             # records graphguard must never lose, so every commit is synced.
             connection.execute("PRAGMA synchronous=FULL")
+            # What a purge deletes or rewrites (an alert's explanation) is overwritten on
+            # disk, not left in free pages for a file reader to find.
+            connection.execute("PRAGMA secure_delete=ON")
             self._check_schema(connection)
             yield connection
         except sqlite3.Error as error:
