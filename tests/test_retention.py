@@ -192,8 +192,15 @@ def test_a_keep_decision_holds_a_record_and_its_ends_and_the_audit_keeps_a_hash(
 
 def test_a_young_persons_keep_is_recorded_by_pseudonym(town: Path, home: Path) -> None:
     result = _run(
-        "review", "keep", "YP1", "--until", "2031-01-01", "--reason", "open case",
-        "--dataset", str(town),
+        "review",
+        "keep",
+        "YP1",
+        "--until",
+        "2031-01-01",
+        "--reason",
+        "open case",
+        "--dataset",
+        str(town),
     )
     assert result.exit_code == 0, result.output
     (record,) = keep_decisions()
@@ -218,8 +225,9 @@ def test_a_bad_keep_is_refused_and_records_nothing(
 
 
 def test_a_keep_naming_no_record_of_the_dataset_is_refused(town: Path) -> None:
-    result = _run("review", "keep", "L99", "--until", "2030-01-01", "--reason", "x",
-                  "--dataset", str(town))
+    result = _run(
+        "review", "keep", "L99", "--until", "2030-01-01", "--reason", "x", "--dataset", str(town)
+    )
     assert result.exit_code == 2 and "holds no record 'L99'" in result.output
 
 
@@ -237,16 +245,26 @@ def _seed_outputs(town: Path, home: Path, tmp_path: Path) -> dict[str, Path]:
         "alert",
         "A1",
         {
-            "key": "A1", "rule": "r", "title": "t", "subject": "AD2", "young_people": [],
-            "adults": ["AD2"], "contexts": ["LOC1"], "trigger": ["L2"], "evidence": ["L2", "L1"],
-            "explanation": "Cal Marshbank seen at Chip Inn (REF-L2).", "state": "new",
+            "key": "A1",
+            "rule": "r",
+            "title": "t",
+            "subject": "AD2",
+            "young_people": [],
+            "adults": ["AD2"],
+            "contexts": ["LOC1"],
+            "trigger": ["L2"],
+            "evidence": ["L2", "L1"],
+            "explanation": "Cal Marshbank seen at Chip Inn (REF-L2).",
+            "state": "new",
             "history": [],
         },
     )
-    state.put("action", "ACT1", {"id": "ACT1", "target_id": "AD2", "target_label": "Cal M",
-                                 "history": []})
-    state.put("action", "ACT2", {"id": "ACT2", "target_id": "AD1", "target_label": "Bob S",
-                                 "history": []})
+    state.put(
+        "action", "ACT1", {"id": "ACT1", "target_id": "AD2", "target_label": "Cal M", "history": []}
+    )
+    state.put(
+        "action", "ACT2", {"id": "ACT2", "target_id": "AD1", "target_label": "Bob S", "history": []}
+    )
     cache = home / "dashboard-cache"
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     (cache / "entry.pickle").write_bytes(b"old view")
@@ -323,7 +341,10 @@ def test_restore_lets_a_deleted_record_back_and_the_log_keeps_its_deletion(
     assert len(deletions()) == 4  # the deletions stay in the log
     log = json.loads(_run("review", "log", "--format", "json").output)
     assert {row["record"]: row["held_back"] for row in log} == {
-        "AD2": False, "L2": False, "L3": True, "LOC1": False
+        "AD2": False,
+        "L2": False,
+        "L3": True,
+        "LOC1": False,
     }
     refused = _run("review", "restore", "L2", "--reason", "again")
     assert refused.exit_code == 2 and "not held back" in refused.output
