@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import logging
 import os
 import re
@@ -44,6 +45,7 @@ import streamlit as st
 from wording import plain, plain_keeping_code
 
 from graphguard import viewcache
+from graphguard.access import Identity, Permission, cli_identity, current_identity, require
 from graphguard.analysis import AnalysisOptions, Context, Hub, PeerGroup
 from graphguard.analysis.disruption import (
     DisruptionAnalysis,
@@ -60,7 +62,15 @@ from graphguard.cypher.results import QueryResult, format_result, without_identi
 from graphguard.errors import GraphguardError, UsageError
 from graphguard.ingest import IngestResult
 from graphguard.model import node_kind
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import (
+    EVERYTHING,
+    SHAREABLE,
+    Sight,
+    YoungPersonScrubber,
+    pseudonym,
+    role_view,
+    sight_of,
+)
 from graphguard.resolve.types import Decision
 from graphguard.settings import Settings, get_settings, pseudonym_key
 from graphguard.store.base import Filters, Store
@@ -81,18 +91,38 @@ _LOG = logging.getLogger("graphguard.dashboard")
 DRAWING_HEIGHT = 600
 
 
+def acting_identity() -> Identity:
+    """Who is using the dashboard: the one function every page and audit line asks.
+
+    In local single-user mode the operating-system user in the role settings give
+    (:func:`graphguard.access.cli_identity`); with sign-in, the signed-in user.
+    """
+    return cli_identity()
+
+
 @dataclass(frozen=True)
 class DataSource:
-    """Which data the dashboard shows, and a stamp that changes when the data does."""
+    """Which data the dashboard shows, what of it the role sees, and a stamp of the data.
+
+    ``sight`` is the acting role's view (:func:`graphguard.privacy.sight_of`): every
+    cache keyed by the source is then kept per view, and what a page reads is already
+    the role's view, analysed on what it may see.
+    """
 
     backend: str
     location: str
     database: str | None = None
     stamp: tuple[tuple[str, int, int], ...] = ()
+    sight: Sight = EVERYTHING
 
     @property
     def is_neo4j(self) -> bool:
         return self.backend == "neo4j"
+
+    @property
+    def whole(self) -> DataSource:
+        """The same data, all of it: what the store is opened on (one per data, not per view)."""
+        return dataclasses.replace(self, sight=EVERYTHING)
 
     @property
     def label(self) -> str:
@@ -119,15 +149,22 @@ def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamps)
 
 
-def data_source(settings: Settings | None = None) -> DataSource:
-    """``GRAPHGUARD_DATASET``, else Neo4j when ``NEO4J_URI`` is set, else the demo town."""
+def data_source(settings: Settings | None = None, sight: Sight | None = None) -> DataSource:
+    """``GRAPHGUARD_DATASET``, else Neo4j when ``NEO4J_URI`` is set, else the demo town.
+
+    Seen as ``sight`` gives, by default what the acting identity's role may see
+    (refused, one line, for a role that sees no personal data).
+    """
     settings = settings or get_settings()
+    sight = sight if sight is not None else sight_of(current_identity())
     choice = choose_data(
         None, os.environ.get(DATASET_ENV), settings.neo4j_uri, settings.neo4j_database
     )
     if choice.is_neo4j:
-        return DataSource("neo4j", choice.location, choice.database)
-    return DataSource("embedded", choice.location, stamp=_stamp(Path(choice.location)))
+        return DataSource("neo4j", choice.location, choice.database, sight=sight)
+    return DataSource(
+        "embedded", choice.location, stamp=_stamp(Path(choice.location)), sight=sight
+    )
 
 
 def _filters_key(filters: Filters) -> tuple[Any, ...]:
@@ -136,6 +173,13 @@ def _filters_key(filters: Filters) -> tuple[Any, ...]:
         tuple(sorted(value)) if isinstance(value, frozenset) else value
         for value in dataclasses.astuple(filters)
     )
+
+
+def _view_key(filters: Filters, sight: Sight) -> tuple[Any, ...]:
+    """The disk cache's key of a view: the filters, and the sight when it is not everything."""
+    if sight == EVERYTHING:
+        return _filters_key(filters)
+    return (_filters_key(filters), sight.key)
 
 
 _HASH_FUNCS: dict[Any, Callable[[Any], Any]] = {
@@ -201,24 +245,28 @@ def decide(source: DataSource, record_a: str, record_b: str, verdict: str, reaso
     )
     resolved = ingest.resolved_with(decision)
     with _CARRIED_LOCK:
-        _CARRIED[data_source()] = MemoryStore(resolved.dataset, resolved)
+        _CARRIED[data_source().whole] = MemoryStore(resolved.dataset, resolved)
         _DECISIONS.setdefault(source.location, []).append(decision)
     return decision
 
 
 def store(source: DataSource) -> Store:
-    """The (cached) store of a data source: one driver per Neo4j, one read per dataset."""
-    return _open_store(source, get_settings())
+    """The (cached) store of a data source: one driver per Neo4j, one read per dataset.
+
+    All of the data, whatever the view: read what a page shows through :func:`network`.
+    """
+    return _open_store(source.whole, get_settings())
 
 
 @st.cache_resource(show_spinner="Reading the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
 def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
-    """The filtered graph (shared between sessions: pages must never change it).
+    """The filtered graph, as the view's role may see it (shared: pages never change it).
 
-    ``graph.graph["read_at"]`` says when it was read, for the notice that Neo4j has
-    stopped answering since.
+    Cut to the source's sight (:func:`graphguard.privacy.role_view`) before anything
+    is analysed.  ``graph.graph["read_at"]`` says when it was read, for the notice that
+    Neo4j has stopped answering since.
     """
-    graph = store(source).graph(filters)
+    graph = role_view(store(source).graph(filters), source.sight)
     graph.graph["read_at"] = dt.datetime.now()
     return graph
 
@@ -226,7 +274,7 @@ def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
 @st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
 def _content(source: DataSource) -> str:
     """The content hash of a dataset, once per version of its files (the stamp)."""
-    return content_hash(source.location)
+    return content_hash(source.whole.location)
 
 
 @st.cache_resource(show_spinner="Analysing the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
@@ -240,10 +288,12 @@ def digest(source: DataSource, filters: Filters) -> ViewDigest:
     options = analysis_options(filters)
     if source.is_neo4j:
         key = digest_key(
-            f"neo4j {source.location} {source.database}", options, _filters_key(filters)
+            f"neo4j {source.location} {source.database}",
+            options,
+            _view_key(filters, source.sight),
         )
         return _build(key, source, filters)
-    key = digest_key(_content(source), options, _filters_key(filters))
+    key = digest_key(_content(source.whole), options, _view_key(filters, source.sight))
     try:
         found = viewcache.load(key, get_settings())
     except GraphguardError as error:
@@ -515,7 +565,13 @@ def placement(
 def target_list(
     source: DataSource, filters: Filters, shareable: bool, _key: bytes, exported_on: dt.date
 ) -> TargetList:
-    """The ranked target list, exactly as ``graphguard targets`` builds it."""
+    """The ranked target list, exactly as ``graphguard targets`` builds it.
+
+    A shareable list is scored on the shareable view of the data, never on the
+    evidence it withholds.
+    """
+    if shareable and source.sight == EVERYTHING:
+        source = dataclasses.replace(source, sight=SHAREABLE)
     return build_target_list(
         network(source, filters),
         key=_key,
@@ -577,27 +633,113 @@ def current_view() -> View:
 
 
 def audit_view(
-    event: Event, source: DataSource, young_person: str | None = None, **fields: Any
+    event: Event,
+    source: DataSource,
+    young_person: str | None = None,
+    *,
+    subjects: list[str] | None = None,
+    **fields: Any,
 ) -> None:
     """Audit, before it is shown, that this session sees a view the CLI audits too.
 
     Once per session and subject (Streamlit reruns a page on every click); a young
-    person is named by pseudonym.  When the line cannot be written the page stops
-    here with one line, and nothing is shown.
+    person is named by pseudonym.  ``subjects`` (sorted entity keys, young people by
+    pseudonym: :func:`graphguard.privacy.subjects_of`) go on the outcome line: whom
+    the view shows, as subject access reads the log.  When the line cannot be
+    written the page stops here with one line, and nothing is shown.
     """
     if young_person is not None:
         fields["young_person"] = pseudonym(young_person, pseudonym_key())
-    key = (str(event), source.location, tuple(sorted((k, str(v)) for k, v in fields.items())))
+    if source.sight != EVERYTHING:
+        fields["sight"] = source.sight.key
+    key = (
+        str(event),
+        source.location,
+        tuple(sorted((k, str(v)) for k, v in fields.items())),
+        tuple(subjects or ()),
+    )
     seen: set[Any] = st.session_state.setdefault("gg_audited_views", set())
     if key in seen:
         return
     try:
-        with audited(event, source=source.location, via="dashboard", **fields):
-            pass
+        with audited(event, source=source.location, channel="dashboard", **fields) as action:
+            if subjects is not None:
+                action.note(subjects=subjects)
     except GraphguardError as error:
         show_error(error)
         st.stop()
     seen.add(key)
+
+
+# ----------------------------------------------------------------------------- the matrix
+
+
+def may(permission: Permission) -> bool:
+    """Whether the acting identity's role has ``permission`` (a button or download exists)."""
+    return current_identity().may(permission)
+
+
+def refuse_unless(permission: Permission, what: str) -> None:
+    """Stop the page with a one-line, audited refusal unless the role has ``permission``.
+
+    What a button or download does calls it again when it runs: a control the role
+    may not use is not drawn, and one reached anyway (an old session, a changed
+    role) is refused rather than trusted.
+    """
+    try:
+        require(current_identity(), permission, what)
+    except GraphguardError as error:
+        show_error(error)
+        st.stop()
+
+
+def young_subjects(view: View) -> list[str]:
+    """The pseudonyms of every young person of the view (whose names a reveal shows)."""
+    found = entities(view)
+    key = pseudonym_key()
+    return sorted(
+        pseudonym(entity, key)
+        for entity, data in found.items()
+        if data.get("role") == "young_person"
+    )
+
+
+#: The fewest characters a reason for showing names may have: a word or two is not one.
+MIN_REASON = 10
+
+
+def reveal(view: View, reason: str) -> None:
+    """Show young people's names in this session: the analyst's audited reveal.
+
+    Refused (audited) for a role without :attr:`Permission.REVEAL_IDENTITY`, and for a
+    reason shorter than :data:`MIN_REASON`.  The line names whose identities became
+    visible (every young person of the view, by pseudonym) and a SHA-256 of the
+    reason, never the names nor the words (they may name a child).
+
+    Raises
+    ------
+    RefusedError
+        When the role may not reveal, or the audit line cannot be written.
+    UsageError
+        When the reason is too short.
+    """
+    require(current_identity(), Permission.REVEAL_IDENTITY, "show young people's names")
+    words = reason.strip()
+    if len(words) < MIN_REASON:
+        raise UsageError(
+            f"say why you need the names (at least {MIN_REASON} characters): the reason "
+            "is recorded with the reveal"
+        )
+    fields: dict[str, Any] = {
+        "scope": "young people of the view",
+        "reason_sha256": hashlib.sha256(words.encode("utf-8")).hexdigest(),
+    }
+    if view.source.sight != EVERYTHING:
+        fields["sight"] = view.source.sight.key
+    with audited(
+        Event.REVEAL, source=view.source.location, channel="dashboard", **fields
+    ) as action:
+        action.note(subjects=young_subjects(view))
 
 
 def show_error(error: BaseException) -> None:

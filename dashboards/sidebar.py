@@ -1,5 +1,8 @@
 """The sidebar's data filters: the time window, gradings, areas, and whether names show.
 
+Names show only to a role that may reveal a young person's identity (the analyst),
+after it says why: the reveal is audited (docs/access.md).
+
 They are kept in the page's address (``?from=…&to=…&source_grade=2&area=Docklands&names=1``),
 so a reload, a bookmark or a link sent to a colleague shows the same view.  The
 address is read when a session starts and rewritten on every run; a value it holds
@@ -12,8 +15,10 @@ import datetime as dt
 from typing import Any
 
 import streamlit as st
-from common import DataSource, View, areas, summary
+from common import DataSource, View, areas, may, reveal, show_error, summary
 
+from graphguard.access import Permission
+from graphguard.errors import GraphguardError
 from graphguard.model import IntelGrade, SourceGrade
 from graphguard.store.base import Filters
 
@@ -126,11 +131,6 @@ def sidebar_filters(source: DataSource) -> View:
             help="Whether links without the grade filtered on pass a grade filter.",
         )
         chosen_areas = st.multiselect("Areas", known_areas, key="gg_areas")
-    show_names = st.sidebar.toggle(
-        "Show young people's names",
-        key="gg_show_names",
-        help="Off: young people are shown by id. Downloads never carry names.",
-    )
     filters = Filters(
         as_of=as_of,
         since=since,
@@ -139,6 +139,55 @@ def sidebar_filters(source: DataSource) -> View:
         include_ungraded=include_ungraded,
         areas=frozenset(chosen_areas) if chosen_areas else None,
     )
-    view = View(source, filters, bool(show_names))
+    view = View(source, filters, _names_shown(View(source, filters, False)))
     _write_address(view, list(chosen_areas))
     return view
+
+
+def _names_shown(view: View) -> bool:
+    """Whether young people's names show: only the analyst's, with a reason, audited.
+
+    The toggle exists only for a role that may reveal; turning it on asks why, and
+    names show once the reason is recorded (:func:`common.reveal`).  Turning it off
+    ends the reveal: the next asks again.  A role that may not reveal but arrives
+    with names asked for (``names=1`` in a link sent to it) is refused, audited.
+    """
+    if not may(Permission.REVEAL_IDENTITY):
+        if st.session_state.pop("gg_show_names", False):
+            refused = st.sidebar.container()
+            try:
+                reveal(view, "")
+            except GraphguardError as error:
+                with refused:
+                    show_error(error)
+        return False
+    wanted = st.sidebar.toggle(
+        "Show young people's names",
+        key="gg_show_names",
+        help="Off: young people are shown by id. On: say why; the reveal is audited. "
+        "Downloads never carry names.",
+    )
+    if not wanted:
+        st.session_state.pop("gg_revealed", None)
+        return False
+    if st.session_state.get("gg_revealed"):
+        st.sidebar.caption("Names shown: every page you view is audited.")
+        return True
+    with st.sidebar.form("gg_reveal_form", border=True):
+        reason = st.text_input(
+            "Why do you need the names?",
+            key="gg_reveal_reason",
+            help="Recorded with the reveal in the audit log (as a hash: the words may "
+            "name a child).",
+        )
+        asked = st.form_submit_button("Show names")
+    if not asked:
+        return False
+    try:
+        reveal(view, reason)
+    except GraphguardError as error:
+        with st.sidebar:
+            show_error(error)
+        return False
+    st.session_state["gg_revealed"] = True
+    return True

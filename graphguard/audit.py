@@ -87,6 +87,10 @@ class Event(enum.StrEnum):
     RETENTION_RESTORE = "retention restore"
     RETENTION_PURGE = "retention purge"
     SUBJECT_ACCESS = "subject access"
+    #: An analyst showed young people's names, with a stated reason (its hash is logged).
+    REVEAL = "reveal identity"
+    #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).
+    VIEW_PAGE = "view page"
 
 
 class AuditError(RefusedError):

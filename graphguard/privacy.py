@@ -28,6 +28,11 @@ dashboard call them alike and never copy them.
 * **What a view may show.** :func:`withhold_identities` takes young people's identities
   out of any value (query results, tables); :func:`disclosed` applies the rule: names
   only on screen, when the analyst asked for them, and never in a file.
+* **What a role may see.** :func:`sight_of` reads an identity's row of the access
+  matrix as a :class:`Sight` (every record; the shareable view without handling code
+  C; or its own agency's records and what others share), and :func:`role_view` cuts a
+  graph down to it *before* any analysis, so every score is computed on what the role
+  may see, never on evidence it is not shown.  The CLI and the dashboard both use them.
 """
 
 from __future__ import annotations
@@ -39,27 +44,40 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
+from graphguard.errors import RefusedError
+
+if TYPE_CHECKING:
+    from graphguard.access import Identity
+
 __all__ = [
+    "EVERYTHING",
     "IDENTIFYING_PROPERTIES",
     "MIN_ANYWHERE",
     "PLACEHOLDER",
+    "SHAREABLE",
+    "Sight",
     "YoungPersonScrubber",
     "disclosed",
     "identifying_values",
     "is_identifying",
     "neutral_text",
     "pseudonym",
+    "role_view",
     "safe_cell",
     "safe_json",
     "safe_slugs",
+    "sight_of",
     "skeleton",
+    "subjects_of",
     "withhold_handling_c",
     "withhold_identities",
+    "withhold_unseen",
 ]
 
 #: What replaces a young person's identifying value found in any exported text.
@@ -645,3 +663,182 @@ def disclosed(value: Any, scrubber: YoungPersonScrubber, *, names_shown: bool = 
     download or a view without names gets :func:`withhold_identities`.
     """
     return value if names_shown else withhold_identities(value, scrubber)
+
+
+# --------------------------------------------------------------------------- who was disclosed
+
+
+def _is_young(attributes: Mapping[str, Any]) -> bool:
+    return attributes.get("role") == "young_person" or "YoungPerson" in (
+        attributes.get("labels") or ()
+    )
+
+
+def subjects_of(
+    entities: Mapping[str, Mapping[str, Any]] | nx.MultiDiGraph | None,
+    key: bytes,
+    *,
+    only: Iterable[str] | None = None,
+) -> list[str]:
+    """Whom a disclosure names, for its audit line's ``subjects``: sorted entity keys.
+
+    Adults, locations and vehicles by their entity id; young people by
+    :func:`pseudonym` only, so the audit log never holds a child's id.  ``entities``
+    is a graph (its nodes) or a mapping of id to attributes; ``only`` keeps the ids
+    shown, when a page shows some of them.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("YP1", role="young_person")
+    >>> g.add_node("AD1", role="adult")
+    >>> subjects_of(g, b"k")
+    ['AD1', 'YP-65d6d0a29e']
+    """
+    if entities is None:
+        return []
+    nodes: Mapping[str, Mapping[str, Any]] = (
+        entities.nodes if isinstance(entities, nx.MultiDiGraph) else entities
+    )
+    wanted = nodes if only is None else [e for e in only if e in nodes]
+    return sorted(
+        pseudonym(str(e), key) if _is_young(nodes[e]) else str(e) for e in wanted
+    )
+
+
+# --------------------------------------------------------------------------- what a role sees
+
+
+@dataclass(frozen=True)
+class Sight:
+    """Which records a role sees: all, the shareable view, or its agency's and the shareable.
+
+    ``handling_c`` is whether links of handling code C are seen at all; ``agency``, when
+    set, limits them to that agency's own (other agencies' links are seen when they
+    are shareable, that is not of handling code C).  Frozen and small, so the
+    dashboard keys its caches by it: one analysis per view, not per user.
+    """
+
+    handling_c: bool = True
+    agency: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short name of the view: ``all``, ``shareable`` or ``agency:police``."""
+        if self.agency is not None:
+            return f"agency:{self.agency}"
+        return "all" if self.handling_c else "shareable"
+
+    def sees(self, link: Mapping[str, Any]) -> bool:
+        """Whether a link (its attributes) is in this view."""
+        if link.get("handling") != "C":
+            return True
+        if self.agency is not None:
+            return _folded_agency(link.get("agency")) == self.agency
+        return self.handling_c
+
+
+#: What the analyst and the police liaison see: every record.
+EVERYTHING = Sight()
+#: The shareable view: every record but those of handling code C.
+SHAREABLE = Sight(handling_c=False)
+
+
+def _folded_agency(value: Any) -> str | None:
+    text = str(getattr(value, "value", value) or "").strip().lower()
+    return text or None
+
+
+def sight_of(identity: Identity) -> Sight:
+    """What of the records ``identity``'s role sees (its row of the access matrix).
+
+    Raises
+    ------
+    RefusedError
+        For a role that sees no personal data (administrator), and for a partner
+        practitioner without an agency (``GRAPHGUARD_AGENCY``, or the identity
+        provider's agency claim): whose records are "its own" is then unknown.
+    """
+    from graphguard.access import Permission, Scope
+
+    scope = identity.row.scope
+    if scope is Scope.NONE:
+        raise RefusedError(
+            f"{identity.user} ({identity.role.spoken}) may not see personal data "
+            "(docs/access.md)"
+        )
+    if scope is Scope.OWN_AGENCY:
+        agency = _folded_agency(identity.agency)
+        if agency is None:
+            raise RefusedError(
+                f"{identity.user} ({identity.role.spoken}) sees its own agency's records, "
+                "but no agency is set: set GRAPHGUARD_AGENCY (or the identity provider's "
+                "agency claim)"
+            )
+        return Sight(handling_c=False, agency=agency)
+    if identity.may(Permission.SEE_HANDLING_C):
+        return EVERYTHING
+    return SHAREABLE
+
+
+def role_view(graph: nx.MultiDiGraph, sight: Sight) -> nx.MultiDiGraph:
+    """What of ``graph`` a role with ``sight`` may see: the graph its analysis runs on.
+
+    Links outside the sight are taken out, and so is an adult, place or vehicle that
+    only they linked (who it is would be disclosed by the withheld record alone).
+    Young people all stay: they are shown by pseudonym only, and every scrubber built
+    from the view must still know each of them, whatever text mentions them.
+    Analysing the result recomputes every score on what the role may see.  ``graph``
+    itself is returned when nothing is withheld; otherwise a copy (``graph`` is never
+    changed).
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_nodes_from(["YP1", "YP2"], role="young_person")
+    >>> g.add_edge("AD1", "YP1", handling="C", agency="police")
+    0
+    >>> g.add_edge("AD2", "YP1", handling="P", agency="education")
+    0
+    >>> g.add_edge("AD1", "YP2", handling="C", agency="police")
+    0
+    >>> sorted(role_view(g, Sight(handling_c=False)).nodes)
+    ['AD2', 'YP1', 'YP2']
+    >>> role_view(g, Sight(handling_c=False, agency="police")).number_of_edges()
+    3
+    """
+    if sight == EVERYTHING:
+        return graph
+    withheld = [
+        (s, t, k) for s, t, k, data in graph.edges(keys=True, data=True) if not sight.sees(data)
+    ]
+    if not withheld:
+        return graph
+    seen = graph.copy()
+    seen.remove_edges_from(withheld)
+    touched = {node for s, t, _ in withheld for node in (s, t)}
+    seen.remove_nodes_from(
+        [
+            node
+            for node in touched
+            if seen.degree(node) == 0 and not _is_young(seen.nodes[node])
+        ]
+    )
+    return seen
+
+
+def withhold_unseen(
+    records: list[dict[str, Any]], graph: nx.MultiDiGraph, *, evidence: str = "evidence"
+) -> list[dict[str, Any]]:
+    """The records (alerts) whose every evidence link is in ``graph``, the role's view.
+
+    An alert raised on a record the role may not see says what that record said: it
+    is withheld with it.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_edge("AD1", "YP1", link_id="L1")
+    0
+    >>> [a["key"] for a in withhold_unseen([{"key": "a", "evidence": ["L1"]},
+    ...                                     {"key": "b", "evidence": ["L1", "L2"]}], g)]
+    ['a']
+    """
+    seen = {str(data.get("link_id")) for _, _, data in graph.edges(data=True)}
+    return [r for r in records if seen.issuperset(str(link) for link in r.get(evidence) or ())]

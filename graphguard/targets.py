@@ -440,6 +440,15 @@ class TargetList:
     def columns(self) -> tuple[str, ...]:
         return TARGET_COLUMNS + EXTRA_COLUMNS
 
+    @property
+    def subjects(self) -> list[str]:
+        """Who the list discloses, for the audit: each target's id and the young people's
+        pseudonyms it names, sorted."""
+        found = {str(row["target_id"]) for row in self.rows}
+        for row in self.rows:
+            found.update(row["linked_young_people_pseudonyms"])
+        return sorted(found)
+
 
 def build_target_list(
     graph: nx.MultiDiGraph,

@@ -858,7 +858,7 @@ def test_the_planners_views_are_audited_once_by_pseudonym() -> None:
     assert_fine(at)
     lines = [line for line in audit_lines()[before:] if line["event"] in views]
     assert {line["event"] for line in lines} == set(views)
-    assert all(line["via"] == "dashboard" for line in lines)
+    assert all(line["channel"] == "dashboard" for line in lines)
     for line in lines:
         if "young_person" in line:
             assert re.fullmatch(r"YP-[0-9a-f]{10}", line["young_person"]), line

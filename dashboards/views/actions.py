@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain
 
+from graphguard.access import Permission, current_identity, require
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.audit import Event, audited
 from graphguard.errors import GraphguardError
@@ -111,93 +112,110 @@ if agreed:
 else:
     st.info("No action has been recorded yet: record one below.")
 
-# ------------------------------------------------------------------------------ record
-st.header("Record an action")
-targets = common.target_list(view.source, Filters(), False, key, today)
-choices = {row["target_id"]: f"{row['target_id']} — {row['label']}" for row in targets.rows}
-suggested = {row["target_id"]: row["suggested_tactics"] for row in targets.rows}
-if not choices:
-    st.info("No target would reduce exposure, so there is nothing to act against.")
-else:
-    with st.form("add_action"):
-        target = st.selectbox(
-            "Target", list(choices), format_func=choices.__getitem__, key="action_target"
-        )
-        tactic = st.selectbox(
-            "Tactic", list(TACTICS), format_func=TACTICS.__getitem__, key="action_tactic"
-        )
-        agency = st.selectbox("Lead agency", [a.value for a in Agency], key="action_agency")
-        owner = st.text_input("Owner", key="action_owner")
-        start_on, review_on = st.columns(2)
-        start = start_on.date_input("Start", today, key="action_start")
-        review = review_on.date_input(
-            "Review", today + dt.timedelta(days=DUE_WITHIN_DAYS), key="action_review"
-        )
-        notes = st.text_area("Notes", key="action_notes")
-        if st.form_submit_button("Record the action"):
-            try:
-                action = add_action(
-                    state,
-                    whole,
-                    key=key,
-                    target_id=target,
-                    tactic=tactic,
-                    lead_agency=agency,
-                    owner=owner,
-                    start=start,
-                    review=review,
-                    notes=notes or None,
-                    source=view.source.location,
-                )
-            except GraphguardError as error:
-                common.show_error(error)
-            else:
-                st.session_state["action_done"] = f"Recorded {describe(action)}."
-                st.rerun()
-    hints = suggested.get(target, []) if choices else []
-    if hints:
-        st.caption(plain("Suggested for this target: " + "; ".join(hints)))
-if st.session_state.get("action_done"):
-    st.success(plain(st.session_state.pop("action_done")))
-
-# ------------------------------------------------------------------------------ update
-if agreed:
-    st.header("Update an action")
-    by_id = {a.id: a for a in agreed}
-    chosen = st.selectbox(
-        "Action", list(by_id), format_func=lambda i: describe(by_id[i]), key="update_pick"
+# Recording and updating actions is for roles that manage them; the others see the list.
+manages = common.may(Permission.MANAGE_ACTIONS)
+if not manages:
+    st.caption(
+        "Your role sees the agreed actions; recording and updating them is for roles that "
+        "manage actions (docs/access.md)."
     )
-    current = by_id[chosen]
-    statuses = [s.value for s in ActionStatus]
-    # One form per action, so its fields start from what that action says now.
-    with st.form(f"update_action_{chosen}"):
-        status = st.selectbox(
-            "Status", statuses, statuses.index(current.status), key=f"update_status_{chosen}"
+else:
+    # ------------------------------------------------------------------------------ record
+    st.header("Record an action")
+    targets = common.target_list(view.source, Filters(), False, key, today)
+    choices = {row["target_id"]: f"{row['target_id']} — {row['label']}" for row in targets.rows}
+    suggested = {row["target_id"]: row["suggested_tactics"] for row in targets.rows}
+    if not choices:
+        st.info("No target would reduce exposure, so there is nothing to act against.")
+    else:
+        with st.form("add_action"):
+            target = st.selectbox(
+                "Target", list(choices), format_func=choices.__getitem__, key="action_target"
+            )
+            tactic = st.selectbox(
+                "Tactic", list(TACTICS), format_func=TACTICS.__getitem__, key="action_tactic"
+            )
+            agency = st.selectbox("Lead agency", [a.value for a in Agency], key="action_agency")
+            owner = st.text_input("Owner", key="action_owner")
+            start_on, review_on = st.columns(2)
+            start = start_on.date_input("Start", today, key="action_start")
+            review = review_on.date_input(
+                "Review", today + dt.timedelta(days=DUE_WITHIN_DAYS), key="action_review"
+            )
+            notes = st.text_area("Notes", key="action_notes")
+            if st.form_submit_button("Record the action"):
+                common.refuse_unless(Permission.MANAGE_ACTIONS, "record an action")
+                try:
+                    action = add_action(
+                        state,
+                        whole,
+                        key=key,
+                        target_id=target,
+                        tactic=tactic,
+                        lead_agency=agency,
+                        owner=owner,
+                        start=start,
+                        review=review,
+                        notes=notes or None,
+                        source=view.source.location,
+                    )
+                except GraphguardError as error:
+                    common.show_error(error)
+                else:
+                    st.session_state["action_done"] = f"Recorded {describe(action)}."
+                    st.rerun()
+        hints = suggested.get(target, []) if choices else []
+        if hints:
+            st.caption(plain("Suggested for this target: " + "; ".join(hints)))
+    if st.session_state.get("action_done"):
+        st.success(plain(st.session_state.pop("action_done")))
+
+    # ------------------------------------------------------------------------------ update
+    if agreed:
+        st.header("Update an action")
+        by_id = {a.id: a for a in agreed}
+        chosen = st.selectbox(
+            "Action", list(by_id), format_func=lambda i: describe(by_id[i]), key="update_pick"
         )
-        outcome = st.text_input("Outcome", current.outcome or "", key=f"update_outcome_{chosen}")
-        new_review = st.date_input("Review", current.review, key=f"update_review_{chosen}")
-        if st.form_submit_button("Update"):
-            try:
-                changed = update_action(
-                    state,
-                    whole,
-                    chosen,
-                    key=key,
-                    status=status if status != current.status else None,
-                    outcome=outcome if outcome != (current.outcome or "") else None,
-                    review=new_review if new_review != current.review else None,
-                    source=view.source.location,
-                )
-            except GraphguardError as error:
-                common.show_error(error)
-            else:
-                st.session_state["action_done"] = f"Updated {changed.id}: {changed.status}."
-                st.rerun()
+        current = by_id[chosen]
+        statuses = [s.value for s in ActionStatus]
+        # One form per action, so its fields start from what that action says now.
+        with st.form(f"update_action_{chosen}"):
+            status = st.selectbox(
+                "Status", statuses, statuses.index(current.status), key=f"update_status_{chosen}"
+            )
+            outcome = st.text_input(
+                "Outcome", current.outcome or "", key=f"update_outcome_{chosen}"
+            )
+            new_review = st.date_input("Review", current.review, key=f"update_review_{chosen}")
+            if st.form_submit_button("Update"):
+                common.refuse_unless(Permission.MANAGE_ACTIONS, "update an action")
+                try:
+                    changed = update_action(
+                        state,
+                        whole,
+                        chosen,
+                        key=key,
+                        status=status if status != current.status else None,
+                        outcome=outcome if outcome != (current.outcome or "") else None,
+                        review=new_review if new_review != current.review else None,
+                        source=view.source.location,
+                    )
+                except GraphguardError as error:
+                    common.show_error(error)
+                else:
+                    st.session_state["action_done"] = f"Updated {changed.id}: {changed.status}."
+                    st.rerun()
 
 # ------------------------------------------------------------------------------ displacement
 st.header("Displacement")
 started = [a for a in agreed if a.start <= today]
-shareable = st.toggle("Shareable (withhold handling code C)", value=False, key="actions_shareable")
+# A role that may not see handling code C never holds it: all it sees is shareable.
+shareable = (
+    st.toggle("Shareable (withhold handling code C)", value=False, key="actions_shareable")
+    if common.may(Permission.SEE_HANDLING_C)
+    else True
+)
 if not started:
     st.info("No action has started yet: displacement is measured after an action's start.")
 else:
@@ -238,54 +256,55 @@ else:
             )
 
 # ------------------------------------------------------------------------------ the pack
-st.header("Briefing pack")
-st.caption(
-    "The PDF a chair circulates: summary, what changed, new alerts, top targets with "
-    "evidence and tactics, agreed actions, context assessments of the top places, actions "
-    "due, displacement and network pictures. Pseudonymised like the target list."
-)
-as_of = view.filters.as_of
+if common.may(Permission.EXPORT_BRIEFING):
+    st.header("Briefing pack")
+    st.caption(
+        "The PDF a chair circulates: summary, what changed, new alerts, top targets with "
+        "evidence and tactics, agreed actions, context assessments of the top places, actions "
+        "due, displacement and network pictures. Pseudonymised like the target list."
+    )
+    as_of = view.filters.as_of
 
+    def pack_file(shareable_pack: bool) -> Callable[[], bytes]:
+        """The pack, made only when its button is clicked, and audited then."""
 
-def pack_file(shareable_pack: bool) -> Callable[[], bytes]:
-    """The pack, made only when its button is clicked, and audited then."""
+        def generate() -> bytes:
+            # Drawn only for a role that may export it; checked again when it is made.
+            require(current_identity(), Permission.EXPORT_BRIEFING, "download the briefing pack")
+            pack = build_briefing(
+                whole,
+                state,
+                key=key,
+                as_of=as_of,
+                shareable=shareable_pack,
+                source=view.source.location,
+            )
+            details: dict[str, Any] = {
+                "shareable": shareable_pack,
+                "as_of": pack.as_of.isoformat(),
+                "targets": len(pack.targets.rows),
+                "source": view.source.location,
+            }
+            with audited(Event.DOWNLOAD_BRIEFING, channel="dashboard", **details) as audit:
+                data, pages = render_briefing(pack)
+                audit.note(pages=pages, subjects=pack.targets.subjects)
+            return data
 
-    def generate() -> bytes:
-        pack = build_briefing(
-            whole,
-            state,
-            key=key,
-            as_of=as_of,
-            shareable=shareable_pack,
-            source=view.source.location,
-        )
-        details: dict[str, Any] = {
-            "shareable": shareable_pack,
-            "as_of": pack.as_of.isoformat(),
-            "targets": len(pack.targets.rows),
-            "source": view.source.location,
-        }
-        with audited(Event.DOWNLOAD_BRIEFING, via="dashboard", **details) as audit:
-            data, pages = render_briefing(pack)
-            audit.note(pages=pages)
-        return data
+        return generate
 
-    return generate
-
-
-month = (as_of or today).strftime("%Y-%m")
-st.download_button(
-    "Download the briefing pack (PDF)" + (", shareable" if shareable else ""),
-    pack_file(shareable),
-    file_name=f"mace-{month}{'-shareable' if shareable else ''}.pdf",
-    mime="application/pdf",
-    on_click="ignore",
-    key="briefing_pdf",
-)
-st.caption(
-    "Shareable withholds records with handling code C, as the shareable target list does."
-    if shareable
-    else "Includes handling code C: not for sharing as it is. Switch Shareable on above "
-    "for a pack to circulate."
-)
+    month = (as_of or today).strftime("%Y-%m")
+    st.download_button(
+        "Download the briefing pack (PDF)" + (", shareable" if shareable else ""),
+        pack_file(shareable),
+        file_name=f"mace-{month}{'-shareable' if shareable else ''}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="briefing_pdf",
+    )
+    st.caption(
+        "Shareable withholds records with handling code C, as the shareable target list does."
+        if shareable
+        else "Includes handling code C: not for sharing as it is. Switch Shareable on above "
+        "for a pack to circulate."
+    )
 st.caption(count(len(agreed), "action") + " recorded in " + plain(state.location) + ".")

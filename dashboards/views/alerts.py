@@ -10,12 +10,13 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain
 
+from graphguard.access import Permission
 from graphguard.analysis.evidence import default_as_of
-from graphguard.audit import Event, acting_user
+from graphguard.audit import Event
 from graphguard.errors import GraphguardError
 from graphguard.meeting.state import MeetingState
 from graphguard.meeting.watch import STATES, WATCH_WINDOW_DAYS, alerts, change_state, run_watch
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import EVERYTHING, YoungPersonScrubber, pseudonym, withhold_unseen
 from graphguard.settings import pseudonym_key
 from graphguard.store.base import Filters
 
@@ -52,7 +53,13 @@ since = st.date_input(
     max_value=latest - dt.timedelta(days=1),
     key="alerts_since",
 )
-if st.button("Run the watch rules now", key="alerts_run") and isinstance(since, dt.date):
+manages = common.may(Permission.MANAGE_ALERTS)
+if (
+    manages
+    and st.button("Run the watch rules now", key="alerts_run")
+    and isinstance(since, dt.date)
+):
+    common.refuse_unless(Permission.MANAGE_ALERTS, "run the watch rules")
     try:
         run = run_watch(
             common.store(view.source), state=state, since=since, source=view.source.location
@@ -66,6 +73,8 @@ if st.button("Run the watch rules now", key="alerts_run") and isinstance(since, 
 
 shown = st.multiselect("States", list(STATES), default=["new", "acknowledged"], key="alerts_states")
 rows = alerts(state, states=shown)
+if view.source.sight != EVERYTHING:  # an alert on a withheld record says what it said
+    rows = withhold_unseen(rows, common.network(view.source, Filters()))
 common.audit_view(Event.ALERTS, view.source, states=",".join(shown))
 if not rows:
     st.info("No alerts in these states.")
@@ -98,17 +107,24 @@ for change in alert.get("history", []):
             + (f" ({change['reason']})" if change.get("reason") else "")
         )
     )
+if not manages:
+    st.caption(
+        "Your role sees the alerts; acknowledging, dismissing and actioning them is "
+        "for roles that manage alerts (docs/access.md)."
+    )
+    st.stop()
 target = st.radio(
     "Change to", ["acknowledged", "dismissed", "actioned"], horizontal=True, key="alerts_to"
 )
 reason = st.text_input("Reason (required to dismiss) or what was done", key="alerts_reason")
 if st.button("Apply", key="alerts_apply"):
+    common.refuse_unless(Permission.MANAGE_ALERTS, "change an alert's state")
     try:
         change_state(
             state,
             chosen,
             target,
-            user=acting_user(),
+            user=common.acting_identity().user,
             scrub=_scrubber(),
             reason=reason,
             source=view.source.location,

@@ -15,21 +15,22 @@ from graphguard.analysis.options import AnalysisOptions
 from graphguard.audit import Event
 from graphguard.meeting.changes import compare
 from graphguard.meeting.months import add_months
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import YoungPersonScrubber, pseudonym, role_view
 from graphguard.settings import pseudonym_key
 from graphguard.store.base import Filters
 
 
 @st.cache_data(show_spinner="Comparing the two pictures…", max_entries=8)
 def _changes(
-    location: str, stamp: Any, date_from: dt.date, date_to: dt.date, _source: Any
+    location: str, stamp: Any, sight: str, date_from: dt.date, date_to: dt.date, _source: Any
 ) -> dict[str, Any]:
-    """The changes report (cached by the data's location and stamp and the two dates)."""
+    """The changes report (cached by the data's location, stamp and sight and the two dates)."""
     store = common.store(_source)
     key = pseudonym_key()
-    graph_to = store.graph(Filters(as_of=date_to))
+    # Read afresh (compare may annotate what it is given), as the role may see it.
+    graph_to = role_view(store.graph(Filters(as_of=date_to)), _source.sight)
     report = compare(
-        store.graph(Filters(as_of=date_from)),
+        role_view(store.graph(Filters(as_of=date_from)), _source.sight),
         graph_to,
         options=AnalysisOptions.from_settings(),
         date_from=date_from,
@@ -64,7 +65,14 @@ common.audit_view(
     Event.CHANGES, view.source, date_from=date_from.isoformat(), date_to=date_to.isoformat()
 )
 try:
-    data = _changes(view.source.location, view.source.stamp, date_from, date_to, view.source)
+    data = _changes(
+        view.source.location,
+        view.source.stamp,
+        view.source.sight.key,
+        date_from,
+        date_to,
+        view.source,
+    )
 except Exception as error:
     common.show_error(error)
     st.stop()

@@ -24,8 +24,8 @@ from graphguard.cypher import (
 )
 from graphguard.cypher.results import young_people_scrubber
 from graphguard.errors import BackendUnavailable, GraphguardError, RefusedError
-from graphguard.privacy import disclosed
-from graphguard.settings import get_settings
+from graphguard.privacy import disclosed, subjects_of
+from graphguard.settings import get_settings, pseudonym_key
 from graphguard.viz import network_html
 
 view = common.current_view()
@@ -190,7 +190,14 @@ if "cypher_result" in st.session_state:
         """The result as a file, generated only when its button is clicked, and audited then."""
 
         def generate() -> str:
-            with audited(Event.DOWNLOAD_CYPHER, query=label, format=kind, rows=len(result.rows)):
+            with audited(
+                Event.DOWNLOAD_CYPHER,
+                query=label,
+                format=kind,
+                rows=len(result.rows),
+                channel="dashboard",
+            ) as audit:
+                audit.note(subjects=subjects_of(result.graph, pseudonym_key()))
                 return common.cypher_file(result, kind, scrubber)
 
         return generate

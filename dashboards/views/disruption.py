@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from wording import count, plain
 
+from graphguard.access import Permission, current_identity, require
 from graphguard.audit import Event, audited
 from graphguard.errors import GraphguardError
 from graphguard.meeting.actions import DUE_WITHIN_DAYS, actions_due, list_actions
@@ -297,10 +298,16 @@ else:
 
 # ------------------------------------------------------------------------------ the list
 st.header("Target list")
-shareable = st.toggle(
-    "Shareable: withhold records with handling code C",
-    key="targets_shareable",
-    help="Records with 3x5x2 handling code C are withheld, and targets resting only on them.",
+# A role that may not see handling code C never holds it: its list is shareable.
+shareable = (
+    st.toggle(
+        "Shareable: withhold records with handling code C",
+        key="targets_shareable",
+        help="Records with 3x5x2 handling code C are withheld, and targets resting only on "
+        "them; scores are computed again without them.",
+    )
+    if common.may(Permission.SEE_HANDLING_C)
+    else True
 )
 key = pseudonym_key()
 today = dt.date.today()
@@ -331,6 +338,8 @@ def download(kind: str) -> Callable[[], bytes]:
     """
 
     def generate() -> bytes:
+        # Drawn only for a role that may export; checked again when the file is made.
+        require(current_identity(), Permission.EXPORT_TARGETS, "download a target list")
         with audited(
             Event.DOWNLOAD_TARGETS,
             format=kind,
@@ -338,12 +347,17 @@ def download(kind: str) -> Callable[[], bytes]:
             shareable=shareable,
             as_of=targets.as_of.isoformat(),
             source=view.source.location,
-        ):
+            channel="dashboard",
+        ) as audit:
+            audit.note(subjects=targets.subjects)
             return common.target_file(view.source, view.filters, shareable, kind, key, today)
 
     return generate
 
 
+if not common.may(Permission.EXPORT_TARGETS):
+    st.caption("Downloading the list is for roles that export target lists (docs/access.md).")
+    st.stop()
 csv_file, xlsx_file = st.columns(2)
 csv_file.download_button(
     "Download CSV",

@@ -8,6 +8,7 @@ import records
 import streamlit as st
 from wording import count, plain
 
+from graphguard.access import Permission
 from graphguard.errors import GraphguardError
 from graphguard.resolve.types import Outcome
 
@@ -112,6 +113,9 @@ st.info(plain("The machine: " + "; ".join(reasons)))
 if candidate.rule:
     st.warning(plain(f"Rule: {candidate.rule}"))
 
+if not common.may(Permission.DECIDE_MATCHES):
+    st.caption("Deciding matches is for roles that decide them (docs/access.md).")
+    st.stop()
 with st.form("matches_decision", clear_on_submit=True):
     verdict = st.radio(
         "Your decision",
@@ -126,6 +130,7 @@ with st.form("matches_decision", clear_on_submit=True):
     )
     submitted = st.form_submit_button("Record the decision")
 if submitted:
+    common.refuse_unless(Permission.DECIDE_MATCHES, "record a match decision")
     if not reason.strip():
         st.error("Give a reason for the decision: nothing was recorded.")
     else:

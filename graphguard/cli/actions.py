@@ -16,7 +16,7 @@ import click
 import networkx as nx
 
 from graphguard.audit import Event, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, sees_handling_c, warn_data_problems
 from graphguard.cli.options import DATASET, DATE, FORCE, FORMAT, HALF_LIFE
 from graphguard.model import Agency
 from graphguard.targets import TACTICS
@@ -43,7 +43,7 @@ def _state_and_graph(dataset: Path | None) -> tuple[Any, nx.MultiDiGraph]:
     from graphguard.meeting.state import MeetingState
 
     store = _store(dataset)
-    return MeetingState.open(store), store.graph()
+    return MeetingState.open(store), role_graph(store)
 
 
 def _state_only(dataset: Path | None) -> Any:
@@ -353,9 +353,10 @@ def briefing(
     destination = check_destination(out, force=force)
     from graphguard.meeting.state import MeetingState
 
+    shareable = shareable or not sees_handling_c()  # such a role never holds code C
     store = _store(dataset)
     pack = build_briefing(
-        store.graph(),
+        role_graph(store),
         MeetingState.open(store),
         key=_key(),
         as_of=as_of,
@@ -374,6 +375,6 @@ def briefing(
         source=_source(dataset),
     ) as audit:
         pages = write_briefing(pack, destination)
-        audit.note(pages=pages)
+        audit.note(pages=pages, subjects=pack.targets.subjects)
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     click.echo(f"Wrote the briefing pack ({pages} pages, {handling}) to {out}.")

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from graphguard.audit import Event, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, warn_data_problems
 from graphguard.cli.options import AS_OF, FORCE, FORMAT, HALF_LIFE, REJECTS
 from graphguard.errors import DataError, UsageError
 from graphguard.files import check_destination
@@ -222,7 +222,7 @@ def analyse(
     warn_data_problems(store)
     options = AnalysisOptions.from_settings(as_of=as_of, seed=seed, half_life_days=half_life)
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
-    graph = store.graph(Filters(as_of=options.as_of))
+    graph = role_graph(store, Filters(as_of=options.as_of))
     del store  # the graph holds all the analysis reads: the records need not stay in memory
     result = run_analysis(graph, options)
     with audited(

@@ -19,12 +19,12 @@ import click
 import networkx as nx
 
 from graphguard.audit import Event, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, sees_handling_c, warn_data_problems
 from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.export import export_format
 from graphguard.files import check_destination
-from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
+from graphguard.privacy import SHAREABLE, YoungPersonScrubber, neutral_text, pseudonym, role_view
 
 if TYPE_CHECKING:
     from graphguard.analysis.options import AnalysisOptions
@@ -47,7 +47,7 @@ def _graph(dataset: Path | None, options: AnalysisOptions) -> tuple[nx.MultiDiGr
     warn_data_problems(store)
     source = str(dataset) if dataset is not None else "neo4j"
     # --as-of is the picture as it stood then: later links are left out, not only weighed.
-    return store.graph(Filters(as_of=options.as_of)), source
+    return role_graph(store, Filters(as_of=options.as_of)), source
 
 
 def _key() -> bytes:
@@ -127,7 +127,12 @@ def targets(
     destination = check_destination(out, force=force)
     kind = export_format(destination)  # a link's target decides what is written
     options = _options(as_of, half_life)
+    # A role that may not see handling code C never holds it: what it writes is shareable.
+    shareable = shareable or not sees_handling_c()
     graph, source = _graph(dataset, options)
+    if shareable:
+        # Scored on the shareable picture, never on the evidence the list withholds.
+        graph = role_view(graph, SHAREABLE)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
@@ -139,8 +144,9 @@ def targets(
         shareable=shareable,
         as_of=target_list.as_of.isoformat(),
         source=source,
-    ):
+    ) as audit:
         write_target_list(target_list, destination)
+        audit.note(subjects=target_list.subjects)
     handling = "shareable" if shareable else "includes handling code C: not for sharing as it is"
     count = len(target_list.rows)
     click.echo(

@@ -18,11 +18,11 @@ from typing import Any
 import click
 
 from graphguard.audit import Event, acting_user, audited
-from graphguard.cli.base import warn_data_problems
+from graphguard.cli.base import role_graph, sees_everything, warn_data_problems
 from graphguard.cli.options import DATASET, DATE, FORCE, FORMAT, HALF_LIFE, PSEUDONYMISE
 from graphguard.errors import UsageError
 from graphguard.files import check_destination, write_text
-from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
+from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym, withhold_unseen
 
 __all__ = ["changes", "watch", "alerts", "report_watch"]
 
@@ -113,10 +113,10 @@ def changes(
     if date_to is not None and date_from >= date_to:
         raise UsageError(f"--from {date_from} must be before --to {date_to}")
     key = _key()
-    graph_to = store.graph(Filters(as_of=date_to))
+    graph_to = role_graph(store, Filters(as_of=date_to))
     try:
         report = compare(
-            store.graph(Filters(as_of=date_from)),
+            role_graph(store, Filters(as_of=date_from)),
             graph_to,
             options=options,
             date_from=date_from,
@@ -295,6 +295,8 @@ def alerts_list(dataset: Path | None, states: tuple[str, ...], output_format: st
     state = _state(store, dataset)
     wanted = None if "all" in states else (states or ("new", "acknowledged"))
     rows = kept_alerts(state, states=wanted)
+    if not sees_everything():
+        rows = withhold_unseen(rows, role_graph(store))
     with audited(Event.ALERTS, source=source, rows=len(rows), states=list(wanted or ["all"])):
         if output_format == "json":
             click.echo(neutral_text(json.dumps(rows, indent=2, ensure_ascii=False)))

@@ -23,6 +23,7 @@ from graphguard.cypher.guard import check_plan_read_only, check_read_only_text
 from graphguard.cypher.library import QuerySpec, coerce_params
 from graphguard.cypher.results import QueryResult, plain_value, result_graph
 from graphguard.errors import BackendUnavailable, UsageError
+from graphguard.privacy import subjects_of
 from graphguard.settings import pseudonym_key
 
 if TYPE_CHECKING:
@@ -178,6 +179,8 @@ def run_query(
                 cut_by_bytes=fetched.cut_by_bytes,
                 byte_limit=byte_limit,
             )
+            # Who the result names (nodes it returns), as subject access reads the log.
+            action.note(subjects=subjects_of(result.graph, pseudonym_key()))
         finally:
             action.note(duration_ms=round((time.perf_counter() - started) * 1000))
     return result

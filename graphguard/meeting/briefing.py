@@ -172,10 +172,10 @@ def build_briefing(
         now.exposure, now.hubs, now.contexts, disruption_impacts(seen, exposure=now.exposure)
     )
     # Every target, once: the pack shows the first ``top``, and the top places among them all.
-    if shareable:
-        every = build_target_list(full, key=key, shareable=True, options=options, source=source)
-    else:
-        every = build_target_list(full, key=key, options=options, analysis=analysis, source=source)
+    # A shareable list is scored on the shareable picture, never on withheld evidence.
+    every = build_target_list(
+        seen, key=key, shareable=shareable, options=options, analysis=analysis, source=source
+    )
     targets = dataclasses.replace(every, rows=every.rows[:top])
     actions = [_scrubbed(action, scrub) for action in list_actions(state)]
     overdue, due = actions_due(actions, made_on)
@@ -188,7 +188,7 @@ def build_briefing(
         options=options,
         shareable=shareable,
     )
-    alerts = _alerts(state, full, shareable, scrub)
+    alerts = _alerts(state, full, shareable, scrub, known=_link_ids(graph))
     exposed = analysis.exposure.young_people
     summary = [
         ("Picture as of", as_of.isoformat()),
@@ -263,12 +263,23 @@ def _changes(
 # ---------------------------------------------------------------------------- alerts
 
 
+def _link_ids(graph: nx.MultiDiGraph) -> set[str]:
+    return {str(d.get("link_id")) for _, _, d in graph.edges(data=True)}
+
+
 def _alerts(
-    state: MeetingState, graph: nx.MultiDiGraph, shareable: bool, scrub: Callable[[str], str]
+    state: MeetingState,
+    graph: nx.MultiDiGraph,
+    shareable: bool,
+    scrub: Callable[[str], str],
+    *,
+    known: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """The alerts not yet closed, newest first, each with its evidence as references.
 
-    In a shareable pack an alert resting on a record of handling code C is left out.
+    In a shareable pack an alert resting on a record of handling code C is left out,
+    and so is one resting on a record not in ``known`` (the links of the graph the
+    pack is made from): a role's view that withheld a record withholds its alerts.
     """
     handling = {d.get("link_id"): d.get("handling") for _, _, d in graph.edges(data=True)}
     references = {d.get("link_id"): d.get("reference") for _, _, d in graph.edges(data=True)}
@@ -279,6 +290,8 @@ def _alerts(
             continue
         links = [str(link) for link in record.get("evidence") or []]
         if shareable and any(handling.get(link) == "C" for link in links):
+            continue
+        if known is not None and not known.issuperset(links):
             continue
         shown.append(
             {
