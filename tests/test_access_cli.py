@@ -72,6 +72,13 @@ ARGS: dict[str, list[str]] = {
     "alerts action": ["K"],
     "audit verify": [],
     "where": [],
+    "review list": [str(DEMO)],
+    "review keep": ["L00001", "--until", "2099-01-01", "--reason", "r"],
+    "review log": [],
+    "review policy": [],
+    "review purge": [str(DEMO), "--dry-run"],
+    "review restore": ["L00001", "--reason", "r"],
+    "subject-access": ["AD001", str(DEMO), "--out", "OUT"],
 }
 
 
