@@ -103,7 +103,8 @@ def list_due(
     path = _dataset(dataset)
     today = as_of or dt.date.today()
     policy = load_policy()
-    result = read_dataset(path)
+    # The review reads records, not entities: no need to resolve a v2 extract.
+    result = read_dataset(path, resolve=False)
     reviews = review_records(result, policy, pseudonym_key(), kept=keep_decisions(), today=today)
     shown = [r for r in reviews if show_all or r.due(today)]
     with audited(
@@ -167,6 +168,7 @@ def keep(record: str, until: dt.date, reason: str, dataset: Path | None) -> None
 def _checked_ref(record: str, dataset: Path | None) -> str:
     """RECORD as the review names it, checked against the dataset when one is known."""
     from graphguard.ingest import read_dataset
+    from graphguard.model import Person, Role
     from graphguard.retention import record_ref
     from graphguard.settings import pseudonym_key
 
@@ -179,7 +181,7 @@ def _checked_ref(record: str, dataset: Path | None) -> str:
     if any(link.link_id == record for link in records.links):
         return record
     for entity in records.entities():
-        young = getattr(entity, "role", None) is not None and str(entity.role) == "young_person"  # type: ignore[union-attr]
+        young = isinstance(entity, Person) and entity.role is Role.YOUNG_PERSON
         ref = record_ref(entity.id, young, key)
         if record in (entity.id, ref):
             return ref
