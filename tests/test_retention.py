@@ -381,10 +381,41 @@ def test_a_purge_changes_the_dashboard_cache_key_of_the_same_files(town: Path) -
     assert content_hash(town) not in (before, after)
 
 
-def test_without_an_identity_store_the_hook_says_so(home: Path) -> None:
+def test_without_an_identity_store_the_hook_says_so(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
     from graphguard.retention.purge import forget_identities
 
+    monkeypatch.setitem(sys.modules, "graphguard.workspace.identity", None)  # not installed
     assert forget_identities(["YP1"]) is None
+
+
+def test_purge_asks_the_identity_store_to_forget_every_deleted_record_and_entity(
+    town: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+    import types
+
+    forgotten: list[str] = []
+
+    class IdentityStore:
+        @classmethod
+        def default(cls, settings: Any = None) -> IdentityStore:
+            return cls()
+
+        def forget(self, keys: list[str]) -> int:
+            forgotten.extend(keys)
+            return len(keys)
+
+    fake = types.ModuleType("graphguard.workspace.identity")
+    fake.IdentityStore = IdentityStore  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "graphguard.workspace.identity", fake)
+    result = _run("review", "purge", str(town), "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert sorted(forgotten) == ["AD2", "L2", "L3", "LOC1"]
+    assert json.loads(result.output)["identities_forgotten"] == 4
 
 
 # ---------------------------------------------------------------------------- Neo4j

@@ -20,18 +20,19 @@
 4. **The dashboard's cache**: every entry (they are rebuilt from the data on demand).
 5. **Resolve outputs** graphguard wrote (found in the audit log): resolved again from
    their dataset, now without the records, or deleted when the dataset is gone.
-6. **The identity store**: the young people's identifying values
+6. **The identity store**: what it holds for the deleted records and entities
    (:func:`forget_identities`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from graphguard.ingest import IngestResult, read_dataset
 from graphguard.retention.log import Deletion, keep_decisions, record_deletions
@@ -160,8 +161,9 @@ def purge(plan: PurgePlan, *, settings: Settings | None = None) -> PurgeReport:
         report.alerts, report.actions = _purge_meeting(store or plan.dataset, plan, settings)
         report.cache_entries = _purge_cache(settings)
         report.resolve_outputs = _purge_resolve_outputs(plan, settings)
-        young = [r.record_id for r in plan.due if r.young_person]
-        report.identities = forget_identities(young, settings)
+        report.identities = forget_identities(
+            [*(r.record_id for r in plan.due), *plan.gone_entities], settings
+        )
         action.note(**{k: v for k, v in report.as_dict().items() if k != "resolve_outputs"})
     return report
 
@@ -171,18 +173,21 @@ def _purge_neo4j(store: Any, plan: PurgePlan) -> dict[str, int]:
     from graphguard.store.neo4j import LoadReport
 
     records = plan.result.records
+    stored = _stored_ids(plan)
     by_type: dict[str, set[str]] = defaultdict(set)
     for link in records.links:
         if link.link_id in plan.link_ids:
-            by_type[str(link.type)].add(link.link_id)
+            by_type[str(link.type)].add(stored(link.link_id))
+    gone = sorted(stored(e) for e in plan.gone_entities)
     report = LoadReport()
     with store.reachable("purging"), store.lock("purge") as lock:
         store.delete_links(by_type, lock, report)
         if records.version == 2:
-            store.delete(queries.DELETE_RECORDS, sorted(plan.entity_records), lock, report)
-            store.delete(queries.DELETE_ORPHANS, sorted(plan.gone_entities), lock, report)
+            purged = sorted(stored(r) for r in plan.entity_records)
+            store.delete(queries.DELETE_RECORDS, purged, lock, report)
+            store.delete(queries.DELETE_ORPHANS, gone, lock, report)
         else:
-            store.delete(queries.DELETE_ENTITIES, sorted(plan.gone_entities), lock, report)
+            store.delete(queries.DELETE_ENTITIES, gone, lock, report)
     # The dataset read again holds the deleted records back: an entity that kept other
     # records is rewritten from those alone.
     again = read_dataset(plan.dataset)
@@ -191,6 +196,23 @@ def _purge_neo4j(store: Any, plan: PurgePlan) -> dict[str, int]:
         "relationships_deleted": report.counters.get("relationships_deleted", 0),
         "nodes_deleted": report.counters.get("nodes_deleted", 0),
     }
+
+
+def _stored_ids(plan: PurgePlan) -> Callable[[str], str]:
+    """graphguard's id of an entity, record or link → the id Neo4j holds it by.
+
+    With the identity store (issue 14) Neo4j holds a young person's entity and records
+    by pseudonym (:func:`graphguard.store.stored.stored_form`); before it, by the ids
+    themselves.
+    """
+    try:
+        stored = importlib.import_module("graphguard.store.stored")
+    except ImportError:
+        return lambda graphguard_id: graphguard_id
+    form = stored.stored_form(
+        plan.result.dataset, plan.result.records, pseudonym_key(get_settings())
+    )
+    return cast(Callable[[str], str], form.stored)
 
 
 def _purge_meeting(source: Any, plan: PurgePlan, settings: Settings) -> tuple[int, int]:
@@ -323,24 +345,21 @@ def _resolve_again(dataset: Path, folder: Path, pseudonymised: bool, settings: S
     write_resolution(resolution, folder, rename=rename)
 
 
-def forget_identities(
-    young_record_ids: Iterable[str], settings: Settings | None = None
-) -> int | None:
-    """Remove young people's identifying values from the identity store.
+def forget_identities(keys: Iterable[str], settings: Settings | None = None) -> int | None:
+    """Remove what the identity store holds for the deleted records and entities.
 
-    The one hook between retention and the identity store
-    (``graphguard.workspace.identity``, issue 14): returns how many were forgotten, or
-    None while graphguard has no identity store (the identifying values then live
-    only in the dataset's files, which the purge holds back).
+    The one hook between retention and the identity store (issue 14's
+    ``graphguard.workspace.identity.IdentityStore.forget``, which takes record, entity
+    and link ids): returns how many entries were forgotten, or None while graphguard
+    has no identity store (the identifying values then live only in the dataset's
+    files, which the purge holds back).
     """
     try:
-        from graphguard.workspace import identity  # type: ignore[attr-defined]
+        identity = importlib.import_module("graphguard.workspace.identity")
     except ImportError:
         return None
-    forget = getattr(identity, "forget", None)
-    if forget is None:
-        return None
-    return int(forget(sorted(young_record_ids), settings=settings) or 0)
+    store = identity.IdentityStore.default(settings)
+    return int(store.forget(sorted(set(keys))))
 
 
 def plan_summary(plan: PurgePlan) -> dict[str, Any]:
