@@ -95,3 +95,23 @@ def test_roles_without_review_are_refused_the_page(
     assert any("may not open the Retention review page" in e.value for e in at.error)
     assert not at.dataframe and not at.button
     assert deletions() == []
+
+
+def _sidebar(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.sidebar.markdown)
+
+
+def test_a_purge_from_the_cli_while_the_dashboard_runs_is_seen_at_the_next_rerun(
+    town: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from graphguard.cli import main
+
+    at = _page("analyst", monkeypatch)
+    assert "785 links" in _sidebar(at)
+    result = CliRunner().invoke(main, ["review", "purge", str(town)])
+    assert result.exit_code == 0, result.output
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "777 links" in _sidebar(at)  # the eight links purged, without a restart
