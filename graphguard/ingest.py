@@ -555,9 +555,9 @@ class _Reader:
         if young_person:
             if self.held_key is None:
                 return None  # no young person's record is held back
-            from graphguard.privacy import pseudonym
+            from graphguard.retention.review import record_ref
 
-            ref = pseudonym(key, self.held_key)
+            ref = record_ref(key, True, self.held_key, qualified=self.source is not None)
         deletion = self.held.get(ref)
         if deletion is None:
             return None
@@ -1110,7 +1110,7 @@ def _hold_back(reader: _Reader, held: Mapping[str, Deletion] | None) -> None:
 
         held = held_back()
     reader.held = held
-    if any(ref.startswith("YP-") for ref in held):
+    if any(ref.startswith(("YP-", "YR-")) for ref in held):
         from graphguard.settings import pseudonym_key
 
         reader.held_key = pseudonym_key()

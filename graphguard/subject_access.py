@@ -38,6 +38,7 @@ from typing import Any
 from graphguard.errors import UsageError
 from graphguard.ingest import IngestResult
 from graphguard.model import Role
+from graphguard.retention.review import record_ref
 
 __all__ = ["PACK_FILES", "SubjectPack", "build_pack", "write_pack"]
 
@@ -87,7 +88,7 @@ def _subject_entity(result: IngestResult, wanted: str, key: bytes) -> str:
             return person_id
     if resolution is not None:
         for record, entity in resolution.entity_of.items():
-            if pseudonym(record, key) == wanted and entity in dataset.people:
+            if record_ref(record, True, key, qualified=True) == wanted and entity in dataset.people:
                 return entity
     raise UsageError(
         f"{wanted!r} is not a person in {dataset.source}: give their entity id, a record "
@@ -175,7 +176,15 @@ def build_pack(
     record_ids = sorted(
         r for r, e in (resolution.entity_of.items() if resolution else ()) if e == entity
     ) or [entity]
-    names = frozenset({entity, shown, *record_ids, *(pseudonym(r, key) for r in record_ids)})
+    qualified = result.records.version == 2
+    names = frozenset(
+        {
+            entity,
+            shown,
+            *record_ids,
+            *(record_ref(r, True, key, qualified=qualified) for r in record_ids),
+        }
+    )
     pattern = re.compile(
         r"(?<![\w:.-])(?:"
         + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
@@ -211,9 +220,7 @@ def build_pack(
         info = records.sources.get(source) if source else None
         behind.append(
             {
-                "record_id": pseudonym(record_id, key)
-                if young and records.version == 2
-                else record_id,
+                "record_id": record_ref(record_id, young, key, qualified=records.version == 2),
                 "source": source,
                 "agency": None if info is None else info.agency,
                 "extracted_on": None

@@ -456,3 +456,22 @@ def test_purge_removes_records_from_neo4j_and_a_reload_of_the_old_extract_does_n
         }
     finally:
         store.clear()
+
+
+def test_a_young_persons_v2_record_is_logged_and_held_back_by_its_record_pseudonym(
+    home: Path, tmp_path: Path
+) -> None:
+    extract = tmp_path / "agencies"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "demo-agencies", extract)
+    before = read_dataset(extract, resolve=False).records
+    assert _run("review", "purge", str(extract)).exit_code == 0
+    young = [d for d in deletions() if d.kind == "person"]
+    assert young and all(d.record.startswith("YR-") for d in young)
+    after = read_dataset(extract, resolve=False)
+    gone = set(before.people) - set(after.records.people)
+    assert len(gone) == len(young)
+    record = sorted(gone)[0]
+    assert record not in {d.record for d in deletions()}  # the agency's id is never logged
+    assert any(
+        f"record {record} was deleted on" in r.reason and "YR-" in r.reason for r in after.rejects
+    )

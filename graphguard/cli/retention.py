@@ -182,7 +182,7 @@ def _checked_ref(record: str, dataset: Path | None) -> str:
         return record
     for entity in records.entities():
         young = isinstance(entity, Person) and entity.role is Role.YOUNG_PERSON
-        ref = record_ref(entity.id, young, key)
+        ref = record_ref(entity.id, young, key, qualified=records.version == 2)
         if record in (entity.id, ref):
             return ref
     raise UsageError(f"{path} holds no record {record!r} (give it as `graphguard review` lists it)")

@@ -26,7 +26,7 @@ from graphguard.model import Link, Person, Role
 from graphguard.retention.log import Decision
 from graphguard.retention.policy import Period, Policy, Rule
 
-__all__ = ["RecordReview", "record_ref", "review_records"]
+__all__ = ["RECORD_PREFIX", "RecordReview", "record_ref", "review_records"]
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,29 @@ class RecordReview:
         }
 
 
-def record_ref(record_id: str, young_person: bool, key: bytes) -> str:
+def record_ref(record_id: str, young_person: bool, key: bytes, *, qualified: bool = False) -> str:
     """How a record is named in the review, the deletion log and the audit.
+
+    A young person's record by pseudonym: ``YP-…`` in a v1 dataset (where the record
+    is the entity, so it is the entity's pseudonym everywhere), ``YR-…`` for a v2
+    source record (``qualified``), as Neo4j's record nodes are keyed.
 
     >>> record_ref("police:L1", False, b"k")
     'police:L1'
-    >>> record_ref("police:N12", True, b"k").startswith("YP-")
+    >>> record_ref("YP1", True, b"k").startswith("YP-")
+    True
+    >>> record_ref("police:N12", True, b"k", qualified=True).startswith("YR-")
     True
     """
     from graphguard.privacy import pseudonym
 
-    return pseudonym(record_id, key) if young_person else record_id
+    if not young_person:
+        return record_id
+    return pseudonym(record_id, key, prefix=RECORD_PREFIX if qualified else "YP")
+
+
+#: The pseudonym prefix of a young person's v2 source record.
+RECORD_PREFIX = "YR"
 
 
 def _birthday(born: dt.date, age: int) -> dt.date:
@@ -188,7 +200,7 @@ def review_records(
             naming[end].append(review)
     for entity in records.entities():
         young = isinstance(entity, Person) and entity.role is Role.YOUNG_PERSON
-        ref = record_ref(entity.id, young, key)
+        ref = record_ref(entity.id, young, key, qualified=records.version == 2)
         source = _source_of(records, entity.id)
         links = naming.get(entity.id, [])
         dates = [r.dated for r in links if r.dated is not None]
