@@ -22,6 +22,7 @@ from wording import count, plain
 
 from graphguard.access import Identity, Permission, Scope, acting
 from graphguard.audit import Event
+from graphguard.errors import GraphguardError
 from graphguard.privacy import EVERYTHING, Sight, subjects_of
 from graphguard.settings import pseudonym_key
 
@@ -177,5 +178,10 @@ def main(identity: Identity) -> None:
         common.show_error(error)
 
 
-with acting(common.acting_identity()) as who:
+try:
+    who = common.acting_identity()
+except GraphguardError as error:  # signed in, but no graphguard role: nothing at all
+    common.show_error(error)
+    st.stop()
+with acting(who):
     main(who)

@@ -69,6 +69,7 @@ from graphguard.privacy import (
     YoungPersonScrubber,
     pseudonym,
     role_view,
+    scrub_graph,
     sight_of,
 )
 from graphguard.resolve.types import Decision
@@ -266,16 +267,28 @@ def store(source: DataSource) -> Store:
 
 
 @st.cache_resource(show_spinner="Reading the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
-def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
-    """The filtered graph, as the view's role may see it (shared: pages never change it).
+def identified_network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
+    """The filtered graph as the role may see it, texts as recorded: for names shown only.
 
     Cut to the source's sight (:func:`graphguard.privacy.role_view`) before anything
     is analysed.  ``graph.graph["read_at"]`` says when it was read, for the notice that
-    Neo4j has stopped answering since.
+    Neo4j has stopped answering since.  Shared: pages never change it.
     """
     graph = role_view(store(source).graph(filters), source.sight)
     graph.graph["read_at"] = dt.datetime.now()
     return graph
+
+
+@st.cache_resource(show_spinner="Reading the network…", max_entries=8, hash_funcs=_HASH_FUNCS)
+def network(source: DataSource, filters: Filters) -> nx.MultiDiGraph:
+    """The filtered graph every page reads: the role's view, with no text naming a child.
+
+    :func:`identified_network` with every text scrubbed of young people's identifying
+    values (:func:`graphguard.privacy.scrub_graph`): a place named for a household, an
+    operator, a note.  Young people's own properties stay, so scrubbers built from it
+    know them.  Shared: pages never change it.
+    """
+    return scrub_graph(identified_network(source, filters))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4, hash_funcs=_HASH_FUNCS)
@@ -466,7 +479,9 @@ def entities(view: View) -> Mapping[str, Mapping[str, Any]]:
 @functools.lru_cache(maxsize=8)
 def _entities(view: View) -> Mapping[str, Mapping[str, Any]]:
     if view.show_names:
-        nodes: Mapping[str, Mapping[str, Any]] = network(view.source, view.filters).nodes
+        nodes: Mapping[str, Mapping[str, Any]] = identified_network(
+            view.source, view.filters
+        ).nodes
         return nodes
     return digest(view.source, view.filters).index.nodes
 
@@ -499,7 +514,7 @@ def drawing(
             max_nodes=max_nodes,
             height_px=DRAWING_HEIGHT,
         )
-    graph: nx.MultiDiGraph = network(source, filters)
+    graph: nx.MultiDiGraph = identified_network(source, filters)
     if entities is not None:
         graph = graph.subgraph(entities)
     if focus is not None:

@@ -70,7 +70,7 @@ def _seed_from_address(first: dt.date | None, last: dt.date | None, known_areas:
     _seed("gg_show_names", params.get("names") == "1")
 
 
-def _write_address(view: View, chosen_areas: list[str]) -> None:
+def _write_address(view: View, chosen_areas: list[str], names: bool) -> None:
     """Put the filters in the address: only those set, so a plain view has a plain URL."""
     filters = view.filters
     wanted: dict[str, str | list[str]] = {}
@@ -86,7 +86,7 @@ def _write_address(view: View, chosen_areas: list[str]) -> None:
         wanted["ungraded"] = "0"
     if chosen_areas:
         wanted["area"] = sorted(chosen_areas)  # as recorded (the filter compares folded)
-    if view.show_names:
+    if names:
         wanted["names"] = "1"
     params = st.query_params
     for name in PARAMS:
@@ -148,7 +148,8 @@ def sidebar_filters(source: DataSource) -> View:
         areas=frozenset(chosen_areas) if chosen_areas else None,
     )
     view = View(source, filters, _names_shown(View(source, filters, False)))
-    _write_address(view, list(chosen_areas))
+    # The address keeps the switch as set (a reload asks for the reason again).
+    _write_address(view, list(chosen_areas), bool(st.session_state.get("gg_show_names")))
     return view
 
 

@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graphguard.errors import RefusedError
+from graphguard.errors import RefusedError, UsageError
 
 if TYPE_CHECKING:
     from graphguard.access import Identity
@@ -72,6 +72,7 @@ __all__ = [
     "safe_cell",
     "safe_json",
     "safe_slugs",
+    "scrub_graph",
     "sight_of",
     "skeleton",
     "subjects_of",
@@ -625,6 +626,40 @@ def withhold_handling_c(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return shareable
 
 
+def scrub_graph(
+    graph: nx.MultiDiGraph, scrubber: YoungPersonScrubber | None = None
+) -> nx.MultiDiGraph:
+    """A copy of ``graph`` whose texts name no young person: what a screen may show.
+
+    Every text of every link and entity — a place named for a household ("12 Dock Row
+    (Byron household)"), an operator, an area, a reference, a note — is scrubbed of
+    young people's identifying values, except young people's own identifying
+    properties, kept so that reveal and every later scrubber still know them.  Ids stay
+    (the graph's keys; ``scrubber`` defaults to one built with ``ids=False``).
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("YP1", role="young_person", name="Ada Byron")
+    >>> g.add_node("L2", kind="location", name="Ada Byron's flat")
+    >>> scrub_graph(g).nodes["L2"]["name"], scrub_graph(g).nodes["YP1"]["name"]
+    ("[young person]'s flat", 'Ada Byron')
+    """
+    scrubber = scrubber or YoungPersonScrubber.from_graph(graph, ids=False)
+    shown = graph.copy()
+
+    def clean(data: dict[str, Any], young: bool) -> None:
+        for name, value in data.items():
+            if young and (name == "id" or is_identifying(name)):
+                continue
+            if isinstance(value, str | list | tuple):
+                data[name] = scrubber.scrub(value)
+
+    for _, data in shown.nodes(data=True):
+        clean(data, _is_young(data))
+    for _, _, data in shown.edges(data=True):
+        clean(data, False)
+    return shown
+
+
 def withhold_identities(value: Any, scrubber: YoungPersonScrubber) -> Any:
     """``value`` without young people's identities: for files and for views without names.
 
@@ -756,6 +791,9 @@ def sight_of(identity: Identity) -> Sight:
         For a role that sees no personal data (administrator), and for a partner
         practitioner without an agency (``GRAPHGUARD_AGENCY``, or the identity
         provider's agency claim): whose records are "its own" is then unknown.
+    UsageError
+        For a partner practitioner whose agency is none the data knows (a typo would
+        otherwise quietly show it only what others share).
     """
     from graphguard.access import Permission, Scope
 
@@ -772,6 +810,14 @@ def sight_of(identity: Identity) -> Sight:
                 f"{identity.user} ({identity.role.spoken}) sees its own agency's records, "
                 "but no agency is set: set GRAPHGUARD_AGENCY (or the identity provider's "
                 "agency claim)"
+            )
+        from graphguard.model import Agency
+
+        known = [a.value for a in Agency]
+        if agency not in known:
+            raise UsageError(
+                f"{identity.user}'s agency {identity.agency!r} is not an agency of the data "
+                f"({', '.join(known)}): set GRAPHGUARD_AGENCY (or the agency claim) to one"
             )
         return Sight(handling_c=False, agency=agency)
     if identity.may(Permission.SEE_HANDLING_C):

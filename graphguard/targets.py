@@ -52,7 +52,7 @@ from graphguard.analysis.disruption import (
 from graphguard.analysis.evidence import age_in_years
 from graphguard.analysis.options import AnalysisOptions
 from graphguard.export import write_table
-from graphguard.privacy import YoungPersonScrubber, pseudonym
+from graphguard.privacy import SHAREABLE, YoungPersonScrubber, pseudonym, role_view
 
 __all__ = [
     "EXTRA_COLUMNS",
@@ -471,7 +471,8 @@ def build_target_list(
     top : int, optional
         Keep the first ``top`` targets; every target with an impact if None.
     shareable : bool, default False
-        Withhold records with handling code C, and targets that rest only on them.
+        Withhold records with handling code C, and targets that rest only on them;
+        without ``analysis``, scores and impacts are computed without them too.
     options : AnalysisOptions, optional
         ``as_of`` and the half-life of evidence (the defaults if None); checked
         against ``analysis`` when both are given.
@@ -487,6 +488,9 @@ def build_target_list(
     TargetList
         Adults, locations, vehicles and businesses only — never a young person.
     """
+    if shareable and analysis is None:
+        # Scored on the shareable picture, never on the evidence the list withholds.
+        graph = role_view(graph, SHAREABLE)
     result = analysis or disruption_analysis(graph, options=options)
     ex = result.exposure
     if analysis is not None and options is not None:

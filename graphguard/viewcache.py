@@ -85,8 +85,9 @@ _LOG = logging.getLogger("graphguard.viewcache")
 
 #: The folder in the state home.
 CACHE_FOLDER = "dashboard-cache"
-#: Bumped whenever :class:`ViewDigest` changes shape: older entries then miss.
-FORMAT = 2
+#: Bumped whenever :class:`ViewDigest` changes shape or content (3: texts scrubbed of
+#: young people's identifying values): older entries then miss.
+FORMAT = 3
 #: How many entries are kept (the most recently used).
 KEEP = 8
 #: What stands for a young person's identifying value in a cached provenance.

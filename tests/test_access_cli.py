@@ -175,7 +175,11 @@ def test_each_role_runs_what_its_row_allows(home: Path, tmp_path: Path) -> None:
         assert result.exit_code == 0, (role, result.output)
         assert json.loads((out / "hubs.json").read_text())
     partner = run(
-        Role.PARTNER_PRACTITIONER, "analyse", str(DEMO), "--out", str(tmp_path / "p"),
+        Role.PARTNER_PRACTITIONER,
+        "analyse",
+        str(DEMO),
+        "--out",
+        str(tmp_path / "p"),
         agency="education",
     )
     assert partner.exit_code == 0, partner.output
@@ -218,6 +222,10 @@ def test_the_sight_of_each_role() -> None:
 
     with pytest.raises(RefusedError, match="may not see personal data"):
         sight(Role.ADMINISTRATOR)
+    from graphguard.errors import UsageError
+
+    with pytest.raises(UsageError, match="'educaton' is not an agency of the data"):
+        sight(Role.PARTNER_PRACTITIONER, "educaton")
 
 
 def test_role_view_withholds_handling_c_and_keeps_own_agency() -> None:
@@ -261,6 +269,7 @@ def test_a_role_without_handling_c_gets_recomputed_scores_and_none_of_the_eviden
     home: Path, tmp_path: Path
 ) -> None:
     graph = _demo_graph()
+
     def references(c: bool) -> set[str]:
         return {
             str(d["reference"])

@@ -43,9 +43,7 @@ def _yes(flag: bool) -> str:
 def test_the_matrix_table_is_the_matrix() -> None:
     header, *rows = _table("permission")
     assert header == ["permission", *(role.spoken for role in ROLES)]
-    expected = [
-        [str(p), *(_yes(p in MATRIX[r].permissions) for r in ROLES)] for p in Permission
-    ]
+    expected = [[str(p), *(_yes(p in MATRIX[r].permissions) for r in ROLES)] for p in Permission]
     expected.append(["whose records", *(str(MATRIX[r].scope) for r in ROLES)])
     assert rows == expected
 

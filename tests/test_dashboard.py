@@ -229,7 +229,7 @@ def test_hubs_rank_the_unflagged_driver_and_selecting_one_changes_the_graph(
 
 
 def test_groups_show_a_group_and_names_only_when_asked() -> None:
-    at = start(gg_show_names=True)
+    at = start(gg_show_names=True, gg_revealed=True)  # names shown, the reason given
     at = visit(at, "groups")
     assert_fine(at)
     assert "not surveillance" in at.caption[0].value

@@ -145,7 +145,7 @@ def test_with_names_shown_the_analyst_compares_the_values(
     town: Path, agencies: IngestResult
 ) -> None:
     pair = young_pair(agencies)
-    at = choose(visit(start(gg_show_names=True), "matches"), pair)
+    at = choose(visit(start(gg_show_names=True, gg_revealed=True), "matches"), pair)
     table = at.dataframe[1].value
     name_row = table[table["field"] == "name"].iloc[0]
     assert name_row[pair.record_a] == agencies.records.people[pair.record_a].name

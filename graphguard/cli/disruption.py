@@ -24,7 +24,7 @@ from graphguard.cli.options import AS_OF, DATASET, FORCE, FORMAT, HALF_LIFE, PSE
 from graphguard.errors import UsageError
 from graphguard.export import export_format
 from graphguard.files import check_destination
-from graphguard.privacy import SHAREABLE, YoungPersonScrubber, neutral_text, pseudonym, role_view
+from graphguard.privacy import YoungPersonScrubber, neutral_text, pseudonym
 
 if TYPE_CHECKING:
     from graphguard.analysis.options import AnalysisOptions
@@ -100,7 +100,8 @@ def _emit(
 @click.option(
     "--shareable",
     is_flag=True,
-    help="Withhold records with handling code C, and targets that rest only on them.",
+    help="Withhold records with handling code C, and targets that rest only on them; "
+    "scores are computed again without them.",
 )
 @AS_OF
 @HALF_LIFE
@@ -130,9 +131,6 @@ def targets(
     # A role that may not see handling code C never holds it: what it writes is shareable.
     shareable = shareable or not sees_handling_c()
     graph, source = _graph(dataset, options)
-    if shareable:
-        # Scored on the shareable picture, never on the evidence the list withholds.
-        graph = role_view(graph, SHAREABLE)
     target_list = build_target_list(
         graph, key=_key(), top=top, shareable=shareable, options=options, source=source
     )
