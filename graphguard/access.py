@@ -164,10 +164,10 @@ MATRIX: dict[Role, RoleRow] = {
         ),
         RoleRow(
             Role.ADMINISTRATOR,
-            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT, _P.REVIEW_RECORDS, _P.PURGE_RECORDS}),
+            frozenset({_P.MANAGE_DATA, _P.READ_AUDIT}),
             Scope.NONE,
-            "runs the deployment: loads and checks data, reads the audit log, carries out "
-            "the retention review and purge (record ids and rules only); sees no personal data",
+            "runs the deployment: loads and checks data, reads the audit log; sees no "
+            "personal data",
         ),
     )
 }

@@ -13,7 +13,7 @@ import os
 import common
 import pandas as pd
 import streamlit as st
-from wording import plain
+from wording import count, plain
 
 from graphguard.access import Permission
 from graphguard.audit import Event, audited
@@ -38,8 +38,7 @@ st.caption(
     "outputs and the identity store, each deletion logged first. A deleted record that "
     "arrives again is held back until someone restores it."
 )
-# The administrator runs the review without seeing personal data, so without the data
-# sidebar's view: the page lists record ids, rules and dates only.
+# The dataset the dashboard was opened on (the review reads its records, not the view).
 settings = get_settings()
 choice = choose_data(
     None, os.environ.get(common.DATASET_ENV), settings.neo4j_uri, settings.neo4j_database
@@ -127,7 +126,7 @@ if due and common.may(Permission.REVIEW_RECORDS):
 
 if due and common.may(Permission.PURGE_RECORDS):
     st.subheader("Purge")
-    confirmed = st.checkbox(f"Delete the {len(due)} records past review, everywhere")
+    confirmed = st.checkbox(f"Delete the {count(len(due), 'record')} past review, everywhere")
     if st.button("Purge", disabled=not confirmed, type="primary"):
         common.refuse_unless(Permission.PURGE_RECORDS, "purge records past review")
         try:
@@ -136,7 +135,8 @@ if due and common.may(Permission.PURGE_RECORDS):
             common.show_error(error)
         else:
             common.clear_caches()
-            st.success(plain(f"Purged {len(report.deletions)} records; see the deletion log."))
+            purged = count(len(report.deletions), "record")
+            st.success(plain(f"Purged {purged}; see the deletion log."))
 
 log = deletions()
 if log:
