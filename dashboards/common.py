@@ -76,6 +76,7 @@ from graphguard.privacy import (
     sight_of,
 )
 from graphguard.resolve.types import Decision
+from graphguard.retention.log import held_stamp
 from graphguard.settings import Settings, get_settings, pseudonym_key
 from graphguard.store.base import Filters, Store
 from graphguard.store.open import DATASET_ENV, choose_data
@@ -146,11 +147,17 @@ class View:
 
 
 def _stamp(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Every file's path, modification time and size: the files the content hash reads."""
+    """Every file's path, modification time and size: the files the content hash reads.
+
+    With the retention policy's deletions (which records are held back) as one more
+    entry, so a purge or a restore made by the CLI while the dashboard runs re-reads
+    the data rather than showing what was deleted.
+    """
     stamps = []
     for name, file in viewcache.dataset_files(path):
         found = file.stat()
         stamps.append((name, found.st_mtime_ns, found.st_size))
+    stamps.append((f"held:{held_stamp()}", 0, 0))
     return tuple(stamps)
 
 

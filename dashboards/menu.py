@@ -35,6 +35,9 @@ PAGES: dict[str, list[tuple[str, str, Permission]]] = {
         ("views/alerts.py", "Alerts", _P.VIEW_MEETING),
         ("views/actions.py", "Disruption actions", _P.VIEW_MEETING),
     ],
+    "Data protection": [
+        ("views/retention.py", "Retention review", _P.REVIEW_RECORDS),
+    ],
 }
 
 #: The page every role has: who you are and what your role may do.

@@ -53,6 +53,14 @@ def _seed_from_address(first: dt.date | None, last: dt.date | None, known_areas:
         end = _date(params.get("to")) or last
         start, end = max(start, first), min(end, last)
         _seed("gg_window", (start, end) if start <= end else (first, last))
+        # The data can change under a session (a reload, a purge of old records): a
+        # window chosen before is kept inside the dates the data now has.
+        window = st.session_state["gg_window"]
+        if isinstance(window, tuple) and len(window) == 2:
+            start, end = max(window[0], first), min(window[1], last)
+            clamped = (start, end) if start <= end else (first, last)
+            if clamped != window:
+                st.session_state["gg_window"] = clamped
     source_grade = params.get("source_grade")
     _seed("gg_source_grade", source_grade if source_grade in SOURCE_GRADES else _ANY)
     intel_grade = (params.get("intel_grade") or "").upper()

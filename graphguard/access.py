@@ -87,6 +87,12 @@ class Permission(enum.StrEnum):
     #: The fairness report (``fairness`` and its page), on the role's view like every
     #: score: roles that see every agency's records.
     VIEW_FAIRNESS = "view fairness report"
+    #: The retention review: what is due, and decisions to keep a record longer.
+    REVIEW_RECORDS = "review records"
+    #: Delete what is past review (``review purge``) and let a deleted record back in.
+    PURGE_RECORDS = "purge records"
+    #: Write a subject-access pack: everything graphguard holds about one person.
+    SUBJECT_ACCESS = "answer subject access"
 
 
 class Scope(enum.StrEnum):

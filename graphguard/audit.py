@@ -84,6 +84,11 @@ class Event(enum.StrEnum):
     REFUSED = "refused"
     SIGN_IN = "sign in"
     SIGN_OUT = "sign out"
+    RETENTION_REVIEW = "view retention review"
+    RETENTION_KEEP = "retention keep"
+    RETENTION_RESTORE = "retention restore"
+    RETENTION_PURGE = "retention purge"
+    SUBJECT_ACCESS = "subject access"
     #: An analyst showed young people's names, with a stated reason (its hash is logged).
     REVEAL = "reveal identity"
     #: A dashboard page showing personal data was viewed (its ``subjects`` say whose).

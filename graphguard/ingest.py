@@ -21,7 +21,7 @@ import dataclasses
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Iterator, MutableSequence, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableSequence, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from graphguard.model import (
     LinkType,
     Location,
     Person,
+    Role,
     Vehicle,
     check_link_ends,
     column_parsers,
@@ -55,6 +56,7 @@ from graphguard.resolve.types import Decision, Resolution, SourceInfo, qualify, 
 
 if TYPE_CHECKING:
     from graphguard.readers.workbook import Workbook
+    from graphguard.retention.log import Deletion
 
 __all__ = [
     "ENTITY_FILES",
@@ -415,6 +417,10 @@ class _Reader:
         self.unit = "line"
         #: v2: every source folder of the dataset → why it could not be read ("" if it could).
         self.source_folders: dict[str, str] = {}
+        #: Records deleted under the retention policy and not restored: ref → deletion.
+        self.held: Mapping[str, Deletion] = {}
+        #: The pseudonym key, when a held-back ref is a young person's pseudonym.
+        self.held_key: bytes | None = None
 
     # -- helpers ------------------------------------------------------------
     def _key(self, local_id: str) -> str:
@@ -544,6 +550,23 @@ class _Reader:
                 Reject(report.file, line, column, reason, raw_row, self.source, self.unit)
             )
 
+    def _held_back(self, key: str, young_person: bool) -> str | None:
+        """Why the record ``key`` is held back (deleted, not restored), or None."""
+        ref = key
+        if young_person:
+            if self.held_key is None:
+                return None  # no young person's record is held back
+            from graphguard.retention.review import record_ref
+
+            ref = record_ref(key, True, self.held_key, qualified=self.source is not None)
+        deletion = self.held.get(ref)
+        if deletion is None:
+            return None
+        return (
+            f"record {key} was deleted on {deletion.deleted_on} under rule {deletion.rule}; "
+            f"held back until someone decides otherwise (graphguard review restore {ref})"
+        )
+
     # -- files --------------------------------------------------------------
     def read_entities(self, stem: str, table: Table, report: FileReport) -> None:
         name = table.name
@@ -568,6 +591,11 @@ class _Reader:
                         f"already used in {first_file} {self.unit} {first_line}",
                     )
                 )
+            if self.held and key is not None and not problems:
+                young = stem == "people" and values.get("role") is Role.YOUNG_PERSON
+                held = self._held_back(key, young)
+                if held:
+                    problems.append((id_column, held))
             if problems:
                 self._reject(report, line, columns, record, problems)
                 raw_id = self._raw_row(columns, record).get(id_column, "").strip()
@@ -621,6 +649,11 @@ class _Reader:
                     problems.append(problem)
             link_id = values.get("link_id")
             link_key = None if link_id is None else self._key(link_id)
+            if self.held and link_key is not None:
+                # A deleted record's deletion is its reason first, before its ends'.
+                held = self._held_back(link_key, False)
+                if held:
+                    problems.insert(0, ("link_id", held))
             if link_key is not None and link_key in self.link_ids:
                 problems.append(
                     (
@@ -629,11 +662,15 @@ class _Reader:
                         f"already used on {self.unit} {self.link_ids[link_key]}",
                     )
                 )
+            if link_key is None and not problems:
+                link_key = self._derived_link_id(values)
+                held = self._held_back(link_key, False) if self.held else None
+                if held:
+                    problems.append(("link_id", held))
             if problems:
                 self._reject(report, line, columns, record, problems)
                 continue
-            if link_key is None:
-                link_key = self._derived_link_id(values)
+            assert link_key is not None  # derived above when the row had no problems
             values["link_id"] = link_key
             self.link_ids[link_key] = line
             if self.agency is not None and values.get("agency") is None:
@@ -982,6 +1019,7 @@ def read_dataset(
     today: dt.date | None = None,
     limits: ReadLimits | None = None,
     resolve: bool = True,
+    held: Mapping[str, Deletion] | None = None,
 ) -> IngestResult:
     """Read and validate a dataset folder or workbook.
 
@@ -1006,6 +1044,11 @@ def read_dataset(
         (:func:`graphguard.resolve.match_records`, then
         :func:`graphguard.resolve.merge_records`).  ``False`` gives the records
         alone, ``dataset is records``: what ``validate`` needs, and fast.
+    held : mapping, optional
+        Records deleted under the retention policy and not restored (record ref →
+        :class:`~graphguard.retention.Deletion`); each is held back with a reject
+        naming its deletion.  By default the workspace database's deletion log
+        (nothing when there is no workspace database).
 
     Returns
     -------
@@ -1035,6 +1078,7 @@ def read_dataset(
     path = Path(path)
     layout = _v2_layout(path) if path.is_dir() else None
     reader = _Reader(collect_links, today)
+    _hold_back(reader, held)
     sources: _Sources | None = None
     # Millions of small records and no cycles among them: the cyclic garbage collector
     # would only rescan them again and again while they are being read.
@@ -1057,6 +1101,19 @@ def read_dataset(
     if not resolve:
         return IngestResult(records, reader.files, reader.rejects, warnings)
     return _resolved(records, reader.files, reader.rejects, warnings)
+
+
+def _hold_back(reader: _Reader, held: Mapping[str, Deletion] | None) -> None:
+    """Give the reader the records to hold back, and the key if a young person's is one."""
+    if held is None:
+        from graphguard.retention.log import held_back
+
+        held = held_back()
+    reader.held = held
+    if any(ref.startswith(("YP-", "YR-")) for ref in held):
+        from graphguard.settings import pseudonym_key
+
+        reader.held_key = pseudonym_key()
 
 
 def _read_all(

@@ -146,6 +146,9 @@ class Settings(BaseSettings):
     oidc_cookie_secret: SecretStr | None = None
     #: Sign-in: the scopes asked of the provider (some need one that carries roles).
     oidc_scope: str = "openid profile email"
+    #: The retention policy (a CSV file of rules, docs/data-protection.md), when it is
+    #: not the state home's ``retention-policy.csv`` or graphguard's defaults.
+    retention_policy: Path | None = None
 
     def query_account(self) -> tuple[str, str | None]:
         """The Neo4j user and password for read-only queries: the reader's, else NEO4J_*."""

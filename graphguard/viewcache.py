@@ -122,7 +122,9 @@ def dataset_files(path: str | Path) -> list[tuple[str, Path]]:
 def content_hash(path: str | Path) -> str:
     """A SHA-256 of a dataset's content: every file's path inside it, size and bytes.
 
-    The files are :func:`dataset_files`'s.
+    The files are :func:`dataset_files`'s, and which records the retention policy's
+    deletions hold back (:func:`graphguard.retention.log.held_stamp`): the same files
+    read after a purge or a restore are different data.
 
     Examples
     --------
@@ -135,6 +137,9 @@ def content_hash(path: str | Path) -> str:
         with open(file, "rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
+    from graphguard.retention.log import held_stamp
+
+    digest.update(f"\0held\0{held_stamp()}".encode())
     return digest.hexdigest()
 
 

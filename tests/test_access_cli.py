@@ -73,6 +73,13 @@ ARGS: dict[str, list[str]] = {
     "audit verify": [],
     "where": [],
     "fairness": [str(DEMO), "--out", "OUT.html"],
+    "review list": [str(DEMO)],
+    "review keep": ["L00001", "--until", "2099-01-01", "--reason", "r"],
+    "review log": [],
+    "review policy": [],
+    "review purge": [str(DEMO), "--dry-run"],
+    "review restore": ["L00001", "--reason", "r"],
+    "subject-access": ["AD001", str(DEMO), "--out", "OUT"],
 }
 
 

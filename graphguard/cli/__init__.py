@@ -5,7 +5,8 @@ load), :mod:`~graphguard.cli.disruption` (targets, plan, relocation, placement-c
 :mod:`~graphguard.cli.cypher`, :mod:`~graphguard.cli.neo4j`, :mod:`~graphguard.cli.resolve`,
 :mod:`~graphguard.cli.dashboard`, :mod:`~graphguard.cli.meeting` (changes, watch,
 alerts), :mod:`~graphguard.cli.actions` (actions, briefing) and
-:mod:`~graphguard.cli.audit` (audit verify, where).
+:mod:`~graphguard.cli.audit` (audit verify, where) and
+:mod:`~graphguard.cli.retention` (review).
 What they share is in :mod:`~graphguard.cli.base` and :mod:`~graphguard.cli.options`.
 """
 
@@ -22,6 +23,7 @@ from graphguard.cli.dashboard import dashboard
 from graphguard.cli.fairness import fairness
 from graphguard.cli.neo4j import neo4j
 from graphguard.cli.resolve import resolve
+from graphguard.cli.retention import review, subject_access
 
 __all__ = ["main"]
 
@@ -63,6 +65,8 @@ for _command in (
     meeting.changes,
     meeting.watch,
     meeting.alerts,
+    review,
+    subject_access,
     audit,
     where,
     fairness,

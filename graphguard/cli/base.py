@@ -71,6 +71,13 @@ COMMAND_PERMISSIONS: dict[str, Permission | None] = {
     "alerts dismiss": _P.MANAGE_ALERTS,
     "alerts action": _P.MANAGE_ALERTS,
     "audit verify": _P.READ_AUDIT,
+    "review list": _P.REVIEW_RECORDS,
+    "review keep": _P.REVIEW_RECORDS,
+    "review log": _P.READ_AUDIT,
+    "review policy": _P.READ_AUDIT,
+    "review purge": _P.PURGE_RECORDS,
+    "review restore": _P.PURGE_RECORDS,
+    "subject-access": _P.SUBJECT_ACCESS,
     "where": None,
     "fairness": _P.VIEW_FAIRNESS,
 }

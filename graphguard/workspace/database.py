@@ -1,7 +1,8 @@
 """The workspace database: what graphguard itself creates and must never lose.
 
-Alerts and their states and disruption actions (the monthly meeting's records) live
-here, in one SQLite database (Python's standard ``sqlite3``):
+Alerts and their states and disruption actions (the monthly meeting's records), and
+retention decisions and the deletion log (:mod:`graphguard.retention`), live here, in
+one SQLite database (Python's standard ``sqlite3``):
 
 - **Where**: ``workspace/workspace.sqlite3`` in the state home, or the file named by
   ``GRAPHGUARD_WORKSPACE_URL`` (a SQLAlchemy-style URL, so a shared server can take
@@ -80,6 +81,29 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE meeting_import ("
         " source TEXT PRIMARY KEY, dataset TEXT NOT NULL, imported TEXT NOT NULL,"
         " records INTEGER NOT NULL)",
+    ),
+    (
+        # Retention (graphguard.retention): analysts' decisions to keep a record past
+        # its review date, or to let a deleted one back in ("keep" / "restore"), and
+        # the deletion log.  A record is its id as the review lists it (a young
+        # person's by pseudonym); no row holds a record's content.  Both tables are
+        # append-only: a later decision supersedes an earlier one, nothing is edited.
+        "CREATE TABLE retention_decision ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL,"
+        " decision TEXT NOT NULL, until TEXT, reason TEXT NOT NULL,"
+        " decided_by TEXT NOT NULL, role TEXT NOT NULL, decided_at TEXT NOT NULL)",
+        "CREATE INDEX retention_decision_record ON retention_decision (record)",
+        "CREATE TABLE deletion ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL, kind TEXT NOT NULL,"
+        " rule TEXT NOT NULL, review_on TEXT NOT NULL, deleted_by TEXT NOT NULL,"
+        " role TEXT NOT NULL, deleted_at TEXT NOT NULL, run TEXT NOT NULL)",
+        "CREATE INDEX deletion_record ON deletion (record)",
+        *(
+            f"CREATE TRIGGER {table}_append_only_{verb.lower()} BEFORE {verb} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, 'the {table} table is append-only'); END"
+            for table in ("retention_decision", "deletion")
+            for verb in ("UPDATE", "DELETE")
+        ),
     ),
 )
 #: The version of the schema this graphguard writes.
@@ -201,6 +225,9 @@ class Workspace:
             # WAL's usual NORMAL could lose the last commits to a power cut; these are
             # records graphguard must never lose, so every commit is synced.
             connection.execute("PRAGMA synchronous=FULL")
+            # What a purge deletes or rewrites (an alert's explanation) is overwritten on
+            # disk, not left in free pages for a file reader to find.
+            connection.execute("PRAGMA secure_delete=ON")
             self._check_schema(connection)
             yield connection
         except sqlite3.Error as error:
