@@ -89,7 +89,10 @@ class _Column:
             )
             self.values = None
             return
-        distinct = list(dict.fromkeys(raw))
+        try:
+            distinct = list(dict.fromkeys(raw))
+        except TypeError:  # lists (a person's categories by record): kept as they are
+            return
         if len(distinct) <= _MOST_CODES:
             self.kind = "coded"
             number = {value: code for code, value in enumerate(distinct)}

@@ -356,6 +356,18 @@ def test_the_index_holds_no_young_persons_identity(demo_graph: nx.MultiDiGraph) 
     assert index.nodes[named[0]].get("name") == demo_graph.nodes[named[0]].get("name")
 
 
+def test_the_index_keeps_list_values_as_they_are(demo_graph: nx.MultiDiGraph) -> None:
+    # A person's categories by record arrive as lists, which cannot be coded.
+    from graphguard.drawing_index import DrawingIndex
+
+    graph = demo_graph.copy()
+    adults = [n for n in graph if graph.nodes[n].get("role") == "adult"]
+    graph.nodes[adults[0]]["category_records"] = [["police:N1", "suspect"]]
+    index = DrawingIndex.from_graph(graph)
+    assert index.nodes[adults[0]]["category_records"] == [["police:N1", "suspect"]]
+    assert index.nodes[adults[1]].get("category_records") in (None, [])
+
+
 def test_the_index_refuses_a_focus_outside_the_view(demo_graph: nx.MultiDiGraph) -> None:
     from graphguard.drawing_index import DrawingIndex
 
