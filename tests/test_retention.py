@@ -381,17 +381,6 @@ def test_a_purge_changes_the_dashboard_cache_key_of_the_same_files(town: Path) -
     assert content_hash(town) not in (before, after)
 
 
-def test_without_an_identity_store_the_hook_says_so(
-    home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import sys
-
-    from graphguard.retention.purge import forget_identities
-
-    monkeypatch.setitem(sys.modules, "graphguard.workspace.identity", None)  # not installed
-    assert forget_identities(["YP1"]) is None
-
-
 def test_purge_asks_the_identity_store_to_forget_every_deleted_record_and_entity(
     town: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -443,9 +432,18 @@ def test_purge_removes_records_from_neo4j_and_a_reload_of_the_old_extract_does_n
                 return int(session.run(query, ids=link_ids).single()["n"])
 
         assert held(links) == len(links)
+        from graphguard.workspace.identity import IdentityStore
+
+        identities = IdentityStore.default()
+        children = {key for key, h in identities.held().items() if h.kind == "record"}
+        assert children, "the load put the young people's records in the identity store"
         result = _run("review", "purge", str(extract))
         assert result.exit_code == 0, result.output
         assert held(links) == 0
+        purged = {d.record for d in deletions() if d.kind == "person"}  # YR-… pseudonyms
+        assert purged and purged <= children
+        left = {key for key, h in identities.held().items() if h.kind == "record"}
+        assert left == children - purged
         reload = _run("load", str(extract), "--rejects", str(tmp_path / "rejects.csv"))
         assert reload.exit_code == 1  # the held-back rows are rejects
         assert held(links) == 0

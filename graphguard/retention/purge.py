@@ -27,12 +27,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from graphguard.ingest import IngestResult, read_dataset
 from graphguard.retention.log import Deletion, keep_decisions, record_deletions
@@ -201,18 +200,13 @@ def _purge_neo4j(store: Any, plan: PurgePlan) -> dict[str, int]:
 def _stored_ids(plan: PurgePlan) -> Callable[[str], str]:
     """graphguard's id of an entity, record or link → the id Neo4j holds it by.
 
-    With the identity store (issue 14) Neo4j holds a young person's entity and records
-    by pseudonym (:func:`graphguard.store.stored.stored_form`); before it, by the ids
-    themselves.
+    Neo4j holds a young person's entity and records by pseudonym
+    (:func:`graphguard.store.stored.stored_form`), everything else by its own id.
     """
-    try:
-        stored = importlib.import_module("graphguard.store.stored")
-    except ImportError:
-        return lambda graphguard_id: graphguard_id
-    form = stored.stored_form(
-        plan.result.dataset, plan.result.records, pseudonym_key(get_settings())
-    )
-    return cast(Callable[[str], str], form.stored)
+    from graphguard.store.stored import stored_form
+
+    form = stored_form(plan.result.dataset, plan.result.records, pseudonym_key(get_settings()))
+    return form.stored
 
 
 def _purge_meeting(source: Any, plan: PurgePlan, settings: Settings) -> tuple[int, int]:
@@ -345,21 +339,16 @@ def _resolve_again(dataset: Path, folder: Path, pseudonymised: bool, settings: S
     write_resolution(resolution, folder, rename=rename)
 
 
-def forget_identities(keys: Iterable[str], settings: Settings | None = None) -> int | None:
+def forget_identities(keys: Iterable[str], settings: Settings | None = None) -> int:
     """Remove what the identity store holds for the deleted records and entities.
 
-    The one hook between retention and the identity store (issue 14's
-    ``graphguard.workspace.identity.IdentityStore.forget``, which takes record, entity
-    and link ids): returns how many entries were forgotten, or None while graphguard
-    has no identity store (the identifying values then live only in the dataset's
-    files, which the purge holds back).
+    The one hook between retention and the identity store
+    (:meth:`graphguard.workspace.identity.IdentityStore.forget`, which takes record,
+    entity and link ids): returns how many entries were forgotten.
     """
-    try:
-        identity = importlib.import_module("graphguard.workspace.identity")
-    except ImportError:
-        return None
-    store = identity.IdentityStore.default(settings)
-    return int(store.forget(sorted(set(keys))))
+    from graphguard.workspace.identity import IdentityStore
+
+    return IdentityStore.default(settings).forget(sorted(set(keys)))
 
 
 def plan_summary(plan: PurgePlan) -> dict[str, Any]:
