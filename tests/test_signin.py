@@ -192,6 +192,7 @@ def test_signed_in_dashboard_gets_its_secrets_file_and_any_address(
     assert "redirect_uri" in secrets_file.read_text()
     secret = PROVIDER["GRAPHGUARD_OIDC_CLIENT_SECRET"]
     assert secret not in " ".join(command) and secret not in result.output
+    assert "GRAPHGUARD_OIDC_CLIENT_SECRET" not in exec_seen["env"]  # only in the file
 
 
 # ------------------------------------------------------------------------------ the gate

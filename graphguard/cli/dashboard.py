@@ -131,6 +131,9 @@ def dashboard(dataset: Path | None, port: int, headless: bool, address: str) -> 
         secrets_file = write_streamlit_secrets(config, settings)
         mode = f"sign-in with {config.metadata_url}"
     env = dashboard_env(dataset, os.environ)
+    # Streamlit reads the secrets from its private file; the page code needs none of them.
+    for name in ("GRAPHGUARD_OIDC_CLIENT_SECRET", "GRAPHGUARD_OIDC_COOKIE_SECRET"):
+        env.pop(name, None)
     command = streamlit_command(dashboard_app(), port, headless, address, secrets_file)
     shown = env.get(DATASET_ENV) or f"Neo4j at {env.get('NEO4J_URI')}"
     click.echo(f"graphguard dashboard on {shown} ({mode}): http://{address}:{port}", err=True)
