@@ -161,7 +161,8 @@ def main(identity: Identity) -> None:
     """One run of the dashboard, as ``identity``."""
     page, name, refused = _navigation(identity)
     st.sidebar.markdown("**graphguard** · contextual safeguarding")
-    st.sidebar.caption(f"{plain(identity.user)} · {identity.role.spoken}")
+    if identity.via != "oidc":  # signed in, the sign-in block above names them already
+        st.sidebar.caption(f"{plain(identity.user)} · {identity.role.spoken}")
     if refused is not None:
         st.title(page.title)
         common.refuse_unless(refused, f"open the {page.title} page")

@@ -274,6 +274,8 @@ def test_signed_in_user_is_audited_with_their_role(provider: Path, role: access.
     at = _app(_signed_in(role))
     assert not at.exception
     assert f"Signed in as **sam@partnership.example** ({role.spoken})" in _texts(at)
+    sidebar = " ".join(str(e.value) for e in (*at.sidebar.markdown, *at.sidebar.caption))
+    assert _literal(sidebar).count("sam@partnership.example") == 1  # the sidebar names them once
     assert "Sign out" in [b.label for b in at.sidebar.button]
     assert not any("Local single-user mode" in i.value for i in at.info)
     lines = [line for line in read_audit(provider / "audit.jsonl") if line["event"] == "sign in"]
