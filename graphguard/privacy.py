@@ -351,7 +351,7 @@ def identifying_values(
 
     >>> values = identifying_values("YP1", {"name": "Ada Byron", "area": "Docks"})
     >>> sorted(values.items())
-    [('Ada Byron', False), ('YP1', True)]
+    [('Ada Byron', False), ('Byron Ada', False), ('YP1', True)]
     """
     found: dict[str, bool] = {}
     for key, value in attributes.items():
@@ -360,6 +360,10 @@ def identifying_values(
         for text in _values(value):
             if text and text != young_person_id:
                 found.setdefault(text, False)
+                parts = text.split()
+                if key == "name" and len(parts) > 1:
+                    # Records write a name surname first too ("BYRON, Ada", "Byron Ada").
+                    found.setdefault(" ".join([parts[-1], *parts[:-1]]), False)
     if ids:
         found[young_person_id] = True
     return found
