@@ -28,8 +28,10 @@ scrubbed that way; the officer still reads it before release.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,7 @@ from graphguard.ingest import IngestResult
 from graphguard.model import Role
 from graphguard.retention.review import record_ref
 
-__all__ = ["PACK_FILES", "SubjectPack", "build_pack", "write_pack"]
+__all__ = ["PACK_FILES", "SubjectPack", "build_pack", "pack_texts", "pack_zip", "write_pack"]
 
 #: The files of a pack.
 PACK_FILES: tuple[str, ...] = (
@@ -323,23 +325,38 @@ writer may have described in other words.
 """
 
 
-def write_pack(pack: SubjectPack, destination: Path) -> list[Path]:
-    """Write ``pack`` to ``destination`` as one folder, atomically (all files or none)."""
-    from graphguard.files import atomic_folder
-
-    texts = {
+def pack_texts(pack: SubjectPack) -> dict[str, str]:
+    """Each file of ``pack`` (:data:`PACK_FILES`) → its text, as the folder and the zip hold it."""
+    values: dict[str, Any] = {
         "README.txt": _README.format(**pack.summary),
         "summary.json": pack.summary,
         "records.json": pack.records,
         "derived.json": pack.derived,
         "disclosures.json": pack.disclosures,
     }
+    return {
+        name: value
+        if isinstance(value, str)
+        else json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
+        for name, value in values.items()
+    }
+
+
+def write_pack(pack: SubjectPack, destination: Path) -> list[Path]:
+    """Write ``pack`` to ``destination`` as one folder, atomically (all files or none)."""
+    from graphguard.files import atomic_folder
+
     with atomic_folder(destination, PACK_FILES) as staging:
-        for name, value in texts.items():
-            text = (
-                value
-                if isinstance(value, str)
-                else json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
-            )
+        for name, text in pack_texts(pack).items():
             (staging / name).write_text(text, encoding="utf-8", newline="")
     return [destination / name for name in PACK_FILES]
+
+
+def pack_zip(pack: SubjectPack) -> bytes:
+    """``pack`` as one zip file of :data:`PACK_FILES` (the dashboard's download)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, text in pack_texts(pack).items():
+            # A fixed time, so the same pack is the same bytes.
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text)
+    return buffer.getvalue()

@@ -109,3 +109,18 @@ def test_a_purge_from_the_cli_while_the_dashboard_runs_is_seen_at_the_next_rerun
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert "777 links" in _sidebar(at)  # the eight links purged, without a restart
+
+
+def test_the_analyst_prepares_a_subject_access_pack_for_an_adult(
+    town: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = _page("analyst", monkeypatch)
+    assert not at.get("download_button")  # nothing until someone is named
+    at.text_input(key="subject_access_person").set_value("AD001").run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = " ".join(str(m.value) for m in at.markdown).replace("\\", "")
+    assert "AD001 (adult):" in said and "record" in said
+    assert len(at.get("download_button")) == 1
+
+    at.text_input(key="subject_access_person").set_value("nobody-here").run()
+    assert at.error and not at.get("download_button")  # one line, no pack

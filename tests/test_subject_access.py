@@ -150,3 +150,21 @@ def test_a_v2_pack_lists_each_source_record_behind_the_entity(home: Path, tmp_pa
     person = json.loads((out / "records.json").read_text(encoding="utf-8"))["person"]
     assert sorted(r["record_id"] for r in person) == sorted(records)
     assert all(r["source"] and r["extracted_on"] for r in person)
+
+
+def test_the_dashboards_zip_holds_the_files_the_cli_writes(home: Path, tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    from graphguard.ingest import read_dataset
+    from graphguard.settings import pseudonym_key
+    from graphguard.subject_access import PACK_FILES, build_pack, pack_zip, write_pack
+
+    pack = build_pack(read_dataset(DEMO), "AD001", key=pseudonym_key(), audit_lines=[])
+    write_pack(pack, tmp_path / "pack")
+    data = pack_zip(pack)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == list(PACK_FILES)
+        for name in PACK_FILES:
+            assert archive.read(name) == (tmp_path / "pack" / name).read_bytes(), name
+    assert pack_zip(pack) == data  # the same pack, the same bytes

@@ -96,7 +96,7 @@ def _report_file() -> bytes:
     with audited(
         Event.EXPORT_FAIRNESS,
         source=view.source.location,
-        via="dashboard",
+        channel="dashboard",
         findings=len(report.findings),
     ):
         return render_html(report).encode("utf-8")

@@ -158,3 +158,68 @@ if log:
         ),
         hide_index=True,
     )
+
+if common.may(Permission.SUBJECT_ACCESS):
+    st.subheader("Subject access")
+    st.caption(
+        "Everything graphguard holds about one person, as `graphguard subject-access` "
+        "writes it: every record with its provenance, every score that used it, the alerts "
+        "and actions naming them, and every disclosure of them in the audit log. Other "
+        "young people appear by pseudonym only, other adults as [third party]. Read the "
+        "free text before the pack is released."
+    )
+    wanted = st.text_input(
+        "Person (an entity id, a record id such as police:P001, or a young person's pseudonym)",
+        key="subject_access_person",
+    ).strip()
+    if wanted:
+        from graphguard.audit import read_audit
+        from graphguard.meeting.state import MeetingState
+        from graphguard.subject_access import build_pack, pack_zip
+
+        try:
+            state = MeetingState.open(dataset, notice=lambda _line: None)
+            pack = build_pack(
+                read_dataset(dataset),
+                wanted,
+                key=pseudonym_key(),
+                audit_lines=read_audit(),
+                meeting={kind: state.records(kind) for kind in ("alert", "action")},
+            )
+        except GraphguardError as error:
+            common.show_error(error)
+        else:
+            st.write(
+                plain(
+                    f"{pack.subject} ({pack.kind}): "
+                    f"{count(pack.summary['records'], 'record')}, "
+                    f"{count(pack.summary['links'], 'link')}, "
+                    f"{count(pack.summary['disclosures'], 'disclosure')}."
+                )
+            )
+
+            def _pack_file() -> bytes:
+                """The pack as a zip, made only when its button is clicked, and audited then."""
+                common.refuse_unless(Permission.SUBJECT_ACCESS, "write a subject-access pack")
+                with audited(
+                    Event.SUBJECT_ACCESS,
+                    subjects=[pack.subject],
+                    dataset=dataset,
+                    channel="dashboard",
+                ) as action:
+                    data = pack_zip(pack)
+                    action.note(
+                        records=pack.summary["records"],
+                        links=pack.summary["links"],
+                        disclosures=pack.summary["disclosures"],
+                    )
+                return data
+
+            st.download_button(
+                "Download the subject-access pack (zip)",
+                _pack_file,
+                file_name=f"subject-access-{pack.subject}.zip",
+                mime="application/zip",
+                on_click="ignore",
+                key="subject_access_zip",
+            )
