@@ -301,7 +301,7 @@ def pseudonym_key(settings: Settings | None = None) -> bytes:
     home = state_home(settings)
     path = home / KEY_FILE
     if not os.path.lexists(path):
-        _create_key(path)
+        create_key_file(path)
     with private_file(path, "the pseudonym key") as handle:
         key = handle.read().strip()
     if len(key) < _SHORTEST_KEY:
@@ -311,8 +311,12 @@ def pseudonym_key(settings: Settings | None = None) -> bytes:
     return bytes(key)
 
 
-def _create_key(path: Path) -> None:
-    """Write a new key beside ``path`` and link it into place unless another process won."""
+def create_key_file(path: Path) -> None:
+    """Write a new 256-bit key (hex) at ``path``, owner-only, unless another process won.
+
+    The key is written beside ``path`` and linked into place, so two first runs agree
+    on one key.  The pseudonym key and the identity store's key are made this way.
+    """
     from graphguard.files import new_private_file
 
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")

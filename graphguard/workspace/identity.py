@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from graphguard.errors import RefusedError
-from graphguard.settings import Settings, private_file, state_home
+from graphguard.files import private_folder
+from graphguard.settings import Settings, create_key_file, private_file, state_home
 
 __all__ = [
     "IDENTITY_FILE",
@@ -142,7 +143,8 @@ class IdentityStore:
         if not os.path.lexists(self.key_path):
             if not create:
                 return None
-            _create_key(self.key_path)
+            private_folder(self.key_path.parent)
+            create_key_file(self.key_path)
         with private_file(self.key_path, "the identity store's key") as handle:
             text = handle.read().strip()
         try:
@@ -303,21 +305,3 @@ class IdentityStore:
         nonce = secrets.token_bytes(_NONCE_BYTES)  # fresh for every write: GCM needs it
         write_bytes(self.path, _MAGIC + nonce + AESGCM(key).encrypt(nonce, plain, _MAGIC))
         self._cache = None
-
-
-def _create_key(path: Path) -> None:
-    """Write a new key beside ``path`` and link it into place unless another process won."""
-    from graphguard.files import new_private_file, private_folder
-
-    private_folder(path.parent)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.partial")
-    with new_private_file(temporary) as handle:
-        handle.write(secrets.token_hex(_KEY_HEX_CHARS // 2))
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(temporary, path)  # fails if it exists: two first runs agree on one key
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(temporary)
