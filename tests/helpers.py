@@ -1,4 +1,4 @@
-"""Small helpers the tests share: writing datasets to a folder."""
+"""Small helpers the tests share: writing datasets to a folder, reading a page as text."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ import contextlib
 import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 PEOPLE = ["person_id", "role", "name", "date_of_birth", "gender", "looked_after", "area"]
 LINKS = [
@@ -227,3 +231,17 @@ class TcpProxy:
             for end in self._open:
                 end.close()
             self._open.clear()
+
+
+def page_text(at: AppTest) -> str:
+    """Everything a page shows as text: prose, tables, options, drawings, the sidebar."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "code"):
+        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
+    for alerts in (at.info, at.warning, at.success, at.error):
+        parts += [str(e.value) for e in alerts]
+    parts += [e.value.to_csv() for e in at.dataframe]
+    parts += [str(option) for box in at.selectbox for option in box.options]
+    parts += [str(option) for box in at.multiselect for option in box.options]
+    parts += [str(e.proto.srcdoc) for e in at.get("iframe")]
+    return "\n".join(parts)

@@ -22,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from graphguard.access import MATRIX, Permission, Role
 from graphguard.audit import read_audit
+from tests.helpers import page_text
 
 from .test_privacy import (
     SEEDED,
@@ -87,20 +88,6 @@ def errors(at: AppTest) -> list[str]:
 
 def audit(log: Path) -> list[dict[str, Any]]:
     return read_audit(log) if log.exists() else []
-
-
-def page_text(at: AppTest) -> str:
-    """Everything a page shows as text: prose, tables, options, drawings, the sidebar."""
-    parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "code"):
-        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
-    for alerts in (at.info, at.warning, at.success, at.error):
-        parts += [str(e.value) for e in alerts]
-    parts += [e.value.to_csv() for e in at.dataframe]
-    parts += [str(option) for box in at.selectbox for option in box.options]
-    parts += [str(option) for box in at.multiselect for option in box.options]
-    parts += [str(e.proto.srcdoc) for e in at.get("iframe")]
-    return "\n".join(parts)
 
 
 def page_strings(at: AppTest) -> list[str]:

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
 from graphguard.cli.dashboard import dashboard, dashboard_env, streamlit_command
+from tests.helpers import page_text
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboards" / "app.py"
@@ -86,20 +87,6 @@ def frame(at: AppTest, index: int = 0) -> str:
 def unescape(markdown: str) -> str:
     """The text a reader sees of Markdown whose punctuation was escaped."""
     return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def page_text(at: AppTest) -> str:
-    """Everything the page shows as text: prose, tables, options, drawings."""
-    parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "code"):
-        parts += [str(getattr(e, "value", "")) for e in at.get(kind)]
-    for alerts in (at.info, at.warning, at.success, at.error):
-        parts += [str(e.value) for e in alerts]
-    parts += [e.value.to_csv() for e in at.dataframe]
-    parts += [str(option) for box in at.selectbox for option in box.options]
-    parts += [str(option) for box in at.multiselect for option in box.options]
-    parts += [str(e.proto.srcdoc) for e in at.get("iframe")]
-    return "\n".join(parts)
 
 
 @pytest.fixture(autouse=True)
